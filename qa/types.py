@@ -1,0 +1,155 @@
+"""The data passed between qa's modules: small frozen dataclasses, JSON only at the edge."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Document:
+    """One loaded file. `text` is what offsets and line numbers refer to."""
+
+    path: str  # relative to the indexed folder, POSIX separators
+    text: str
+    date: dt.date | None = None
+    title: str = ""
+    sha256: str = ""
+    pages: tuple[int, ...] = ()  # PDF: character offset where each page starts; else empty
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding `offset`, or None for documents without pages."""
+        if not self.pages:
+            return None
+        page = 0
+        for i, start in enumerate(self.pages):
+            if start <= offset:
+                page = i
+        return page + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one document. Invariant: doc.text[start:end] == text."""
+
+    doc_path: str
+    ordinal: int
+    start: int
+    end: int
+    line_start: int  # 1-based, inclusive
+    line_end: int
+    text: str
+    page: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Where a passage stands: enough for a fact-checker to open it."""
+
+    source: str
+    date: str | None
+    title: str
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    page: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    """One retrieved passage with its citation.
+
+    `sentence_start`/`sentence_end` locate the sentence that best matches the question
+    inside `text` (offsets relative to the chunk). `duplicates` lists other places
+    carrying the same passage; `neighbours` holds adjacent chunks when asked for.
+    """
+
+    rank: int
+    score: float
+    chunk_id: int
+    text: str
+    source: str
+    date: str | None  # ISO date of the document, or None
+    title: str
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    page: int | None
+    sentence_start: int
+    sentence_end: int
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    duplicates: tuple[Source, ...] = ()
+    neighbours: tuple[Chunk, ...] = ()
+
+    @property
+    def sentence(self) -> str:
+        """The best-matching sentence itself."""
+        return self.text[self.sentence_start : self.sentence_end]
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["sentence"] = self.sentence
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Quote:
+    """One sentence of an answer, quoted from hit number `marker` (1-based)."""
+
+    text: str
+    marker: int
+    source: str
+    start: int  # offsets in the source document
+    end: int
+    score: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """An extractive answer: quoted sentences, each citing a hit."""
+
+    question: str
+    text: str
+    quotes: tuple[Quote, ...]
+    hits: tuple[Hit, ...]
+    found: bool  # False: nothing scored high enough; hits are the closest, marked weak
+    since: dt.date | None = None
+    until: dt.date | None = None
+    date_note: str = ""  # e.g. 'dates 2021-12-30..2021-12-30 from "on December 30"'
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "found": self.found,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "date_note": self.date_note,
+            "quotes": [dataclasses.asdict(q) for q in self.quotes],
+            "hits": [h.to_json() for h in self.hits],
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """A file the sync could not load, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncReport:
+    """What one sync did."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks_encoded: int = 0
+    chunks_reused: int = 0
+    skipped: tuple[Skipped, ...] = ()
