@@ -1,0 +1,208 @@
+"""Check a claim or a quote against the documents: is it there, where, and who had it first?
+
+The quoted parts of the text (or the whole text) are searched verbatim and nearly so across
+every document (qa.quotes); the passages most similar to the whole text come from retrieval,
+each with its best supporting sentence. The label comes from thresholds measured in
+docs/benchmarks/check.md. Nothing here can tell whether a passage contradicts the text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qa.errors import BadQuestion, QAError
+from qa.quotes import Difference, extract_quotes, find_quote
+from qa.types import Hit
+
+if TYPE_CHECKING:
+    from qa.library import Library
+
+__all__ = ["Check", "Occurrence", "check", "check_text"]
+
+VERBATIM = "quoted verbatim"
+CLOSE = "closely matched"
+RELATED = "related passages only"
+NOT_FOUND = "not found"
+# Measured by bench/check_thresholds.py; the numbers and the choice: docs/benchmarks/check.md.
+CLOSE_RATIO = 80.0  # folded character similarity of the best occurrence, 0..100
+RELATED_COSINE = 0.5  # cosine of the text with the best sentence of a retrieved passage
+NO_CONTRADICTION = (
+    "No model here can judge whether a passage contradicts the text: read the passages."
+)
+NOTES = {
+    VERBATIM: "Found word for word (ignoring case, punctuation, quote marks and spacing).",
+    CLOSE: "Found with small differences; the differing words are listed.",
+    RELATED: "Not found as written; these passages are the most similar.",
+    NOT_FOUND: "Not found, and no passage is similar enough to count as related.",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Occurrence:
+    """One place a quote occurs. Invariant: document.text[start:end] == text."""
+
+    quote: str
+    source: str
+    date: str | None
+    title: str
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    page: int | None
+    text: str
+    ratio: float  # 0..100; 100 means verbatim after folding case and punctuation
+    differences: tuple[Difference, ...] = ()
+
+    @property
+    def verbatim(self) -> bool:
+        return self.ratio >= 100.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """The verdict on one text: label, occurrences (oldest first), related passages."""
+
+    text: str
+    label: str
+    occurrences: tuple[Occurrence, ...]
+    passages: tuple[Hit, ...]  # sentence_start/end mark each passage's best supporting sentence
+    note: str
+    quotes: tuple[str, ...] = ()  # the parts searched for: quoted parts, else the whole text
+    support: tuple[float, ...] = ()  # per passage: cosine of its best sentence with the text
+
+    @property
+    def best(self) -> int | None:
+        """Index of the passage holding the best supporting sentence."""
+        return int(np.argmax(self.support)) if self.support else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "label": self.label,
+            "note": self.note,
+            "quotes": list(self.quotes),
+            "occurrences": [
+                {**dataclasses.asdict(o), "verbatim": o.verbatim} for o in self.occurrences
+            ],
+            "passages": [
+                {**h.to_json(), "support": s} for h, s in zip(self.passages, self.support)
+            ],
+            "best_passage": self.best,
+        }
+
+
+def _occurrences(quote: str, docs: list[Any]) -> list[Occurrence]:
+    out = []
+    for m in find_quote(quote, docs, cutoff=CLOSE_RATIO):
+        d = m.doc
+        out.append(Occurrence(
+            quote=quote, source=d.path, date=d.date.isoformat() if d.date else None,
+            title=d.title, start=m.start, end=m.end,
+            line_start=d.text.count("\n", 0, m.start) + 1,
+            line_end=d.text.count("\n", 0, max(m.start, m.end - 1)) + 1,
+            page=d.page_at(m.start), text=m.text, ratio=m.ratio, differences=m.differences,
+        ))  # fmt: skip
+    # Oldest first, so the reader sees who published it first; undated last.
+    out.sort(key=lambda o: (o.date is None, o.date or "", -o.ratio, o.source, o.start))
+    return out
+
+
+def _support(lib: Library, text: str, hits: list[Hit]) -> tuple[list[Hit], list[float]]:
+    """Rescore each passage's sentences against the text; mark the best one in each."""
+    from qa.chunking import split_sentences
+
+    spans = [split_sentences(h.text) or [(0, len(h.text))] for h in hits]
+    flat = [h.text[s:e] for h, sp in zip(hits, spans) for s, e in sp]
+    if not flat:
+        return hits, []
+    q = np.asarray(lib.encoder.encode_query(text), dtype=np.float32)
+    scores = np.asarray(lib.encoder.encode_passages(flat), dtype=np.float32) @ q
+    out, best, i = [], [], 0
+    for h, sp in zip(hits, spans):
+        j = int(np.argmax(scores[i : i + len(sp)]))
+        s, e = sp[j]
+        out.append(dataclasses.replace(h, sentence_start=s, sentence_end=e))
+        best.append(round(float(scores[i + j]), 4))
+        i += len(sp)
+    return out, best
+
+
+def label_for(ratios: list[float | None], support: float | None) -> str:
+    """The label from each quote's best occurrence ratio (None: none) and the best cosine."""
+    if ratios and all(r is not None and r >= 100.0 for r in ratios):
+        return VERBATIM
+    if ratios and all(r is not None and r >= CLOSE_RATIO for r in ratios):
+        return CLOSE
+    if support is not None and support >= RELATED_COSINE:
+        return RELATED
+    return NOT_FOUND
+
+
+def check(lib: Library, text: str, k: int = 5) -> Check:
+    """Search `text` (its quoted parts, if any) in every document and retrieve similar passages."""
+    if not text.strip():
+        raise BadQuestion("Nothing to check: give a sentence or a quote, e.g. qa check '\"...\"'")
+    quotes = extract_quotes(text)
+    docs = list(lib.documents())
+    occurrences = [o for q in quotes for o in _occurrences(q, docs)]
+    hits, support = _support(lib, text, list(lib.retrieve(text, k=k)))
+    ratios = [max((o.ratio for o in occurrences if o.quote == q), default=None) for q in quotes]
+    label = label_for(ratios, max(support, default=None))
+    return Check(text=text, label=label, occurrences=tuple(occurrences), passages=tuple(hits),
+                 note=f"{NOTES[label]} {NO_CONTRADICTION}", quotes=tuple(quotes),
+                 support=tuple(support))  # fmt: skip
+
+
+def check_text(text: str, k: int = 5, index: str | None = None) -> Check:
+    """`check` on the index in `index` (default: $QA_INDEX or ./.qa-index)."""
+    from qa.library import Library
+
+    lib = Library.open(index)
+    try:
+        return check(lib, text, k)
+    finally:
+        lib.close()
+
+
+def format_check(c: Check) -> str:
+    """Plain text for the terminal: label, occurrences oldest first, passages, note."""
+    lines = [f"{c.label}: " + " / ".join(f"“{q}”" for q in c.quotes)]
+    for o in c.occurrences:
+        where = f"{o.source} {o.date or 'undated'} lines {o.line_start}-{o.line_end}"
+        lines.append(f"  {o.ratio:5.1f}  {where} chars {o.start}-{o.end}: {o.text!r}")
+        lines += [f"         quote “{d.quote}” / document “{d.document}”" for d in o.differences]
+    for i, (h, s) in enumerate(zip(c.passages, c.support), 1):
+        mark = "*" if i - 1 == c.best else " "
+        lines.append(f" {mark}[{i}] {h.source} {h.date or 'undated'} lines {h.line_start}-"
+                     f"{h.line_end} (similarity {s:.2f}): {h.sentence.strip()}")  # fmt: skip
+    lines.append(c.note)
+    return "\n".join(lines)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("check", help="check a claim or a quote against the documents")
+    p.add_argument("text", help='the claim, or text with a "quoted part"')
+    p.add_argument("--index", default=None, help="index directory (default: $QA_INDEX or .qa-index)")
+    p.add_argument("--k", type=int, default=5, help="related passages to show (default 5)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        result = check_text(args.text, k=args.k, index=args.index)
+    except QAError as e:
+        print(f"qa check: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_check(result))
+    return 0

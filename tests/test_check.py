@@ -1,0 +1,136 @@
+"""Checking quotes and claims: matching on hand-made Documents, then the seeds with the real model."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qa.check import (
+    CLOSE,
+    CLOSE_RATIO,
+    NOT_FOUND,
+    RELATED,
+    RELATED_COSINE,
+    VERBATIM,
+    _occurrences,
+    label_for,
+)
+from qa.quotes import extract_quotes, find_quote, fold, fold_with_map
+from qa.types import Document
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEED = "000_193af056c20aff61.txt"
+PHRASE = "nothing about you without you"
+
+
+def seed_docs() -> list[Document]:
+    return [Document(path=p.name, text=p.read_text()) for p in sorted(SEEDS.glob("*.txt"))]
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ('He said "nothing about you without you" twice', ["nothing about you without you"]),
+        ("He said “nothing about you” and “no deal”", ["nothing about you", "no deal"]),
+        ("„Gute Nacht“ and «bonne nuit»", ["Gute Nacht", "bonne nuit"]),
+        ("Biden’s call was serious", ["Biden’s call was serious"]),
+        ('empty quotes "" are ignored', ['empty quotes "" are ignored']),
+    ],
+)
+def test_extract_quotes(text: str, parts: list[str]) -> None:
+    assert extract_quotes(text) == parts
+
+
+def test_fold_ignores_case_punctuation_quotes_dashes_accents() -> None:
+    assert fold("  “Serious”—COSTS, and\tcafé’s  ") == fold('"serious" - costs and cafe\'s')
+
+
+@given(st.text())
+def test_fold_with_map_agrees_with_fold(text: str) -> None:
+    folded, src = fold_with_map(text)
+    assert folded == fold(text)
+    assert len(src) == len(folded)
+    assert src == sorted(src)
+    assert all(0 <= i < len(text) for i in src)
+
+
+def test_verbatim_quote_in_seed_has_exact_span() -> None:
+    docs = seed_docs()
+    matches = find_quote(PHRASE, docs)
+    assert len(matches) == 1
+    m = matches[0]
+    text = (SEEDS / SEED).read_text()
+    assert m.doc.path == SEED
+    assert m.ratio == 100.0
+    assert (m.start, m.end) == (text.index(PHRASE), text.index(PHRASE) + len(PHRASE))
+    assert text[m.start : m.end] == m.text == PHRASE
+    assert m.differences == ()
+
+
+def test_case_and_punctuation_changes_are_still_verbatim() -> None:
+    [m] = find_quote("NOTHING, about you — without you!", seed_docs())
+    assert (m.ratio, m.text) == (100.0, PHRASE)
+
+
+def test_one_word_changed_is_a_near_match_with_the_differing_words() -> None:
+    [m] = find_quote("nothing about us without you", seed_docs())
+    assert m.text == PHRASE
+    assert CLOSE_RATIO <= m.ratio < 100
+    assert [(d.quote, d.document) for d in m.differences] == [("us", "you")]
+
+
+def test_long_sentence_with_a_word_changed_keeps_original_spelling() -> None:
+    quote = "Biden warned the Russian leader of serious costs and penalties if there is an invasion"
+    [m] = find_quote(quote, seed_docs())
+    assert m.text.startswith("Biden warned") and m.text.endswith("invasion")
+    assert [(d.quote, d.document) for d in m.differences] == [("penalties", "consequences")]
+
+
+def test_unrelated_sentence_is_not_matched() -> None:
+    assert find_quote("The recipe calls for two cups of flour and a pinch of salt", seed_docs()) == []
+
+
+def test_every_occurrence_in_one_document_is_reported() -> None:
+    text = "One: the quick brown fox. Two: the quick brown fix. Three: the quick brown fox."
+    matches = find_quote("the quick brown fox", [Document(path="a.txt", text=text)])
+    assert [(m.text, m.ratio == 100) for m in matches] == [
+        ("the quick brown fox", True),
+        ("the quick brown fix", False),
+        ("the quick brown fox", True),
+    ]
+    assert all(text[m.start : m.end] == m.text for m in matches)
+
+
+def test_earliest_source_comes_first() -> None:
+    def doc(name: str, date: dt.date | None) -> Document:
+        return Document(path=name, date=date, text=f"Intro.\nThey said “{PHRASE}”, again.\n")
+
+    docs = [
+        doc("b.txt", dt.date(2022, 1, 5)),
+        doc("undated.txt", None),
+        doc("c.txt", dt.date(2021, 12, 31)),
+        doc("a.txt", dt.date(2022, 3, 1)),
+    ]
+    occ = _occurrences(PHRASE, docs)
+    assert [o.source for o in occ] == ["c.txt", "b.txt", "a.txt", "undated.txt"]
+    assert [o.date for o in occ] == ["2021-12-31", "2022-01-05", "2022-03-01", None]
+    assert all((o.line_start, o.line_end) == (2, 2) for o in occ)
+
+
+@pytest.mark.parametrize(
+    ("ratios", "support", "label"),
+    [
+        ([100.0], 0.9, VERBATIM),
+        ([100.0, 100.0], None, VERBATIM),
+        ([100.0, CLOSE_RATIO], 0.9, CLOSE),
+        ([100.0, None], RELATED_COSINE, RELATED),
+        ([None], RELATED_COSINE - 0.01, NOT_FOUND),
+        ([None], None, NOT_FOUND),
+    ],
+)
+def test_label_for(ratios: list[float | None], support: float | None, label: str) -> None:
+    assert label_for(ratios, support) == label
