@@ -1,0 +1,204 @@
+"""SQLite catalog of documents and chunks, with an FTS5 (BM25) index over chunk text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import IndexCorrupt
+from qa.types import Chunk, Document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, date TEXT, title TEXT NOT NULL,
+    text TEXT NOT NULL, pages TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id INTEGER NOT NULL REFERENCES documents(id),
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    line_start INTEGER NOT NULL, line_end INTEGER NOT NULL, page INTEGER,
+    text TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
+CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text); END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text); END;
+"""
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the catalog knows of a file, to tell whether it changed."""
+
+    doc_id: int
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk as stored, joined with its document's citation fields."""
+
+    id: int
+    doc_id: int
+    ordinal: int
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    page: int | None
+    text: str
+    source: str
+    date: str | None
+    title: str
+
+
+_CHUNK_COLUMNS = (
+    'c.id, c.doc_id, c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.text, d.path, d.date, d.title'
+)
+
+
+class Catalog:
+    """One catalog.sqlite file. Writers use it inside a fresh generation folder only."""
+
+    def __init__(self, path: Path, readonly: bool = False):
+        self.path = path
+        uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+        try:
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            if not readonly:
+                self.db.executescript(SCHEMA)
+            self.db.execute("SELECT count(*) FROM documents").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"{path}: damaged catalog ({exc}) — delete the index folder and run: qa index FOLDER") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def files(self) -> dict[str, FileState]:
+        rows = self.db.execute("SELECT path, id, sha256, size, mtime_ns FROM documents")
+        return {p: FileState(i, s, z, m) for p, i, s, z, m in rows}
+
+    def counts(self) -> tuple[int, int]:
+        docs = self.db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return int(docs), int(chunks)
+
+    def known_hashes(self, hashes: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        wanted = list(set(hashes))
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            marks = ",".join("?" * len(part))
+            found.update(h for (h,) in self.db.execute(f"SELECT hash FROM chunks WHERE hash IN ({marks})", part))
+        return found
+
+    def remove_document(self, doc_id: int) -> list[int]:
+        """Delete a document and its chunks; returns the removed chunk ids."""
+        ids = [i for (i,) in self.db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        return ids
+
+    def touch(self, doc_id: int, size: int, mtime_ns: int) -> None:
+        self.db.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, doc_id))
+
+    def add_document(self, doc: Document, size: int, mtime_ns: int, chunks: list[Chunk]) -> list[tuple[int, str, str]]:
+        """Insert a document and its chunks; returns (chunk id, hash, text) for each chunk."""
+        cur = self.db.execute(
+            "INSERT INTO documents (path, sha256, size, mtime_ns, date, title, text, pages) VALUES (?,?,?,?,?,?,?,?)",
+            (doc.path, doc.sha256, size, mtime_ns, doc.date.isoformat() if doc.date else None,
+             doc.title, doc.text, json.dumps(list(doc.pages))),
+        )  # fmt: skip
+        doc_id = cur.lastrowid
+        out = []
+        for c in chunks:
+            h = text_hash(c.text)
+            cur = self.db.execute(
+                'INSERT INTO chunks (doc_id, ordinal, start, "end", line_start, line_end, page, text, hash)'
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (doc_id, c.ordinal, c.start, c.end, c.line_start, c.line_end, c.page, c.text, h),
+            )
+            out.append((int(cur.lastrowid or 0), h, c.text))
+        return out
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def chunk_rows(self, ids: Iterable[int]) -> dict[int, ChunkRow]:
+        wanted = [int(i) for i in ids]
+        out: dict[int, ChunkRow] = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})"
+            for row in self.db.execute(sql, part):
+                out[row[0]] = ChunkRow(*row)
+        return out
+
+    def neighbours(self, doc_id: int, ordinal: int, n: int) -> list[ChunkRow]:
+        sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id "
+        sql += "WHERE c.doc_id = ? AND c.ordinal BETWEEN ? AND ? AND c.ordinal != ? ORDER BY c.ordinal"
+        return [ChunkRow(*r) for r in self.db.execute(sql, (doc_id, ordinal - n, ordinal + n, ordinal))]
+
+    def ids_in_dates(self, since: dt.date | None, until: dt.date | None) -> list[int]:
+        sql = "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.date IS NOT NULL"
+        args: list[str] = []
+        if since:
+            sql, args = sql + " AND d.date >= ?", [*args, since.isoformat()]
+        if until:
+            sql, args = sql + " AND d.date <= ?", [*args, until.isoformat()]
+        return [i for (i,) in self.db.execute(sql, args)]
+
+    def newest_date(self) -> dt.date | None:
+        row = self.db.execute("SELECT max(date) FROM documents").fetchone()
+        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+    def keyword_search(
+        self, match: str, n: int, since: dt.date | None = None, until: dt.date | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score, higher is better) for an FTS5 MATCH expression."""
+        sql = "SELECT f.rowid, -bm25(chunks_fts) AS s FROM chunks_fts f"
+        args: list[object] = [match]
+        where = " WHERE chunks_fts MATCH ?"
+        if since or until:
+            sql += " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id"
+            if since:
+                where, args = where + " AND d.date >= ?", [*args, since.isoformat()]
+            if until:
+                where, args = where + " AND d.date <= ?", [*args, until.isoformat()]
+        sql += where + " ORDER BY bm25(chunks_fts) LIMIT ?"
+        return [(int(i), float(s)) for i, s in self.db.execute(sql, [*args, n])]
+
+    def document(self, path: str) -> Document | None:
+        row = self.db.execute("SELECT path, text, date, title, sha256, pages FROM documents WHERE path = ?", (path,)).fetchone()
+        return _document(row) if row else None
+
+    def documents(self) -> Iterator[Document]:
+        for row in self.db.execute("SELECT path, text, date, title, sha256, pages FROM documents ORDER BY path"):
+            yield _document(row)
+
+    def document_id(self, path: str) -> int | None:
+        row = self.db.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+        return int(row[0]) if row else None
+
+
+def _document(row: tuple) -> Document:
+    path, text, date, title, sha, pages = row
+    return Document(path, text, dt.date.fromisoformat(date) if date else None, title, sha, tuple(json.loads(pages)))

@@ -1,0 +1,164 @@
+"""Load files into Documents: .txt/.md byte-exact, .html visible text, .pdf text per page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+
+from qa import config
+from qa.errors import DocumentError
+from qa.types import Document
+
+# News samples open with " date YYYY-MM-DD " on the first line, followed by the article.
+DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\s")
+TITLE_CHARS = 120
+
+
+def scan(folder: Path) -> list[Path]:
+    """Supported files below `folder`, sorted; hidden folders and symlink loops are passed over."""
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            st = current.stat()
+            entries = sorted(current.iterdir())
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            continue  # a symlink loop or a folder reached twice
+        seen.add((st.st_dev, st.st_ino))
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                stack.append(entry)
+            elif entry.suffix.lower() in config.SUFFIXES and entry.is_file():
+                found.append(entry)
+    return sorted(found)
+
+
+def relative_name(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else the detected encoding."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:8192]:
+        raise DocumentError(f"{name}: binary file, not text — remove it or convert it to .txt")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise DocumentError(f"{name}: unknown text encoding — save it as UTF-8")
+    return str(best)
+
+
+def parse_header_date(text: str) -> tuple[dt.date | None, int]:
+    """(date, offset where the body starts) from a leading ' date YYYY-MM-DD ' header."""
+    match = DATE_HEADER.match(text)
+    if not match:
+        return None, 0
+    try:
+        return dt.date.fromisoformat(match.group(1)), match.end()
+    except ValueError:
+        return None, 0
+
+
+def make_title(text: str) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = first.lstrip("# ").strip()
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def html_text(source: str) -> tuple[str, str]:
+    """(title, visible text) of an HTML page; scripts, styles and templates dropped."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(source, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "head"]):
+        if tag.name == "head" and soup.title:
+            continue
+        tag.decompose()
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    if soup.title:
+        soup.title.decompose()
+    for tag in soup(["head"]):
+        tag.decompose()
+    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in soup.get_text("\n").splitlines()]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return title, text
+
+
+def pdf_text(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
+    """Text of a PDF with the offset where each page starts."""
+    import io
+    import logging
+
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as exc:  # pypdf raises many types on malformed files
+        raise DocumentError(f"{name}: unreadable PDF ({type(exc).__name__}) — re-export it or remove it") from exc
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for page in pages:
+        starts.append(offset)
+        parts.append(page)
+        offset += len(page) + 2
+    return "\n\n".join(parts), tuple(starts)
+
+
+def load_document(path: Path, root: Path) -> Document:
+    """Load one file; raises DocumentError naming the file and the fix."""
+    name = relative_name(path, root)
+    try:
+        size = path.stat().st_size
+        if size > config.MAX_FILE_BYTES:
+            raise DocumentError(f"{name}: {size // 2**20} MiB is over the {config.MAX_FILE_BYTES // 2**20} MiB limit — split it")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"{name}: cannot read ({exc.strerror or exc}) — check it exists and is readable") from exc
+    sha = hashlib.sha256(data).hexdigest()
+    suffix = path.suffix.lower()
+    pages: tuple[int, ...] = ()
+    if suffix == ".pdf":
+        text, pages = pdf_text(data, name)
+        title = ""
+    elif suffix in (".html", ".htm"):
+        title, text = html_text(decode(data, name))
+    else:
+        text = decode(data, name)
+        title = ""
+    if not text.strip():
+        what = "PDF has no text layer (scanned?) — run OCR on it" if suffix == ".pdf" else "empty file — add text or remove it"
+        raise DocumentError(f"{name}: {what}")
+    date, body_start = parse_header_date(text)
+    return Document(
+        path=name,
+        text=text,
+        date=date,
+        title=title or make_title(text[body_start:]),
+        sha256=sha,
+        pages=pages,
+    )
+
+
+def body_start(doc: Document) -> int:
+    """Offset after the date header, where chunking begins."""
+    return parse_header_date(doc.text)[1]

@@ -1,0 +1,190 @@
+"""The entry point for programs: open an index, sync a folder into it, retrieve, ask."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from embeddings import Encoder, VectorIndex, VectorIndexError
+from embeddings.encoder import model_name_for, token_counter
+from qa import config
+from qa.answer import answer
+from qa.catalog import Catalog
+from qa.chunking import CountTokens
+from qa.errors import BadDate, BadQuestion, FolderMissing, IndexCorrupt
+from qa.retrieval import MODES, search
+from qa.store import Store
+from qa.sync import PassageEncoder, Progress, apply, plan
+from qa.types import Answer, Document, Hit, SyncReport
+
+MAX_QUESTION_CHARS = 2000  # the encoder reads 256 word pieces; more text only slows the search
+_encoders: dict[tuple[str, str], Encoder] = {}
+_encoders_lock = threading.Lock()
+
+
+def shared_encoder(model_path: str | os.PathLike[str] | None) -> Encoder:
+    """One loaded model per (path, precision) per process, shared by every open Library."""
+    key = (str(model_path or ""), config.precision())
+    with _encoders_lock:
+        if key not in _encoders:
+            _encoders[key] = Encoder(model_path, precision=config.precision())
+        return _encoders[key]
+
+
+@dataclass(frozen=True)
+class View:
+    """One published generation, open for reading."""
+
+    generation: str
+    manifest: dict[str, Any]
+    catalog: Catalog
+    vectors: VectorIndex
+
+
+class Library:
+    """An index directory kept open: the model and the index stay loaded between questions."""
+
+    def __init__(self, index_dir: str | os.PathLike[str] | None = None, model_path: str | os.PathLike[str] | None = None):
+        self.store = Store(config.index_dir(index_dir))
+        self.model_path = model_path or config.model_path()
+        self.model_name = model_name_for(self.model_path)
+        self._encoder: Encoder | None = None
+        self._counter: CountTokens | None = None
+        self._view: View | None = None
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, index_dir: str | os.PathLike[str] | None = None, model_path: str | os.PathLike[str] | None = None) -> Library:
+        return cls(index_dir, model_path)
+
+    @property
+    def encoder(self) -> Encoder:
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = shared_encoder(self.model_path)
+            return self._encoder
+
+    def _count_tokens(self) -> CountTokens:
+        if self._counter is None:
+            self._counter = self._encoder.count_tokens if self._encoder else token_counter(self.model_path)
+        return self._counter
+
+    def view(self) -> View:
+        """The current generation, reopened when another process has published a newer one."""
+        with self._lock:
+            manifest = self.store.require()
+            if self._view is None or self._view.generation != manifest["generation"]:
+                self.store.check_model(manifest, self.model_name)
+                gen = self.store.generation_dir(manifest)
+                try:
+                    vectors = VectorIndex.load(gen / "vectors.faiss")
+                except VectorIndexError as exc:
+                    raise IndexCorrupt(f"{exc} — delete {self.store.root} and run: qa index FOLDER") from exc
+                catalog = Catalog(gen / "catalog.sqlite", readonly=True)
+                if self._view:
+                    self._view.catalog.close()
+                self._view = View(str(manifest["generation"]), manifest, catalog, vectors)
+            return self._view
+
+    @property
+    def folder(self) -> Path | None:
+        manifest = self.store.manifest()
+        return Path(manifest["folder"]) if manifest else None
+
+    def sync(
+        self, folder: str | os.PathLike[str], progress: Progress | None = None, encoder: PassageEncoder | None = None
+    ) -> SyncReport:
+        """Index new and changed files of `folder`, drop removed ones; encode only never-seen texts."""
+        root = Path(folder).resolve()
+        if not root.is_dir():
+            raise FolderMissing(f"{folder}: no such folder — give the folder holding your documents")
+        model_name = encoder.model_name if encoder else self.model_name
+        with self.store.lock():
+            manifest = self.store.manifest()
+            if manifest:
+                self.store.check_model(manifest, model_name)
+            known = self.view().catalog.files() if manifest else {}
+            work = plan(root, known)
+            if work.empty() and manifest and manifest.get("folder") == str(root):
+                return _report_unchanged(work)
+            return apply(
+                self.store, root, work,
+                encoder=lambda: encoder or self.encoder, count_tokens=self._count_tokens,
+                model_name=model_name, dim=encoder.dim if encoder else _dim(self, manifest), progress=progress,
+            )  # fmt: skip
+
+    def retrieve(
+        self,
+        question: str,
+        k: int = config.DEFAULT_K,
+        since: dt.date | str | None = None,
+        until: dt.date | str | None = None,
+        mode: str = "hybrid",
+        neighbours: int = 0,
+    ) -> list[Hit]:
+        """The k passages that best match `question`, each with its citation."""
+        question = clean_question(question)
+        if mode not in MODES:
+            raise BadQuestion(f"mode {mode!r} is not one of {', '.join(MODES)}")
+        view = self.view()
+        encoder = self.encoder if mode != "keyword" else None
+        return search(view.catalog, view.vectors, encoder, question, max(1, k), as_date(since), as_date(until), mode, neighbours)
+
+    def ask(
+        self,
+        question: str,
+        k: int = config.DEFAULT_K,
+        since: dt.date | str | None = None,
+        until: dt.date | str | None = None,
+        mode: str = "hybrid",
+    ) -> Answer:
+        """An extractive answer quoting the hits, with the hits it cites."""
+        hits = self.retrieve(question, k, since, until, mode)
+        result = answer(self.encoder, clean_question(question), hits)
+        return replace(result, question=question, since=as_date(since), until=as_date(until))
+
+    def document(self, source: str) -> Document | None:
+        return self.view().catalog.document(source)
+
+    def documents(self) -> Iterator[Document]:
+        return self.view().catalog.documents()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._view:
+                self._view.catalog.close()
+                self._view = None
+
+
+def _dim(lib: Library, manifest: dict[str, Any] | None) -> int:
+    return int(manifest["dim"]) if manifest else lib.encoder.dim
+
+
+def _report_unchanged(work: Any) -> SyncReport:
+    return SyncReport(unchanged=work.unchanged, skipped=tuple(work.skipped))
+
+
+def clean_question(question: str) -> str:
+    """The question without control characters, trimmed; BadQuestion when nothing is left."""
+    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in str(question or ""))
+    text = " ".join(text.split())[:MAX_QUESTION_CHARS]
+    if not text:
+        raise BadQuestion("The question is empty — type a question, e.g.: qa ask \"Who requested the call?\"")
+    return text
+
+
+def as_date(value: dt.date | str | None) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise BadDate(f"{value!r} is not a date — use YYYY-MM-DD, e.g. 2021-12-30") from exc

@@ -1,0 +1,156 @@
+"""Bring an index in line with a folder: new, changed and removed files; encode only new texts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from embeddings import VectorIndex
+from qa import config
+from qa.catalog import Catalog, FileState
+from qa.chunking import CountTokens, chunk_document
+from qa.documents import body_start, load_document, relative_name, scan
+from qa.errors import DocumentError
+from qa.store import Store, VectorCache
+from qa.types import Document, Skipped, SyncReport
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+ENCODE_BATCH = 256
+
+
+class PassageEncoder(Protocol):
+    model_name: str
+    dim: int
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass
+class Plan:
+    """What a folder scan found, before anything is written."""
+
+    new: list[tuple[Document, os.stat_result]] = field(default_factory=list)
+    changed: list[tuple[Document, os.stat_result, int]] = field(default_factory=list)
+    touched: list[tuple[int, os.stat_result]] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not (self.new or self.changed or self.touched or self.removed)
+
+
+def plan(folder: Path, known: dict[str, FileState]) -> Plan:
+    """Compare the folder with the catalog: size and mtime first, content hash only when they differ."""
+    result = Plan()
+    present: set[str] = set()
+    for path in scan(folder):
+        name = relative_name(path, folder)
+        present.add(name)  # a file that fails to load keeps its last good version in the index
+        try:
+            st = path.stat()
+        except OSError as exc:
+            result.skipped.append(Skipped(name, f"cannot read ({exc.strerror}) — check it exists and is readable"))
+            continue
+        state = known.get(name)
+        if state and state.size == st.st_size and state.mtime_ns == st.st_mtime_ns:
+            result.unchanged += 1
+            continue
+        try:
+            doc = load_document(path, folder)
+        except DocumentError as exc:
+            result.skipped.append(Skipped(name, str(exc).removeprefix(f"{name}: ")))
+            continue
+        if state is None:
+            result.new.append((doc, st))
+        elif state.sha256 == doc.sha256:
+            result.touched.append((state.doc_id, st))
+        else:
+            result.changed.append((doc, st, state.doc_id))
+    result.removed = [s.doc_id for name, s in known.items() if name not in present]
+    return result
+
+
+def apply(
+    store: Store,
+    folder: Path,
+    work: Plan,
+    encoder: Callable[[], PassageEncoder],
+    count_tokens: Callable[[], CountTokens],
+    model_name: str,
+    dim: int,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Write a new generation with the plan applied, then publish it."""
+    current = store.manifest()
+    gen = store.new_generation(current)
+    catalog = Catalog(gen / "catalog.sqlite")
+    vectors = VectorIndex.load(store.generation_dir(current) / "vectors.faiss") if current else VectorIndex(dim)
+    for doc_id in work.removed + [doc_id for _, _, doc_id in work.changed]:
+        vectors.remove(np.array(catalog.remove_document(doc_id), dtype=np.int64))
+    for doc_id, st in work.touched:
+        catalog.touch(doc_id, st.st_size, st.st_mtime_ns)
+    rows: list[tuple[int, str, str]] = []
+    docs = [(d, st) for d, st in work.new] + [(d, st) for d, st, _ in work.changed]
+    for i, (doc, st) in enumerate(docs):
+        chunks = chunk_document(doc, count_tokens(), body_start(doc))
+        rows.extend(catalog.add_document(doc, st.st_size, st.st_mtime_ns, chunks))
+        if progress:
+            progress("chunk", i + 1, len(docs))
+    encoded, reused = _embed(store, rows, vectors, encoder, dim, progress)
+    catalog.commit()
+    vectors.save(gen / "vectors.faiss")
+    n_docs, n_chunks = catalog.counts()
+    catalog.close()
+    manifest: dict[str, Any] = {
+        "format_version": config.FORMAT_VERSION,
+        "model": model_name,
+        "dim": dim,
+        "folder": str(folder),
+        "documents": n_docs,
+        "chunks": n_chunks,
+        "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    store.publish(gen, manifest)
+    cache = VectorCache(store.root / "vector-cache.sqlite", dim)
+    cache.prune(gen / "catalog.sqlite")
+    cache.close()
+    return SyncReport(
+        added=len(work.new), changed=len(work.changed), removed=len(work.removed), unchanged=work.unchanged + len(work.touched),
+        chunks_encoded=encoded, chunks_reused=reused, skipped=tuple(work.skipped),
+    )  # fmt: skip
+
+
+def _embed(
+    store: Store,
+    rows: list[tuple[int, str, str]],
+    vectors: VectorIndex,
+    encoder: Callable[[], PassageEncoder],
+    dim: int,
+    progress: Progress | None,
+) -> tuple[int, int]:
+    """Add a vector for every new chunk, encoding only texts the cache has never seen."""
+    if not rows:
+        return 0, 0
+    cache = VectorCache(store.root / "vector-cache.sqlite", dim)
+    hashes = [h for _, h, _ in rows]
+    known = cache.get_many(list(set(hashes)))
+    todo: dict[str, str] = {h: t for _, h, t in rows if h not in known}
+    pending = list(todo.items())
+    for start in range(0, len(pending), ENCODE_BATCH):
+        batch = pending[start : start + ENCODE_BATCH]
+        out = encoder().encode_passages([t for _, t in batch])
+        cache.put_many([h for h, _ in batch], out)  # committed per batch: a crash keeps the work done
+        known.update({h: v for (h, _), v in zip(batch, out, strict=True)})
+        if progress:
+            progress("encode", min(start + ENCODE_BATCH, len(pending)), len(pending))
+    cache.close()
+    ids = np.array([i for i, _, _ in rows], dtype=np.int64)
+    vectors.add(ids, np.stack([known[h] for h in hashes]))
+    return len(todo), len(rows) - len(todo)
