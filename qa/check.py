@@ -32,9 +32,7 @@ NOT_FOUND = "not found"
 # Measured by bench/check_thresholds.py; the numbers and the choice: docs/benchmarks/check.md.
 CLOSE_RATIO = 80.0  # folded character similarity of the best occurrence, 0..100
 RELATED_COSINE = 0.5  # cosine of the text with the best sentence of a retrieved passage
-NO_CONTRADICTION = (
-    "No model here can judge whether a passage contradicts the text: read the passages."
-)
+NO_CONTRADICTION = "No model here can judge whether a passage contradicts the text: read the passages."
 NOTES = {
     VERBATIM: "Found word for word (ignoring case, punctuation, quote marks and spacing).",
     CLOSE: "Found with small differences; the differing words are listed.",
@@ -88,12 +86,8 @@ class Check:
             "label": self.label,
             "note": self.note,
             "quotes": list(self.quotes),
-            "occurrences": [
-                {**dataclasses.asdict(o), "verbatim": o.verbatim} for o in self.occurrences
-            ],
-            "passages": [
-                {**h.to_json(), "support": s} for h, s in zip(self.passages, self.support)
-            ],
+            "occurrences": [{**dataclasses.asdict(o), "verbatim": o.verbatim} for o in self.occurrences],
+            "passages": [{**h.to_json(), "support": s} for h, s in zip(self.passages, self.support, strict=True)],
             "best_passage": self.best,
         }
 
@@ -102,13 +96,22 @@ def _occurrences(quote: str, docs: list[Any]) -> list[Occurrence]:
     out = []
     for m in find_quote(quote, docs, cutoff=CLOSE_RATIO):
         d = m.doc
-        out.append(Occurrence(
-            quote=quote, source=d.path, date=d.date.isoformat() if d.date else None,
-            title=d.title, start=m.start, end=m.end,
-            line_start=d.text.count("\n", 0, m.start) + 1,
-            line_end=d.text.count("\n", 0, max(m.start, m.end - 1)) + 1,
-            page=d.page_at(m.start), text=m.text, ratio=m.ratio, differences=m.differences,
-        ))  # fmt: skip
+        out.append(
+            Occurrence(
+                quote=quote,
+                source=d.path,
+                date=d.date.isoformat() if d.date else None,
+                title=d.title,
+                start=m.start,
+                end=m.end,
+                line_start=d.text.count("\n", 0, m.start) + 1,
+                line_end=d.text.count("\n", 0, max(m.start, m.end - 1)) + 1,
+                page=d.page_at(m.start),
+                text=m.text,
+                ratio=m.ratio,
+                differences=m.differences,
+            )
+        )
     # Oldest first, so the reader sees who published it first; undated last.
     out.sort(key=lambda o: (o.date is None, o.date or "", -o.ratio, o.source, o.start))
     return out
@@ -119,13 +122,13 @@ def _support(lib: Library, text: str, hits: list[Hit]) -> tuple[list[Hit], list[
     from qa.chunking import split_sentences
 
     spans = [split_sentences(h.text) or [(0, len(h.text))] for h in hits]
-    flat = [h.text[s:e] for h, sp in zip(hits, spans) for s, e in sp]
+    flat = [h.text[s:e] for h, sp in zip(hits, spans, strict=True) for s, e in sp]
     if not flat:
         return hits, []
     q = np.asarray(lib.encoder.encode_query(text), dtype=np.float32)
     scores = np.asarray(lib.encoder.encode_passages(flat), dtype=np.float32) @ q
     out, best, i = [], [], 0
-    for h, sp in zip(hits, spans):
+    for h, sp in zip(hits, spans, strict=True):
         j = int(np.argmax(scores[i : i + len(sp)]))
         s, e = sp[j]
         out.append(dataclasses.replace(h, sentence_start=s, sentence_end=e))
@@ -155,9 +158,15 @@ def check(lib: Library, text: str, k: int = 5) -> Check:
     hits, support = _support(lib, text, list(lib.retrieve(text, k=k)))
     ratios = [max((o.ratio for o in occurrences if o.quote == q), default=None) for q in quotes]
     label = label_for(ratios, max(support, default=None))
-    return Check(text=text, label=label, occurrences=tuple(occurrences), passages=tuple(hits),
-                 note=f"{NOTES[label]} {NO_CONTRADICTION}", quotes=tuple(quotes),
-                 support=tuple(support))  # fmt: skip
+    return Check(
+        text=text,
+        label=label,
+        occurrences=tuple(occurrences),
+        passages=tuple(hits),
+        note=f"{NOTES[label]} {NO_CONTRADICTION}",
+        quotes=tuple(quotes),
+        support=tuple(support),
+    )
 
 
 def check_text(text: str, k: int = 5, index: str | None = None) -> Check:
@@ -178,10 +187,12 @@ def format_check(c: Check) -> str:
         where = f"{o.source} {o.date or 'undated'} lines {o.line_start}-{o.line_end}"
         lines.append(f"  {o.ratio:5.1f}  {where} chars {o.start}-{o.end}: {o.text!r}")
         lines += [f"         quote “{d.quote}” / document “{d.document}”" for d in o.differences]
-    for i, (h, s) in enumerate(zip(c.passages, c.support), 1):
+    for i, (h, s) in enumerate(zip(c.passages, c.support, strict=True), 1):
         mark = "*" if i - 1 == c.best else " "
-        lines.append(f" {mark}[{i}] {h.source} {h.date or 'undated'} lines {h.line_start}-"
-                     f"{h.line_end} (similarity {s:.2f}): {h.sentence.strip()}")  # fmt: skip
+        lines.append(
+            f" {mark}[{i}] {h.source} {h.date or 'undated'} lines {h.line_start}-"
+            f"{h.line_end} (similarity {s:.2f}): {h.sentence.strip()}"
+        )
     lines.append(c.note)
     return "\n".join(lines)
 

@@ -29,6 +29,7 @@ _MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe2
 _QUOTED = re.compile(r'"([^"]+)"|“([^”“]+)”|„([^“”]+)[“”]|«\s*([^»]+?)\s*»')
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")  # a word as shown in a difference
 MAX_PER_DOCUMENT = 20
+SLACK = 10.0  # alignment score below the cutoff still worth snapping to words
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,8 +153,9 @@ def _fuzzy_spans(q: str, work: str, cutoff: float) -> list[tuple[int, int, float
         r = fuzz.ratio(q, work)
         return [(0, len(work), r)] if r >= cutoff else []
     for _ in range(MAX_PER_DOCUMENT):
-        al = fuzz.partial_ratio_alignment(q, work, score_cutoff=cutoff)
-        if al is None or al.score < cutoff:
+        # Snapping to whole words can raise the score: align with some slack.
+        al = fuzz.partial_ratio_alignment(q, work, score_cutoff=cutoff - SLACK)
+        if al is None or al.score < cutoff - SLACK:
             break
         s, e, r = _best_word_window(q, work, al.dest_start, max(al.dest_end, al.dest_start + 1))
         work = work[:s] + "\0" * (e - s) + work[e:]
@@ -168,11 +170,7 @@ def _differences(quote: str, doc_text: str, start: int, end: int) -> tuple[Diffe
     dw = _WORD.findall(doc_text[start:end])
     qf, df = [fold(w) for w in qw], [fold(w) for w in dw]
     ops = difflib.SequenceMatcher(a=qf, b=df, autojunk=False).get_opcodes()
-    return tuple(
-        Difference(" ".join(qw[i1:i2]), " ".join(dw[j1:j2]))
-        for tag, i1, i2, j1, j2 in ops
-        if tag != "equal"
-    )
+    return tuple(Difference(" ".join(qw[i1:i2]), " ".join(dw[j1:j2])) for tag, i1, i2, j1, j2 in ops if tag != "equal")
 
 
 def _spans(q: str, folded: str, cutoff: float) -> list[tuple[int, int, float]]:
