@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.errors import BadQuestion, QAError
+from qa.errors import BadQuestion
 from qa.quotes import Difference, extract_quotes, find_quote
 from qa.types import Hit
 
@@ -207,13 +206,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        result = check_text(args.text, k=args.k, index=args.index)
-    except QAError as e:
-        print(f"qa check: {e}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-    else:
-        print(format_check(result))
+    """`qa check`: QAError goes up to qa.cli, which turns it into a message."""
+    result = check_text(args.text, k=args.k, index=args.index)
+    print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else format_check(result))
     return 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from qa import Library, cli
 from qa.check import (
     CLOSE,
     CLOSE_RATIO,
@@ -17,6 +19,7 @@ from qa.check import (
     RELATED_COSINE,
     VERBATIM,
     _occurrences,
+    check,
     label_for,
 )
 from qa.quotes import extract_quotes, find_quote, fold, fold_with_map
@@ -134,3 +137,87 @@ def test_earliest_source_comes_first() -> None:
 )
 def test_label_for(ratios: list[float | None], support: float | None, label: str) -> None:
     assert label_for(ratios, support) == label
+
+
+# --- the real model, FAISS and SQLite: the seeds index from conftest, and small tmp corpora ---
+
+
+def test_check_finds_the_seed_quote_verbatim(seed_library: Library) -> None:
+    c = check(seed_library, f"Biden acted on the principle of “{PHRASE}”.")
+    assert c.label == VERBATIM
+    assert c.quotes == (PHRASE,)
+    [o] = c.occurrences
+    doc = seed_library.document(SEED)
+    assert doc is not None
+    assert (o.source, o.date, o.ratio) == (SEED, "2021-12-31", 100.0)
+    assert doc.text[o.start : o.end] == o.text == PHRASE
+    assert o.line_start == o.line_end == doc.text[: o.start].count("\n") + 1
+    assert "contradict" in c.note
+
+
+def test_check_one_word_changed_is_closely_matched(seed_library: Library) -> None:
+    c = check(seed_library, '"nothing about us without you"')
+    assert c.label == CLOSE
+    [o] = c.occurrences
+    assert o.source == SEED and o.text == PHRASE and o.ratio < 100
+    assert [(d.quote, d.document) for d in o.differences] == [("us", "you")]
+
+
+def test_check_unrelated_sentence(seed_library: Library) -> None:
+    c = check(seed_library, "The recipe calls for two cups of flour and a pinch of salt.")
+    assert c.label in (NOT_FOUND, RELATED)
+    assert c.occurrences == ()
+    assert c.label == NOT_FOUND or max(c.support) >= RELATED_COSINE
+
+
+def test_check_claim_highlights_best_supporting_sentence(seed_library: Library) -> None:
+    c = check(seed_library, "Putin asked for the call with Biden", k=3)
+    assert c.passages and len(c.support) == len(c.passages)
+    best = c.passages[c.best or 0]
+    assert "requested by Putin" in best.sentence
+    assert best.text[best.sentence_start : best.sentence_end] == best.sentence
+
+
+def test_check_lists_the_earliest_source_first(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    filler = ["Markets were calm on Monday.", "The weather turned cold.", "Talks resumed in Geneva."]
+    for name, date, extra in zip(["a.txt", "b.txt", "c.txt"], ["2022-03-01", "2021-12-30", "2022-01-15"], filler, strict=True):
+        (folder / name).write_text(f" date {date} {extra}\nThe minister said “{PHRASE}” at the summit.\n")
+    (folder / "d.txt").write_text(" date 2020-01-01 Nothing to see here about the summit.\n")
+    lib = Library.open(tmp_path / "index")
+    try:
+        lib.sync(folder)
+        c = check(lib, PHRASE)
+    finally:
+        lib.close()
+    assert c.label == VERBATIM
+    assert [(o.source, o.date) for o in c.occurrences] == [
+        ("b.txt", "2021-12-30"),
+        ("c.txt", "2022-01-15"),
+        ("a.txt", "2022-03-01"),
+    ]
+
+
+def test_cli_check_json(seed_library: Library, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["check", f"“{PHRASE}”", "--index", str(seed_library.store.root), "--k", "2", "--json"])
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"text", "label", "note", "quotes", "occurrences", "passages", "best_passage"}
+    assert data["label"] == VERBATIM
+    [occ] = data["occurrences"]
+    assert {"source", "date", "start", "end", "line_start", "line_end", "ratio", "verbatim", "differences", "text"} <= set(occ)
+    assert len(data["passages"]) == 2
+    assert {"source", "sentence", "sentence_start", "sentence_end", "support"} <= set(data["passages"][0])
+
+
+def test_cli_check_text_output(seed_library: Library, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check", '"nothing about us without you"', "--index", str(seed_library.store.root), "--k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{CLOSE}: “nothing about us without you”")
+    assert "quote “us” / document “you”" in out and SEED in out
+
+
+def test_cli_check_empty_text_is_an_error(seed_library: Library, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check", "  ", "--index", str(seed_library.store.root)]) == 2
+    assert "Nothing to check" in capsys.readouterr().err
