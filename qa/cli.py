@@ -18,7 +18,9 @@ EPILOG = {
 
 # Subcommands living in other modules: each has add_parser(subparsers) and run(args) -> int.
 # Imported only when their name is on the command line, so `qa ask` never imports gradio or ray.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "check": "qa.check",
+}
 
 
 def add_index(sub: Any) -> None:
