@@ -1,0 +1,181 @@
+"""The chat in the browser (Gradio 6): cited answers streaming in, sources, documents, upload, an API.
+
+    qa chat seeds/                      # sync seeds/ into the index, serve http://127.0.0.1:7860
+    qa chat docs/ --host 0.0.0.0 --auth alice:secret
+
+Only this package's app_* modules import gradio, and only `qa chat` imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
+
+import gradio as gr
+
+from qa import config
+from qa.app_chat import ASK, CHECK, Handlers, load_check
+from qa.app_page import CSS, OPEN_JS, SCROLL_JS, register_api
+from qa.app_render import esc
+from qa.errors import QAError
+from qa.library import Library
+
+AUTH_ENV = "QA_AUTH"  # user:password; TODO(lead): move to qa/config.py beside QA_INDEX
+
+
+def build_app(lib: Library, folder: Path) -> gr.Blocks:
+    """The page: chat, sources, document viewer, timeline, settings, upload; API retrieve/ask/check."""
+    h = Handlers(lib, Path(folder), load_check())
+    with gr.Blocks(title="qa — answers from your documents", analytics_enabled=False) as demo:
+        gr.HTML(
+            f"<h2>qa</h2><p>Answers quoted from the documents in <code>{esc(folder)}</code>, each sentence cited.</p>",
+            js_on_load=None,
+        )
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    elem_id="qa-chat",
+                    height=560,
+                    render_markdown=False,
+                    sanitize_html=True,
+                    buttons=["copy"],
+                    placeholder="Ask a question about your documents.",
+                )
+                task = gr.Radio([ASK, CHECK], value=ASK, show_label=False, visible=h.check is not None, elem_id="qa-task")
+                question = gr.Textbox(
+                    elem_id="qa-question",
+                    show_label=False,
+                    placeholder="e.g. Who requested the call?",
+                    submit_btn=True,
+                    autofocus=True,
+                )
+            with gr.Column(scale=2), gr.Tabs() as tabs:
+                with gr.Tab("Sources", id="sources"):
+                    timeline = gr.ScatterPlot(
+                        None,  # not an empty frame: a plot that starts empty never draws its points
+                        x="date",
+                        y="source",
+                        title="When the sources were published",
+                        height=220,
+                        elem_id="qa-timeline",
+                        tooltip="all",
+                    )
+                    sources = gr.HTML(
+                        "<div class='qa-empty'>The sources of the last answer show here.</div>",
+                        elem_id="qa-sources",
+                        js_on_load=OPEN_JS,
+                    )
+                with gr.Tab("Document", id="document"):
+                    viewer = gr.HTML(
+                        "<div class='qa-empty'>Open a source to read its document here.</div>",
+                        elem_id="qa-document",
+                        js_on_load=SCROLL_JS,
+                        max_height=640,
+                    )
+                with gr.Tab("Settings", id="settings"):
+                    k = gr.Slider(1, 20, value=config.DEFAULT_K, step=1, label="Passages (k)", elem_id="qa-k")
+                    mode = gr.Radio(["hybrid", "dense", "keyword"], value="hybrid", label="Search mode", elem_id="qa-mode")
+                    since = gr.DateTime(include_time=False, type="string", label="From (YYYY-MM-DD)", elem_id="qa-since")
+                    until = gr.DateTime(include_time=False, type="string", label="To (YYYY-MM-DD)", elem_id="qa-until")
+                with gr.Tab("Upload", id="upload"):
+                    kinds = " ".join(config.SUFFIXES)
+                    files = gr.File(
+                        file_count="multiple",
+                        label=f"Add documents ({kinds}, up to {config.MAX_FILE_BYTES // 2**20} MiB each)",
+                        elem_id="qa-files",
+                    )
+                    status = gr.HTML("", elem_id="qa-upload-status", js_on_load=None)
+        targets = gr.State([])
+        question.submit(
+            h.chat,
+            [question, chatbot, k, mode, since, until, task],
+            [chatbot, question, sources, timeline, targets],
+            api_name="chat",
+            concurrency_id="read",
+        )
+        sources.click(h.open_source, [targets], [viewer, tabs], api_visibility="private")
+        files.upload(h.upload, [files], [status, files], api_name="upload", concurrency_id="write")
+
+        register_api(lib, h.check)
+    return demo
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """'user:password' -> (user, password); None or '' -> None."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise QAError(f"--auth / ${AUTH_ENV} must look like user:password, not {value.split(':')[0]!r}…")
+    return user, password
+
+
+def serve(
+    folder: str | os.PathLike[str] | None,
+    index_dir: str | os.PathLike[str] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+) -> None:
+    """Sync `folder` into the index (incremental), load the model, then serve the page until stopped."""
+    lib = Library.open(index_dir)
+    root = Path(folder).resolve() if folder else lib.folder
+    if root is None:
+        raise QAError(f"No folder to serve: give one, e.g. qa chat seeds/ (index: {config.index_dir(index_dir)})")
+    from qa.cli import progress_bar
+
+    report = lib.sync(root, progress=progress_bar(quiet=False))
+    print(
+        f"{report.added} added, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged; "
+        f"{report.chunks_encoded} passages encoded",
+        file=sys.stderr,
+    )
+    lib.encoder.encode_query("warm up")  # the first question should not wait for the model to load
+    demo = build_app(lib, root)
+    print(
+        f"qa chat: http://{host}:{port}  (folder {root}, index {lib.store.root}{', login required' if auth else ''})",
+        file=sys.stderr,
+        flush=True,
+    )
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name=host, server_port=port, auth=auth, max_file_size=config.MAX_FILE_BYTES,
+        allowed_paths=[], css=CSS, ssr_mode=False, mcp_server=False, quiet=True, footer_links=["api"],
+    )  # fmt: skip
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "chat", help="serve the chat in the browser (http://127.0.0.1:7860)", epilog="example: qa chat seeds/ --port 7860"
+    )
+    p.add_argument("folder", nargs="?", help="folder of documents, synced first (default: the folder last indexed)")
+    p.add_argument("--index", help="index directory (default $QA_INDEX or .qa-index)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 opens it to the network)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--auth", help=f"require a login, user:password (or set ${AUTH_ENV})")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    serve(args.folder, args.index, args.host, args.port, parse_auth(args.auth or os.environ.get(AUTH_ENV)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m qa.app FOLDER ...`: the same as `qa chat FOLDER ...`."""
+    top = argparse.ArgumentParser(prog="qa")
+    add_parser(top.add_subparsers(dest="command", required=True))
+    args = top.parse_args(["chat", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return run(args)
+    except QAError as exc:
+        print(f"qa chat: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

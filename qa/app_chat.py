@@ -1,0 +1,125 @@
+"""What the chat page does when a question is asked, a source opened or a file dropped."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from qa.app_render import (
+    Target,
+    answer_pieces,
+    check_sources_html,
+    check_targets,
+    check_text,
+    document_html,
+    esc,
+    sources_html,
+    timeline_frame,
+    timeline_limits,
+)
+from qa.app_upload import place
+from qa.errors import QAError
+from qa.library import Library
+
+ASK, CHECK = "Ask a question", "Check a claim"
+Check = Callable[..., Any]  # qa.check.check(lib, text, k) -> Check
+STREAM_PAUSE = 0.06  # seconds between cited sentences: the answer visibly streams in, in well under a second
+# Gradio sees this default and passes a live progress bar in its place.
+PROGRESS = gr.Progress()
+
+
+def load_check() -> Check | None:
+    """qa.check.check when that module is installed, else None (the page then has no claim mode)."""
+    try:
+        from qa.check import check
+    except ImportError:
+        return None
+    return check
+
+
+class Handlers:
+    """Event handlers bound to one Library and the folder uploads go to."""
+
+    def __init__(self, lib: Library, folder: Path, check: Check | None = None):
+        self.lib, self.folder, self.check = lib, folder, check
+        # Uploads sync one at a time; questions keep reading the last published index meanwhile.
+        self.write_lock = threading.Lock()
+
+    def chat(
+        self, question: str, history: list[Any] | None, k: float, mode: str, since: str | None, until: str | None, task: str
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream an answer into the chat, one cited sentence at a time; fill the sources panel."""
+        history = list(history or [])
+        text = (question or "").strip()
+        if not text:
+            yield history, "", gr.skip(), gr.skip(), gr.skip()
+            return
+        history.append({"role": "user", "content": esc(text)})
+        yield history, "", gr.skip(), gr.skip(), gr.skip()
+        try:
+            if task == CHECK and self.check is not None:
+                result = self.check(self.lib, text, k=int(k))
+                pieces, sources = [check_text(result)], check_sources_html(result)
+                targets, dated = check_targets(result), list(result.passages)
+            else:
+                answer = self.lib.ask(text, k=int(k), since=since or None, until=until or None, mode=mode)
+                pieces = answer_pieces(answer)
+                sources = sources_html(answer.hits, weak=not answer.found, note=answer.date_note)
+                targets, dated = [Target.of_hit(h) for h in answer.hits], list(answer.hits)
+        except QAError as exc:
+            history.append({"role": "assistant", "content": esc(str(exc))})
+            yield history, "", gr.skip(), gr.skip(), gr.skip()
+            return
+        state = [dataclasses.asdict(t) for t in targets]
+        frame = timeline_frame(dated)
+        plot = gr.ScatterPlot(value=frame, x_lim=timeline_limits(frame))
+        shown = ""
+        for i, piece in enumerate(pieces):
+            if i:
+                time.sleep(STREAM_PAUSE)
+            shown = f"{shown} {piece}" if shown else piece
+            reply = {"role": "assistant", "content": shown}
+            yield [*history, reply], "", sources, plot, state
+
+    def open_source(self, targets: list[dict[str, Any]] | None, evt: gr.EventData) -> tuple[Any, Any]:
+        """Show the whole document behind source card `evt.open`, passage marked and in view."""
+        data = evt._data if isinstance(evt._data, dict) else {}
+        index = data.get("open")
+        targets = targets or []
+        if not isinstance(index, int) or not 0 <= index < len(targets):
+            return gr.skip(), gr.skip()
+        target = Target(**targets[index])
+        return document_html(self.lib.document(target.source), target), gr.Tabs(selected="document")
+
+    def upload(self, files: list[str] | None, progress: Any = PROGRESS) -> tuple[str, Any]:
+        """Copy the files into the folder (checked, renamed if taken), then index them."""
+        lines, placed = [], []
+        for f in files or []:
+            path = Path(f)
+            try:
+                placed.append(place(path, path.name, self.folder))
+            except (QAError, OSError) as exc:
+                lines.append(f"Not added: {exc}")
+        if placed:
+            with self.write_lock:
+                progress(0.0, desc="indexing")
+                try:
+                    report = self.lib.sync(self.folder, progress=lambda stage, done, total: progress((done, total), desc=stage))
+                except QAError as exc:
+                    lines.append(f"Indexing failed: {exc}")
+                else:
+                    skipped = {s.path: s.reason for s in report.skipped}
+                    for p in placed:
+                        reason = skipped.get(p.name)
+                        lines.append(f"Not indexed: {p.name}: {reason}" if reason else f"Added {p.name}: searchable now.")
+                    lines.append(f"{report.chunks_encoded} new passages encoded.")
+        if not lines:
+            lines.append("No file received.")
+        body = "".join(f"<li>{esc(line)}</li>" for line in lines)
+        return f'<ul class="qa-upload-status">{body}</ul>', None

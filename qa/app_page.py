@@ -1,0 +1,90 @@
+"""The page's fixed parts: its CSS, the two snippets of JavaScript, and the API endpoints for programs."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from qa import config
+from qa.errors import QAError
+from qa.library import Library
+
+OPEN_JS = """element.addEventListener('click', (e) => {
+  const b = e.target.closest('[data-open]');
+  if (b) trigger('click', {open: Number(b.dataset.open)});
+});"""
+# The viewer mounts only when its tab is first shown, after its value was set: scroll on load too.
+SCROLL_JS = """const show = () => setTimeout(() => {
+  const m = element.querySelector('#qa-target');
+  if (m) m.scrollIntoView({block: 'center'});
+}, 200);
+watch('value', show);
+show();"""
+CSS = """
+#qa-chat .message-content, #qa-chat .message { white-space: pre-wrap; }
+.qa-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px; margin: 6px 0; }
+.qa-card.qa-weak { opacity: .8; border-style: dashed; }
+.qa-weak-badge { background: #f59e0b; color: #000; border-radius: 4px; padding: 0 4px; font-size: .8em; }
+.qa-weak-note { font-weight: 600; margin: 4px 0; }
+.qa-head { font-size: .85em; } .qa-file { font-family: var(--font-mono); }
+.qa-passage, .qa-doc-text { white-space: pre-wrap; margin: 4px 0; }
+.qa-passage mark, .qa-best { background: #fde047; color: #000; }
+.qa-passage-mark { background: #fef9c3; color: #000; }
+.qa-open { font-size: .8em; text-decoration: underline; cursor: pointer; }
+.qa-also { font-size: .8em; opacity: .8; }
+.qa-title { font-size: .85em; font-style: italic; opacity: .85; }
+"""
+
+
+def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn QAError into gr.Error (its message reaches the caller) and resolve the type hints.
+
+    gr.api reads the return annotation as written; with `from __future__ import annotations`
+    that is a string, so the evaluated hints are put on the signature first.
+    """
+    hints, sig = typing.get_type_hints(fn), inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except QAError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    params = [p.replace(annotation=hints[p.name]) for p in sig.parameters.values()]
+    wrapped.__signature__ = sig.replace(parameters=params, return_annotation=hints["return"])  # type: ignore[attr-defined]
+    wrapped.__annotations__ = hints
+    return wrapped
+
+
+def register_api(lib: Library, check: Callable[..., Any] | None) -> None:
+    """/retrieve, /ask and (when qa.check is there) /check, for gradio_client and plain HTTP."""
+
+    def retrieve(
+        question: str, k: int = config.DEFAULT_K, since: str | None = None, until: str | None = None, mode: str = "hybrid"
+    ) -> list[dict[str, Any]]:
+        """The k passages that best match the question, as JSON: the fields of qa.Hit.to_json()."""
+        hits = lib.retrieve(question, k=int(k), since=since or None, until=until or None, mode=mode)
+        return [hit.to_json() for hit in hits]
+
+    def ask(
+        question: str, k: int = config.DEFAULT_K, since: str | None = None, until: str | None = None, mode: str = "hybrid"
+    ) -> dict[str, Any]:
+        """An extractive answer, its quotes and hits, as JSON: qa.Answer.to_json()."""
+        return lib.ask(question, k=int(k), since=since or None, until=until or None, mode=mode).to_json()
+
+    gr.api(_api(retrieve), api_name="retrieve", concurrency_id="read")
+    gr.api(_api(ask), api_name="ask", concurrency_id="read")
+    if check is not None:
+        claim_check = check
+
+        def check_claim(text: str, k: int = config.DEFAULT_K) -> dict[str, Any]:
+            """Where a claim or quote occurs in the documents, and the most similar passages."""
+            return dict(claim_check(lib, text, k=int(k)).to_json())
+
+        gr.api(_api(check_claim), api_name="check", concurrency_id="read")

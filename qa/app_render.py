@@ -1,0 +1,155 @@
+"""HTML and chat text for the chat page. Pure functions: no gradio, no index.
+
+Every piece of document text and every question passes through `esc` (html.escape)
+before it is put into HTML: a document holding `<script>` shows as text and runs nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+from typing import TYPE_CHECKING, Any
+
+from qa.types import Answer, Document, Hit
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_MARKER_END = re.compile(r"(?<=\])\s+")  # an answer streams one cited sentence at a time
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A place a source card opens: a document, a passage in it and the sentence to mark."""
+
+    source: str
+    start: int
+    end: int
+    best_start: int
+    best_end: int
+
+    @classmethod
+    def of_hit(cls, hit: Hit) -> Target:
+        return cls(hit.source, hit.start, hit.end, hit.start + hit.sentence_start, hit.start + hit.sentence_end)
+
+
+def answer_pieces(answer: Answer) -> list[str]:
+    """The answer text cut after each citation marker, escaped; joined they are the whole answer."""
+    parts = [p for p in _MARKER_END.split(answer.text) if p]
+    note = [f"({answer.date_note})"] if answer.date_note else []
+    return [esc(p) for p in parts + note]
+
+
+def where(hit: Any) -> str:
+    """'lines 3-5' or 'page 2, lines 3-5'."""
+    lines = f"lines {hit.line_start}-{hit.line_end}" if hit.line_end != hit.line_start else f"line {hit.line_start}"
+    return f"page {hit.page}, {lines}" if hit.page else lines
+
+
+def _marked(text: str, start: int, end: int) -> str:
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+
+
+def _card(n: int, hit: Hit, weak: bool, extra: str = "") -> str:
+    also = "".join(
+        f'<div class="qa-also">also in {esc(d.source)}, {esc(d.date or "undated")}, {esc(where(d))}</div>' for d in hit.duplicates
+    )
+    badge = '<span class="qa-weak-badge">weak</span> ' if weak else ""
+    title = f'<div class="qa-title">{esc(hit.title)}</div>' if hit.title else ""
+    return (
+        f'<div class="qa-card{" qa-weak" if weak else ""}" data-n="{n}">'
+        f'<div class="qa-head">{badge}<b>[{n}]</b> <span class="qa-file">{esc(hit.source)}</span>'
+        f" · {esc(hit.date or 'undated')} · {esc(where(hit))} · score {hit.score:.4f}{extra}</div>{title}"
+        f'<div class="qa-passage">{_marked(hit.text, hit.sentence_start, hit.sentence_end)}</div>{also}'
+        f'<button class="qa-open" data-open="{n - 1}">Open document</button></div>'
+    )
+
+
+def sources_html(hits: tuple[Hit, ...] | list[Hit], weak: bool, note: str = "") -> str:
+    """The sources panel: one card per hit, best sentence in <mark>; weak hits say so."""
+    if not hits:
+        return '<div class="qa-empty">No passage matched. Try other words, another mode or a wider date range.</div>'
+    head = (
+        '<div class="qa-weak-note">Weak: the documents do not answer this; these are only the closest passages.</div>'
+        if weak
+        else ""
+    )
+    head += f'<div class="qa-note">{esc(note)}</div>' if note else ""
+    return head + "".join(_card(i, h, weak) for i, h in enumerate(hits, 1))
+
+
+def document_html(doc: Document | None, target: Target) -> str:
+    """The whole document, escaped, the passage marked and its best sentence marked inside it."""
+    if doc is None:
+        return f'<div class="qa-empty">{esc(target.source)} is no longer in the index.</div>'
+    text, n = doc.text, len(doc.text)
+    a, b = max(0, min(target.start, n)), max(0, min(target.end, n))
+    s, e = max(a, min(target.best_start, b)), max(a, min(target.best_end, b))
+    body = (
+        f'{esc(text[:a])}<mark class="qa-passage-mark">{esc(text[a:s])}'
+        f'<mark class="qa-best" id="qa-target">{esc(text[s:e])}</mark>{esc(text[e:b])}</mark>{esc(text[b:])}'
+    )
+    date = doc.date.isoformat() if doc.date else "undated"
+    head = f'<div class="qa-doc-head"><b>{esc(doc.path)}</b> · {esc(date)}'
+    head += f" · {esc(doc.title)}</div>" if doc.title else "</div>"
+    return f'{head}<div class="qa-doc-text">{body}</div>'
+
+
+def timeline_frame(hits: list[Hit] | tuple[Hit, ...]) -> pd.DataFrame:
+    """One row per dated source document: when it was published, the best rank it reached."""
+    import pandas as pd
+
+    best: dict[str, Hit] = {}
+    for h in hits:
+        if h.date and (h.source not in best or h.rank < best[h.source].rank):
+            best[h.source] = h
+    rows = [{"date": pd.Timestamp(h.date), "source": h.source, "rank": h.rank} for h in best.values()]
+    return pd.DataFrame(rows, columns=["date", "source", "rank"]).astype({"date": "datetime64[ns]", "rank": int})
+
+
+def timeline_limits(frame: pd.DataFrame) -> list[float | None] | None:
+    """x limits (unix seconds, as gr.ScatterPlot wants) padded so no point sits on the frame."""
+    import pandas as pd
+
+    if frame.empty:
+        return None
+    lo, hi = frame["date"].min(), frame["date"].max()
+    pad = max((hi - lo) * 0.1, pd.Timedelta(days=1))
+    return [(lo - pad).timestamp(), (hi + pad).timestamp()]
+
+
+def check_text(result: Any) -> str:
+    """A claim check for the chat: the label, where it occurs (oldest first), the note. Escaped."""
+    lines = [f"{result.label}."]
+    for i, o in enumerate(result.occurrences[:5], 1):
+        lines.append(f"({i}) {o.source}, {o.date or 'undated'}, {where(o)}: “{o.text}”")
+    lines.append(result.note)
+    return esc("\n".join(lines))
+
+
+def check_sources_html(result: Any) -> str:
+    """Occurrences (oldest first) then related passages, each card able to open its document."""
+    cards = [
+        f'<div class="qa-card" data-n="{i}"><div class="qa-head"><b>({i})</b> <span class="qa-file">'
+        f"{esc(o.source)}</span> · {esc(o.date or 'undated')} · {esc(where(o))} · match {o.ratio:.0f}%</div>"
+        f'<div class="qa-passage"><mark>{esc(o.text)}</mark></div>'
+        f'<button class="qa-open" data-open="{i - 1}">Open document</button></div>'
+        for i, o in enumerate(result.occurrences, 1)
+    ]
+    offset = len(result.occurrences)
+    weak = not result.occurrences and result.label == "not found"
+    for i, h in enumerate(result.passages, 1):
+        card = _card(offset + i, h, weak, extra=f" · similarity {result.support[i - 1]:.2f}" if result.support else "")
+        cards.append(card)
+    return "".join(cards) or sources_html((), False)
+
+
+def check_targets(result: Any) -> list[Target]:
+    occ = [Target(o.source, o.start, o.end, o.start, o.end) for o in result.occurrences]
+    return occ + [Target.of_hit(h) for h in result.passages]

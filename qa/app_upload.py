@@ -1,0 +1,62 @@
+"""Uploaded files into the indexed folder: checked, renamed safely, never outside it, never over a file."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+from qa import config
+from qa.errors import UploadRejected
+
+MAX_NAME = 120  # characters of the stem kept; long names are cut, the suffix stays
+_UNSAFE = re.compile(r"[^\w.\- ]+")
+
+
+def safe_name(name: str) -> str:
+    """A plain file name from whatever the browser sent: no folders, no control or odd characters."""
+    base = unicodedata.normalize("NFKC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    base = _UNSAFE.sub("_", "".join(ch for ch in base if unicodedata.category(ch)[0] != "C"))
+    base = re.sub(r"\s+", " ", base).strip(" .")  # no leading dot: no hidden files, no '..'
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = stem.strip(" .")[:MAX_NAME] or "upload"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def check_file(path: Path, name: str) -> None:
+    """UploadRejected when `name` has an unsupported type or `path` is too big."""
+    suffix = Path(safe_name(name)).suffix.lower()
+    if suffix not in config.SUFFIXES:
+        kinds = " ".join(config.SUFFIXES)
+        raise UploadRejected(f"{name}: {suffix or 'no extension'} files are not supported — upload one of {kinds}")
+    size = path.stat().st_size
+    if size > config.MAX_FILE_BYTES:
+        raise UploadRejected(
+            f"{name}: {size / 2**20:.1f} MiB is over the {config.MAX_FILE_BYTES // 2**20} MiB limit — split the file"
+        )
+    if size == 0:
+        raise UploadRejected(f"{name}: the file is empty")
+
+
+def place(path: Path, name: str, folder: Path) -> Path:
+    """Copy `path` into `folder` as safe_name(name); an existing file gets a '-2', '-3'... suffix."""
+    check_file(path, name)
+    root = folder.resolve()
+    clean = Path(safe_name(name))
+    for i in range(1, 1000):
+        candidate = root / (clean.name if i == 1 else f"{clean.stem}-{i}{clean.suffix}")
+        if candidate.resolve().parent != root:  # cannot happen with safe_name; refuse rather than trust it
+            raise UploadRejected(f"{name}: the name would leave the folder {root}")
+        try:
+            # O_EXCL: created here and now, so a file that appeared meanwhile is never overwritten.
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+            shutil.copyfileobj(src, out)
+        return candidate
+    raise UploadRejected(f"{name}: too many files named like it in {root} — rename it")
