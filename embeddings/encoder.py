@@ -97,6 +97,7 @@ def token_counter(model_path: str | os.PathLike[str] | None = None) -> Any:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_path) if model_path else packaged_model_path())
+    tokenizer.model_max_length = 1 << 30  # only counting: silence the "longer than maximum" warning
 
     def count(texts: list[str]) -> list[int]:
         if not texts:

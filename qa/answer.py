@@ -13,6 +13,7 @@ from qa.types import Answer, Hit, Quote
 MAX_QUOTES = 3
 LEXICAL_WEIGHT = 0.3  # share of the sentence score that comes from question-word overlap
 FOUND_THRESHOLD = 0.45  # below this best sentence score the documents are said not to answer
+MARGIN = 0.15  # a further quote must score within this of the best one
 NOT_FOUND = "The documents do not answer this question. The closest passages are shown below, marked as weak."
 
 
@@ -48,7 +49,9 @@ def answer(encoder: SentenceEncoder, question: str, hits: list[Hit]) -> Answer:
     chosen: list[tuple[float, int, int, int]] = []
     seen: set[str] = set()
     for entry in scored:
-        _, i, a, b = entry
+        score, i, a, b = entry
+        if chosen and score < chosen[0][0] - MARGIN:
+            break
         key = " ".join(terms(hits[i].text[a:b]))
         if key in seen or len(key) < 3:
             continue
@@ -57,8 +60,9 @@ def answer(encoder: SentenceEncoder, question: str, hits: list[Hit]) -> Answer:
         if len(chosen) == MAX_QUOTES:
             break
     found = bool(chosen) and chosen[0][0] >= FOUND_THRESHOLD
-    # Best hit first, and within one hit the sentences in the order they were written.
-    chosen.sort(key=lambda s: (s[1], s[2]))
+    # The hit holding the best sentence first; within one hit, sentences in the order written.
+    best_of = {i: -score for score, i, _, _ in reversed(chosen)}
+    chosen.sort(key=lambda s: (best_of[s[1]], s[1], s[2]))
     quotes = tuple(
         Quote(hits[i].text[a:b], hits[i].rank, hits[i].source, hits[i].start + a, hits[i].start + b, round(score, 4))
         for score, i, a, b in chosen

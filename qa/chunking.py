@@ -53,15 +53,19 @@ def _append_trimmed(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> 
         spans.append((a, b))
 
 
-def _split_long(text: str, span: tuple[int, int], tokens: int, limit: int) -> list[tuple[int, int]]:
-    """Cut one over-long sentence at word boundaries into pieces of about `limit` tokens."""
+def _split_long(text: str, span: tuple[int, int], count_tokens: CountTokens, limit: int) -> list[tuple[int, int]]:
+    """Cut one over-long sentence at word boundaries into pieces of at most `limit` tokens."""
     a, b = span
-    words = [m.span() for m in re.finditer(r"\S+", text[a:b])]
-    per_piece = max(1, int(len(words) * limit / max(tokens, 1)))
-    pieces = []
-    for i in range(0, len(words), per_piece):
-        group = words[i : i + per_piece]
-        pieces.append((a + group[0][0], a + group[-1][1]))
+    words = [(a + m.start(), a + m.end()) for m in re.finditer(r"\S+", text[a:b])]
+    sizes = count_tokens([text[x:y] for x, y in words])
+    pieces: list[tuple[int, int]] = []
+    first, total = 0, 0
+    for i, n in enumerate(sizes):
+        if i > first and total + n > limit:
+            pieces.append((words[first][0], words[i - 1][1]))
+            first, total = i, 0
+        total += n
+    pieces.append((words[first][0], words[-1][1]))
     return pieces
 
 
@@ -90,34 +94,48 @@ def chunk_document(
     limit: int = config.MAX_TOKENS - 2,
     overlap: int = config.OVERLAP_SENTENCES,
 ) -> list[Chunk]:
-    """Chunks of doc.text[start:], each a run of whole sentences (or a piece of one too long)."""
+    """Chunks of doc.text[start:], each a run of whole sentences (or a piece of one too long).
+
+    A PDF page is a hard boundary, so every chunk cites exactly one page.
+    """
     text = doc.text
-    spans = split_sentences(text, start)
+    bounds = [max(p, start) for p in doc.pages if p < len(text)] or [start]
+    segments = [(a, b) for a, b in zip(bounds, [*bounds[1:], len(text)], strict=True) if a < b]
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    chunks: list[Chunk] = []
+    for seg_start, seg_end in segments:
+        sentences, sizes = _sentences(text, seg_start, seg_end, count_tokens, limit)
+        for i, j in _pack(sentences, sizes, min(target, limit), overlap):
+            a, b = sentences[i][0], sentences[j - 1][1]
+            chunks.append(_chunk(doc, len(chunks), a, b, newlines))
+    return chunks
+
+
+def _sentences(text: str, start: int, end: int, count_tokens: CountTokens, limit: int) -> tuple[list[tuple[int, int]], list[int]]:
+    """Sentence spans of text[start:end] with their token counts; over-long ones cut at words."""
+    spans = split_sentences(text, start, end)
     counts = count_tokens([text[a:b] for a, b in spans])
     sentences: list[tuple[int, int]] = []
     sizes: list[int] = []
     for span, n in zip(spans, counts, strict=True):
         if n > limit:
-            pieces = _split_long(text, span, n, limit)
+            pieces = _split_long(text, span, count_tokens, limit)
             sentences.extend(pieces)
             sizes.extend(count_tokens([text[a:b] for a, b in pieces]))
         else:
             sentences.append(span)
             sizes.append(n)
-    newlines = [m.start() for m in re.finditer("\n", text)]
-    chunks = []
-    for ordinal, (i, j) in enumerate(_pack(sentences, sizes, min(target, limit), overlap)):
-        a, b = sentences[i][0], sentences[j - 1][1]
-        chunks.append(
-            Chunk(
-                doc_path=doc.path,
-                ordinal=ordinal,
-                start=a,
-                end=b,
-                line_start=bisect.bisect_right(newlines, a - 1) + 1,
-                line_end=bisect.bisect_right(newlines, b - 1) + 1,
-                text=text[a:b],
-                page=doc.page_at(a),
-            )
-        )
-    return chunks
+    return sentences, sizes
+
+
+def _chunk(doc: Document, ordinal: int, a: int, b: int, newlines: list[int]) -> Chunk:
+    return Chunk(
+        doc_path=doc.path,
+        ordinal=ordinal,
+        start=a,
+        end=b,
+        line_start=bisect.bisect_right(newlines, a - 1) + 1,
+        line_end=bisect.bisect_right(newlines, b - 1) + 1,
+        text=doc.text[a:b],
+        page=doc.page_at(a),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,7 @@ EPILOG = {
 # Imported only when their name is on the command line, so `qa ask` never imports gradio or ray.
 COMMANDS: dict[str, str] = {
     "check": "qa.check",
+    "eval": "qa.eval",
 }
 
 
@@ -130,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QAError as exc:
         print(f"qa: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `qa ask ... | head` closed the pipe: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("qa: interrupted — the index is as it was before this run", file=sys.stderr)
         return 130

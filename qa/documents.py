@@ -51,12 +51,12 @@ def decode(data: bytes, name: str) -> str:
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
+    if b"\x00" in data[:8192]:  # valid UTF-8 can hold NULs, but no text file does
+        raise DocumentError(f"{name}: binary file, not text — remove it or convert it to .txt")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    if b"\x00" in data[:8192]:
-        raise DocumentError(f"{name}: binary file, not text — remove it or convert it to .txt")
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()

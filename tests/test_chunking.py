@@ -1,0 +1,72 @@
+"""Chunks: exact spans for any text, whole sentences, within the model's window."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from embeddings.encoder import token_counter
+from qa import config
+from qa.chunking import chunk_document, split_sentences
+from qa.documents import body_start, load_document
+from qa.types import Document
+
+from .conftest import BIDEN, SEEDS
+
+COUNT = token_counter()
+
+sentence = st.builds(
+    lambda words, end: " ".join(words) + end,
+    st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12), min_size=1, max_size=40),
+    st.sampled_from([".", "!", "?", "…", ".”", "", "\n", "\r\n", "\n\n"]),
+)
+texts = st.lists(sentence, max_size=30).map(lambda parts: " ".join(parts))
+
+
+def check_invariants(doc: Document) -> None:
+    chunks = chunk_document(doc, COUNT)
+    for chunk in chunks:
+        assert doc.text[chunk.start : chunk.end] == chunk.text
+        assert chunk.text.strip() == chunk.text and chunk.text
+        assert chunk.line_start == doc.text.count("\n", 0, chunk.start) + 1
+        assert chunk.line_end == doc.text.count("\n", 0, chunk.end) + 1
+        assert COUNT([chunk.text])[0] <= config.MAX_TOKENS - 2 or len(chunk.text.split()) == 1
+    covered = set()
+    for chunk in chunks:
+        covered.update(range(chunk.start, chunk.end))
+    assert all(i in covered for i, ch in enumerate(doc.text) if not ch.isspace())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_spans_are_exact_for_any_text(text: str) -> None:
+    check_invariants(Document(path="x.txt", text=text))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(min_size=1, max_size=3000))
+def test_spans_are_exact_for_raw_unicode(text: str) -> None:
+    check_invariants(Document(path="x.txt", text=text))
+
+
+def test_one_giant_sentence_is_split_at_words() -> None:
+    text = " ".join(f"word{i}" for i in range(2000))
+    check_invariants(Document(path="x.txt", text=text))
+
+
+def test_seed_chunks_are_whole_sentences_with_one_overlap() -> None:
+    doc = load_document(SEEDS / BIDEN, SEEDS)
+    chunks = chunk_document(doc, COUNT, body_start(doc))
+    assert chunks[0].start == body_start(doc)
+    sentences = split_sentences(doc.text, body_start(doc))
+    starts, ends = {a for a, _ in sentences}, {b for _, b in sentences}
+    for before, after in zip(chunks, chunks[1:], strict=False):
+        assert after.start in starts and before.end in ends
+        shared = doc.text[after.start : before.end]
+        assert shared and len(split_sentences(shared)) == 1  # exactly one sentence of overlap
+
+
+def test_sentence_split_keeps_abbreviations() -> None:
+    text = "Mr. Smith met Dr. Jones in the U.S. on Monday. They talked. “Fine,” he said!"
+    parts = [text[a:b] for a, b in split_sentences(text)]
+    assert parts == ["Mr. Smith met Dr. Jones in the U.S. on Monday.", "They talked.", "“Fine,” he said!"]

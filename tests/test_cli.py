@@ -1,0 +1,72 @@
+"""The `qa` command as a user runs it: real processes, real index, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.cli import COMMANDS
+
+from .conftest import BIDEN
+
+QA = [sys.executable, "-m", "qa.cli"]
+
+
+def qa(*args: str, env_index: Path | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {**os.environ, "QA_INDEX": str(env_index)} if env_index else None
+    return subprocess.run([*QA, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_index_then_ask_json(seeds_copy: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    first = qa("index", str(seeds_copy), "--index", str(index))
+    assert first.returncode == 0, first.stderr
+    assert "2 added" in first.stdout
+    second = qa("index", str(seeds_copy), "--index", str(index), "--quiet")
+    assert "0 passages encoded" in second.stdout
+    out = qa("ask", "What did Biden warn Putin about?", "--json", "--k", "3", env_index=index)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) >= {"question", "answer", "hits"}
+    assert data["hits"][0]["source"] == BIDEN
+    fields = {"rank", "score", "chunk_id", "text", "source", "date", "title", "start", "end", "line_start", "line_end",
+              "page", "sentence_start", "sentence_end"}  # fmt: skip
+    assert fields <= set(data["hits"][0])
+    human = qa("ask", "What did Biden warn Putin about?", "--k", "2", "--index", str(index))
+    assert f"[1] {BIDEN}:" in human.stdout and "(2021-12-31)" in human.stdout
+
+
+ERRORS = [
+    (["ask", "anything", "--index", "{tmp}/none"], "No index in"),
+    (["ask", "   ", "--index", "{tmp}/none"], "question is empty"),
+    (["index", "{tmp}/no-such-folder", "--index", "{tmp}/i"], "no such folder"),
+    (["ask", "x", "--since", "last tuesday-ish", "--index", "{tmp}/none"], "No index in"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), ERRORS)
+def test_errors_are_one_line_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+    result = qa(*[a.format(tmp=tmp_path) for a in args])
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_date_is_a_clear_error(tmp_path: Path, seeds_copy: Path) -> None:
+    qa("index", str(seeds_copy), "--index", str(tmp_path / "i"), "--quiet")
+    result = qa("ask", "Who called?", "--since", "someday", "--index", str(tmp_path / "i"))
+    assert result.returncode == 2 and "someday" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["index", "ask", *COMMANDS])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = qa(command, "--help")
+    assert result.returncode == 0
+    assert "example" in result.stdout.lower()

@@ -1,0 +1,171 @@
+"""The core promise on the seeds: the right passage first, cited to the line; incremental sync."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import qa
+from qa import Library
+from qa.errors import BadQuestion, IndexIncompatible, IndexMissing
+
+from .conftest import BIDEN, PESKOV, SEEDS
+
+QUESTIONS = [
+    "What did Biden warn Putin of if Russia invaded Ukraine?",
+    "What did Peskov say about negotiations?",
+    "Who requested the call?",
+    "When will the talks in Geneva take place?",
+]
+
+
+def line_span(folder: Path, source: str, first: int, last: int) -> str:
+    lines = (folder / source).read_text(encoding="utf-8").split("\n")
+    return "\n".join(lines[first - 1 : last])
+
+
+def test_biden_question_cites_the_warning(seed_library: Library) -> None:
+    hits = seed_library.retrieve(QUESTIONS[0], k=3)
+    top = hits[0]
+    assert top.source == BIDEN
+    assert "serious costs and consequences" in line_span(SEEDS, top.source, top.line_start, top.line_end)
+    assert "serious costs and consequences" in top.text
+    assert top.date == "2021-12-31"
+
+
+def test_peskov_question_finds_the_kremlin_article(seed_library: Library) -> None:
+    assert seed_library.retrieve(QUESTIONS[1], k=3)[0].source == PESKOV
+
+
+def test_hit_citation_matches_the_file(seed_library: Library) -> None:
+    for hit in seed_library.retrieve(QUESTIONS[2], k=5):
+        text = (SEEDS / hit.source).read_text(encoding="utf-8")
+        assert text[hit.start : hit.end] == hit.text
+        assert text.count("\n", 0, hit.start) + 1 == hit.line_start
+        assert text.count("\n", 0, hit.end) + 1 == hit.line_end
+        assert 0 <= hit.sentence_start < hit.sentence_end <= len(hit.text)
+        assert hit.sentence in hit.text
+
+
+def test_ranks_are_dense_and_scores_fall(seed_library: Library) -> None:
+    hits = seed_library.retrieve(QUESTIONS[3], k=4)
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_answer_quotes_hits_with_markers(seed_library: Library) -> None:
+    answer = seed_library.ask(QUESTIONS[0], k=3)
+    assert answer.found
+    assert "[1]" in answer.text
+    for quote in answer.quotes:
+        hit = answer.hits[quote.marker - 1]
+        assert quote.text in hit.text
+        assert f"{quote.text} [{quote.marker}]" in answer.text
+
+
+def test_unanswerable_question_says_so(seed_library: Library) -> None:
+    answer = seed_library.ask("What is the boiling point of tungsten in kelvin?")
+    assert not answer.found
+    assert "do not answer" in answer.text
+    assert answer.hits  # the closest passages are still shown
+
+
+def test_date_filter_excludes_other_days(seed_library: Library) -> None:
+    dates = {h.date for h in seed_library.retrieve(QUESTIONS[0], k=10, until="2021-12-30")}
+    assert dates and dates <= {"2021-12-30"}
+
+
+def test_module_retrieve_reads_qa_index(seed_library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QA_INDEX", str(seed_library.store.root))
+    hits = qa.retrieve("Who requested the call?", k=3)
+    assert len(hits) == 3
+    assert hits == seed_library.retrieve("Who requested the call?", k=3)
+
+
+def fingerprint(lib: Library) -> list[tuple[str, int, int, float]]:
+    return [(h.source, h.start, h.end, round(h.score, 5)) for q in QUESTIONS for h in lib.retrieve(q, k=5)]
+
+
+def test_incremental_sync_equals_fresh_build(seeds_copy: Path, tmp_path: Path) -> None:
+    lib = Library.open(tmp_path / "index")
+    first = lib.sync(seeds_copy)
+    assert first.added == 2 and first.chunks_encoded > 0
+
+    again = lib.sync(seeds_copy)
+    assert (again.chunks_encoded, again.added, again.changed, again.unchanged) == (0, 0, 0, 2)
+
+    # Edit one file: only chunks whose text is new are encoded.
+    path = seeds_copy / PESKOV
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "\n\nThe Kremlin added a brand new closing remark about grain exports.\n", encoding="utf-8")
+    edited = lib.sync(seeds_copy)
+    assert edited.changed == 1 and edited.added == 0
+    assert 1 <= edited.chunks_encoded <= 2
+    assert edited.chunks_reused > 0
+    fresh = Library.open(tmp_path / "fresh")
+    fresh.sync(seeds_copy)
+    assert fingerprint(lib) == fingerprint(fresh)
+
+    # Delete it: every trace goes, and results equal a fresh build's.
+    path.unlink()
+    removed = lib.sync(seeds_copy)
+    assert removed.removed == 1
+    assert all(h.source != PESKOV for q in QUESTIONS for h in lib.retrieve(q, k=10))
+    assert lib.document(PESKOV) is None
+    view = lib.view()
+    assert len(view.vectors) == view.catalog.counts()[1]
+    fresh2 = Library.open(tmp_path / "fresh2")
+    fresh2.sync(seeds_copy)
+    assert fingerprint(lib) == fingerprint(fresh2)
+
+
+def test_touched_file_is_not_reencoded(seeds_copy: Path, tmp_path: Path) -> None:
+    lib = Library.open(tmp_path / "index")
+    lib.sync(seeds_copy)
+    os.utime(seeds_copy / BIDEN, (1_000_000_000, 1_000_000_000))
+    report = lib.sync(seeds_copy)
+    assert report.chunks_encoded == 0 and report.changed == 0 and report.unchanged == 2
+
+
+def test_same_name_in_two_folders_never_mixes(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    (folder / "a").mkdir(parents=True)
+    (folder / "b").mkdir()
+    (folder / "a" / "report.txt").write_text("The lighthouse keeper counted forty gulls on Monday.")
+    (folder / "b" / "report.txt").write_text("The bakery sold ninety croissants before noon.")
+    lib = Library.open(tmp_path / "index")
+    assert lib.sync(folder).added == 2
+    assert lib.retrieve("How many gulls did the keeper count?", k=1)[0].source == "a/report.txt"
+    assert lib.retrieve("How many croissants were sold?", k=1)[0].source == "b/report.txt"
+
+
+def test_missing_index_and_empty_question(tmp_path: Path, seed_library: Library) -> None:
+    with pytest.raises(IndexMissing, match="run: qa index"):
+        Library.open(tmp_path / "nothing").retrieve("anything")
+    for question in ("", "   ", "\x00\x07"):
+        with pytest.raises(BadQuestion, match="empty"):
+            seed_library.retrieve(question)
+
+
+def test_index_from_another_model_is_refused(seeds_copy: Path, tmp_path: Path) -> None:
+    lib = Library.open(tmp_path / "index")
+    lib.sync(seeds_copy)
+    manifest_path = tmp_path / "index" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["model"] = "some-other-model"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexIncompatible, match="some-other-model"):
+        Library.open(tmp_path / "index").retrieve("Who requested the call?")
+    with pytest.raises(IndexIncompatible):
+        Library.open(tmp_path / "index").sync(seeds_copy)
+
+
+def test_folder_can_move_to_another_index_dir(seeds_copy: Path, tmp_path: Path) -> None:
+    lib = Library.open(tmp_path / "index")
+    lib.sync(seeds_copy)
+    shutil.copytree(tmp_path / "index", tmp_path / "moved")
+    assert Library.open(tmp_path / "moved").retrieve(QUESTIONS[1], k=1)[0].source == PESKOV
