@@ -20,6 +20,7 @@ EPILOG = {
 # Subcommands living in other modules: each has add_parser(subparsers) and run(args) -> int.
 # Imported only when their name is on the command line, so `qa ask` never imports gradio or ray.
 COMMANDS: dict[str, str] = {
+    "chat": "qa.app",
     "check": "qa.check",
     "eval": "qa.eval",
 }
