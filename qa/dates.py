@@ -63,9 +63,7 @@ _RELATIVE = (
     rf"|{_N}\s+{_UNIT}\s+ago|(?:the\s+)?(?:past|last)\s+(?:{_N}\s+)?{_UNIT}"
     r"|last\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 )
-_QUARTER = (
-    rf"(?:q([1-4])|(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter)(?:\s+of)?,?\s+({_YEAR})"
-)
+_QUARTER = rf"(?:q([1-4])|(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter)(?:\s+of)?,?\s+({_YEAR})"
 _ATOM = rf"(?:(?:{_PART})(?:{_CAL})|{_QUARTER}|{_RELATIVE}|{_CAL})"  # longest readings first
 _PREP = r"between|from|since|after|before|until|till|through|by|on|in|during|of|at|around"
 _START = r"(?<![\d,.])\b"  # not inside a number such as 1,000
@@ -74,12 +72,8 @@ _RANGE_RE = re.compile(
     rf"|from\s+(?P<b>{_ATOM})\s+(?:to|until|till|through))\s+(?P<c>{_ATOM})",
     re.IGNORECASE,
 )
-_ONE_RE = re.compile(
-    rf"(?:\b(?P<prep>{_PREP})\s+(?:the\s+)?)?{_START}(?P<atom>{_ATOM})", re.IGNORECASE
-)
-_WEAK_RE = re.compile(
-    rf"(?:{_MONTH}|{_YEAR})", re.IGNORECASE
-)  # a bare month or year needs a preposition
+_ONE_RE = re.compile(rf"(?:\b(?P<prep>{_PREP})\s+(?:the\s+)?)?{_START}(?P<atom>{_ATOM})", re.IGNORECASE)
+_WEAK_RE = re.compile(rf"(?:{_MONTH}|{_YEAR})", re.IGNORECASE)  # a bare month or year needs a preposition
 _WORDS = {
     "a": 1,
     "an": 1,
@@ -129,12 +123,8 @@ def _parse(question: str, today: dt.date) -> DateRange | None:
     m = _RANGE_RE.search(question)
     if m:
         first, last = _resolve(m.group("a") or m.group("b"), today), _resolve(m.group("c"), today)
-        if (
-            first and last and first[0] > last[1]
-        ):  # "from January to February 2016": a year-less start
-            first = _resolve(
-                m.group("a") or m.group("b"), last[1]
-            )  # is the latest not after the end
+        if first and last and first[0] > last[1]:  # "from January to February 2016": a year-less start
+            first = _resolve(m.group("a") or m.group("b"), last[1])  # is the latest not after the end
         if first and last:
             return DateRange(first[0], last[1], m.group(0))
     for m in _ONE_RE.finditer(question):
@@ -169,11 +159,7 @@ def _resolve(atom: str, today: dt.date) -> Span | None:
         return dt.date(year, 3 * n + 1, 1), _month_end(year, 3 * n + 3)
     rolling = re.fullmatch(rf"(?:the )?(?:past|last) (?:({_N}) )?({_UNIT})", text)
     if rolling and (rolling.group(1) or text.startswith(("the", "past"))):
-        n = (
-            int(rolling.group(1))
-            if (rolling.group(1) or "").isdigit()
-            else _WORDS.get(rolling.group(1), 1)
-        )
+        n = int(rolling.group(1)) if (rolling.group(1) or "").isdigit() else _WORDS.get(rolling.group(1), 1)
         n = max(n, 1)
         days = {"d": 1, "w": 7, "m": 30, "y": 365}[rolling.group(2)[0]] * n
         return today - dt.timedelta(days=days - 1), today
