@@ -66,7 +66,7 @@ class Handlers:
             if task == CHECK and self.check is not None:
                 result = self.check(self.lib, text, k=int(k))
                 pieces, sources = [check_text(result)], check_sources_html(result)
-                targets, dated = check_targets(result), list(result.passages)
+                targets, dated = check_targets(result), [*result.occurrences, *result.passages]
             else:
                 answer = self.lib.ask(text, k=int(k), since=since or None, until=until or None, mode=mode)
                 pieces = answer_pieces(answer)

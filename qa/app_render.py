@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from qa.types import Answer, Document, Hit
@@ -101,15 +102,15 @@ def document_html(doc: Document | None, target: Target) -> str:
     return f'{head}<div class="qa-doc-text">{body}</div>'
 
 
-def timeline_frame(hits: list[Hit] | tuple[Hit, ...]) -> pd.DataFrame:
-    """One row per dated source document: when it was published, the best rank it reached."""
+def timeline_frame(items: Iterable[Any]) -> pd.DataFrame:
+    """One row per dated source document (anything with .source and .date), in the order given."""
     import pandas as pd
 
-    best: dict[str, Hit] = {}
-    for h in hits:
-        if h.date and (h.source not in best or h.rank < best[h.source].rank):
-            best[h.source] = h
-    rows = [{"date": pd.Timestamp(h.date), "source": h.source, "rank": h.rank} for h in best.values()]
+    first: dict[str, Any] = {}
+    for item in items:
+        if item.date and item.source not in first:
+            first[item.source] = item
+    rows = [{"date": pd.Timestamp(x.date), "source": x.source, "rank": i} for i, x in enumerate(first.values(), 1)]
     return pd.DataFrame(rows, columns=["date", "source", "rank"]).astype({"date": "datetime64[ns]", "rank": int})
 
 
@@ -126,7 +127,8 @@ def timeline_limits(frame: pd.DataFrame) -> list[float | None] | None:
 
 def check_text(result: Any) -> str:
     """A claim check for the chat: the label, where it occurs (oldest first), the note. Escaped."""
-    lines = [f"{result.label}."]
+    where_found = f", {len(result.occurrences)} places, oldest first" if result.occurrences else ""
+    lines = [f"{result.label.capitalize()}{where_found}."]
     for i, o in enumerate(result.occurrences[:5], 1):
         lines.append(f"({i}) {o.source}, {o.date or 'undated'}, {where(o)}: “{o.text}”")
     lines.append(result.note)

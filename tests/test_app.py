@@ -23,8 +23,10 @@ import psutil
 import pytest
 from gradio_client import Client, handle_file
 
+from qa.app_chat import CHECK
 from qa.app_render import Target, document_html, sources_html
 from qa.app_upload import place, safe_name
+from qa.check import VERBATIM
 from qa.errors import UploadRejected
 from qa.library import Library
 from qa.types import Document, Hit
@@ -181,6 +183,16 @@ def test_upload_refuses_unsupported_types(server: Server, client: Client, tmp_pa
     assert not list(server.folder.glob("tool*"))
 
 
+def test_check_a_claim_mode(client: Client) -> None:
+    claim = 'Biden warned of "serious costs and consequences" if Russia invaded'
+    job = client.submit(claim, [], 5, "hybrid", None, None, CHECK, api_name="/chat")
+    history, _box, sources, _plot = job.result(timeout=120)
+    assert text_of(history[-1]).startswith(VERBATIM.capitalize())
+    assert SOURCE in sources and "<mark>serious costs and consequences</mark>" in sources
+    result = client.predict(claim, 3, api_name="/check")
+    assert result["label"] == VERBATIM and result["occurrences"][0]["source"] == SOURCE
+
+
 def test_calls_without_credentials_are_refused(server: Server) -> None:
     with pytest.raises(Exception, match="credentials"):
         Client(server.url, verbose=False)
@@ -194,6 +206,11 @@ def test_server_binds_loopback_only(server: Server) -> None:
     port = int(server.url.rsplit(":", 1)[1].strip("/"))
     listening = {c.laddr.ip for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
     assert listening == {"127.0.0.1"}
+
+
+def test_import_qa_stays_light() -> None:
+    code = "import sys, qa, qa.cli; sys.exit('gradio' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
 
 
 # The parts below need no server: names of uploads, and escaping of what the page shows.
