@@ -165,3 +165,19 @@ def test_script_payload_in_a_document_shows_as_text_and_never_runs(url: str, bro
     assert not browser.find_elements(By.CSS_SELECTOR, "#qa-chat img[src='x'], #qa-sources img, #qa-document img")
     assert not browser.find_elements(By.CSS_SELECTOR, "#qa-chat script, #qa-sources script, #qa-document script")
     browser.save_screenshot(str(tmp_path / "payload.png"))
+
+
+def test_upload_in_the_page_makes_a_document_answerable(url: str, browser: WebDriver, tmp_path: Path) -> None:
+    doc = tmp_path / "heron survey.md"
+    doc.write_text(" date 2022-03-01 Heron survey.\nThe heron survey counted 317 grey herons nesting on Lake Kivu islands.\n")
+    browser.get(url)
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-question textarea"))
+    browser.find_element(By.XPATH, "//button[@role='tab' and normalize-space()='Upload']").click()
+    browser.find_element(By.CSS_SELECTOR, "#qa-files input[type=file]").send_keys(str(doc))
+    status = WebDriverWait(browser, 120).until(
+        lambda d: (s := d.find_element(By.ID, "qa-upload-status").text) and "Added" in s and s
+    )
+    assert "Added heron survey.md: searchable now." in status
+    text = ask(browser, url, "How many grey herons were nesting on the Lake Kivu islands?")
+    assert "317" in text and "[1]" in text
+    assert "heron survey.md" in browser.find_element(By.ID, "qa-sources").text
