@@ -31,6 +31,9 @@ NOT_FOUND = "not found"
 # Measured by bench/check_thresholds.py; the numbers and the choice: docs/benchmarks/check.md.
 CLOSE_RATIO = 80.0  # folded character similarity of the best occurrence, 0..100
 RELATED_COSINE = 0.5  # cosine of the text with the best sentence of a retrieved passage
+MAX_OCCURRENCES = 50  # per quote, oldest first; the note gives the total
+SHORT_QUOTE_WORDS = 8  # below this, near matches happen by chance (docs/benchmarks/check.md)
+SHORT_NOTE = "Short quotes often nearly match unrelated text by chance: read the differing words."
 NO_CONTRADICTION = "No model here can judge whether a passage contradicts the text: read the passages."
 NOTES = {
     VERBATIM: "Found word for word (ignoring case, punctuation, quote marks and spacing).",
@@ -147,22 +150,31 @@ def label_for(ratios: list[float | None], support: float | None) -> str:
     return NOT_FOUND
 
 
+def _note(label: str, quotes: list[str], found: dict[str, int]) -> str:
+    parts = [NOTES[label]]
+    if label == CLOSE and any(len(q.split()) < SHORT_QUOTE_WORDS for q in quotes):
+        parts.append(SHORT_NOTE)
+    many = [(q, n) for q, n in found.items() if n > MAX_OCCURRENCES]
+    parts += [f"Showing the {MAX_OCCURRENCES} oldest of {n} occurrences of “{q}”." for q, n in many]
+    return " ".join([*parts, NO_CONTRADICTION])
+
+
 def check(lib: Library, text: str, k: int = 5) -> Check:
     """Search `text` (its quoted parts, if any) in every document and retrieve similar passages."""
     if not text.strip():
         raise BadQuestion("Nothing to check: give a sentence or a quote, e.g. qa check '\"...\"'")
     quotes = extract_quotes(text)
     docs = list(lib.documents())
-    occurrences = [o for q in quotes for o in _occurrences(q, docs)]
+    found = {q: _occurrences(q, docs) for q in quotes}
     hits, support = _support(lib, text, list(lib.retrieve(text, k=k)))
-    ratios = [max((o.ratio for o in occurrences if o.quote == q), default=None) for q in quotes]
+    ratios = [max((o.ratio for o in occ), default=None) for occ in found.values()]
     label = label_for(ratios, max(support, default=None))
     return Check(
         text=text,
         label=label,
-        occurrences=tuple(occurrences),
+        occurrences=tuple(o for occ in found.values() for o in occ[:MAX_OCCURRENCES]),
         passages=tuple(hits),
-        note=f"{NOTES[label]} {NO_CONTRADICTION}",
+        note=_note(label, quotes, {q: len(occ) for q, occ in found.items()}),
         quotes=tuple(quotes),
         support=tuple(support),
     )

@@ -14,10 +14,14 @@ from qa import Library, cli
 from qa.check import (
     CLOSE,
     CLOSE_RATIO,
+    MAX_OCCURRENCES,
+    NO_CONTRADICTION,
     NOT_FOUND,
     RELATED,
     RELATED_COSINE,
+    SHORT_NOTE,
     VERBATIM,
+    _note,
     _occurrences,
     check,
     label_for,
@@ -221,3 +225,11 @@ def test_cli_check_text_output(seed_library: Library, capsys: pytest.CaptureFixt
 def test_cli_check_empty_text_is_an_error(seed_library: Library, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["check", "  ", "--index", str(seed_library.store.root)]) == 2
     assert "Nothing to check" in capsys.readouterr().err
+
+
+def test_note_warns_on_short_near_matches_and_counts_hidden_occurrences() -> None:
+    note = _note(CLOSE, ["nothing about us"], {"nothing about us": MAX_OCCURRENCES + 7})
+    assert SHORT_NOTE in note
+    assert f"Showing the {MAX_OCCURRENCES} oldest of {MAX_OCCURRENCES + 7} occurrences" in note
+    assert note.endswith(NO_CONTRADICTION)
+    assert SHORT_NOTE not in _note(VERBATIM, ["nothing about us"], {"nothing about us": 1})
