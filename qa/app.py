@@ -90,7 +90,10 @@ def build_app(lib: Library, folder: Path) -> gr.Blocks:
                         elem_id="qa-files",
                     )
                     status = gr.HTML("", elem_id="qa-upload-status", js_on_load=None)
-        targets = gr.State([])
+        targets = gr.State([])  # per browser session: where each source card of the last answer points
+        # "read" events run one at a time (queue default 1): after a sync the Library swaps its
+        # catalog on the next read, which must not close it under another reader. Uploads ("write")
+        # run beside them: readers see the previous index until the new one is published.
         question.submit(
             h.chat,
             [question, chatbot, k, mode, since, until, task],
@@ -98,7 +101,7 @@ def build_app(lib: Library, folder: Path) -> gr.Blocks:
             api_name="chat",
             concurrency_id="read",
         )
-        sources.click(h.open_source, [targets], [viewer, tabs], api_visibility="private")
+        sources.click(h.open_source, [targets], [viewer, tabs], api_visibility="private", concurrency_id="read")
         files.upload(h.upload, [files], [status, files], api_name="upload", concurrency_id="write")
 
         register_api(lib, h.check)

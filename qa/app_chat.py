@@ -24,6 +24,7 @@ from qa.app_render import (
     timeline_limits,
 )
 from qa.app_upload import place
+from qa.config import DEFAULT_K
 from qa.errors import QAError
 from qa.library import Library
 
@@ -56,7 +57,7 @@ class Handlers:
     ) -> Iterator[tuple[Any, ...]]:
         """Stream an answer into the chat, one cited sentence at a time; fill the sources panel."""
         history = list(history or [])
-        text = (question or "").strip()
+        text, k = (question or "").strip(), int(k or DEFAULT_K)
         if not text:
             yield history, "", gr.skip(), gr.skip(), gr.skip()
             return
@@ -64,11 +65,11 @@ class Handlers:
         yield history, "", gr.skip(), gr.skip(), gr.skip()
         try:
             if task == CHECK and self.check is not None:
-                result = self.check(self.lib, text, k=int(k))
+                result = self.check(self.lib, text, k=k)
                 pieces, sources = [check_text(result)], check_sources_html(result)
                 targets, dated = check_targets(result), [*result.occurrences, *result.passages]
             else:
-                answer = self.lib.ask(text, k=int(k), since=since or None, until=until or None, mode=mode)
+                answer = self.lib.ask(text, k=k, since=since or None, until=until or None, mode=mode)
                 pieces = answer_pieces(answer)
                 sources = sources_html(answer.hits, weak=not answer.found, note=answer.date_note)
                 targets, dated = [Target.of_hit(h) for h in answer.hits], list(answer.hits)
