@@ -181,3 +181,20 @@ def test_upload_in_the_page_makes_a_document_answerable(url: str, browser: WebDr
     text = ask(browser, url, "How many grey herons were nesting on the Lake Kivu islands?")
     assert "317" in text and "[1]" in text
     assert "heron survey.md" in browser.find_element(By.ID, "qa-sources").text
+
+
+def test_settings_apply_to_the_next_question(url: str, browser: WebDriver) -> None:
+    browser.get(url)
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-question textarea"))
+    browser.find_element(By.XPATH, "//button[@role='tab' and normalize-space()='Settings']").click()
+    browser.find_element(By.CSS_SELECTOR, "#qa-since input.time").send_keys("2021-12-31", Keys.ENTER)
+    k = browser.find_element(By.CSS_SELECTOR, "#qa-k input[type=number]")
+    k.clear()
+    k.send_keys("2", Keys.ENTER)
+    browser.find_element(By.CSS_SELECTOR, "#qa-question textarea").send_keys(QUESTION, Keys.ENTER)
+    browser.find_element(By.XPATH, "//button[@role='tab' and normalize-space()='Sources']").click()
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#qa-sources .qa-card"))
+    heads = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#qa-sources .qa-head")]
+    assert len(heads) == 2, heads
+    dates = [re.search(r"\d{4}-\d\d-\d\d", h) for h in heads]
+    assert all(d and d.group() >= "2021-12-31" for d in dates), heads
