@@ -139,6 +139,8 @@ def serve(
         file=sys.stderr,
     )
     lib.encoder.encode_query("warm up")  # the first question should not wait for the model to load
+    if host not in ("127.0.0.1", "localhost", "::1") and not auth:
+        print(f"qa chat: warning: {host} without --auth — anyone who can reach it reads your documents", file=sys.stderr)
     demo = build_app(lib, root)
     print(
         f"qa chat: http://{host}:{port}  (folder {root}, index {lib.store.root}{', login required' if auth else ''})",
