@@ -1,0 +1,211 @@
+"""Distributed encoding on Ray: the passages a sync must embed go through Ray Data.
+
+`RayEncoder` has the encoder protocol of `Library.sync(encoder=...)` (`.model_name`,
+`.dim`, `.encode_passages`), so the catalog diff, the FAISS index and the atomic switch
+stay the local code; only the encoding runs on the cluster, one `embeddings.Encoder`
+per Ray worker, loaded once. Ray is an optional extra and is imported only here, inside
+functions: importing `qa` never imports Ray.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from embeddings.encoder import model_name_for
+from qa import config
+from qa.errors import MissingExtra, QAError
+
+INSTALL_HINT = "pip install 'qa[ray]'"
+DEFAULT_WORKERS = 2
+DEFAULT_BATCH_SIZE = 64
+TASK_RETRIES = 3
+_CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise MissingExtra(f"Distributed indexing needs Ray, which is not installed — run: {INSTALL_HINT}") from exc
+    return ray
+
+
+class EncoderActor:
+    """Ray Data callable class: loads one `embeddings.Encoder` per worker, then encodes batches."""
+
+    def __init__(self, model_path: str | None, precision: str) -> None:
+        import ray
+        import torch
+
+        from embeddings.encoder import Encoder  # the worker's own install and model package
+
+        self.encoder = Encoder(model_path=model_path, precision=precision)
+        # Encoder takes every core of the machine; a worker owns only the CPUs Ray gave it,
+        # and two workers each running os.cpu_count() threads would fight over the cores.
+        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+        torch.set_num_threads(max(1, int(cpus)))
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        texts = [str(t) for t in batch["text"]]
+        vectors = np.asarray(self.encoder.encode_passages(texts), dtype=np.float32)
+        return {"i": batch["i"], "vector": vectors}
+
+
+def _describe(model_path: str | None, precision: str) -> int:
+    from embeddings.encoder import Encoder
+
+    return int(Encoder(model_path=model_path, precision=precision).dim)
+
+
+def _quiet_ray_data() -> None:
+    """Ray Data logs every execution at INFO on the console; keep that for its log file only."""
+    for handler in logging.getLogger("ray.data").handlers:
+        if not hasattr(handler, "baseFilename"):
+            handler.setLevel(logging.WARNING)
+
+
+@contextlib.contextmanager
+def _loopback_only(ray: Any) -> Iterator[None]:
+    """Keep a local Ray instance on 127.0.0.1.
+
+    Ray binds its servers to the machine's routable address unless it believes it runs
+    on a lone laptop; that belief comes from this variable, read once at import time,
+    so both the variable (inherited by Ray's child processes) and the constant are set.
+    """
+    from ray._private import ray_constants
+
+    old_env, old_flag = os.environ.get(_CLUSTER_ENV), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[_CLUSTER_ENV] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = old_flag
+        if old_env is None:
+            os.environ.pop(_CLUSTER_ENV, None)
+        else:
+            os.environ[_CLUSTER_ENV] = old_env
+
+
+class RayEncoder:
+    """Encode passages on Ray workers; same vectors, same order as `embeddings.Encoder`.
+
+    address=None starts a private local Ray instance on loopback with `num_workers`
+    CPUs; an address ("host:6379", "auto", "ray://host:10001") joins that cluster,
+    whose nodes each need qa with the ray extra and the model package installed.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        model_path: str | None = None,
+        num_workers: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        precision: str | None = None,
+        progress: bool = False,
+    ) -> None:
+        self._ray = _import_ray()
+        self.address = address
+        self.model_path = model_path
+        self.precision = precision or config.precision()
+        self.batch_size = max(1, int(batch_size))
+        self.progress = progress
+        self._owns_ray = False
+        self._connect(num_workers)
+        self.num_workers = num_workers or self._cluster_cpus()
+        self.model_name = model_name_for(model_path)  # what the index records; checked before any work
+        # Each encode_passages call starts a Ray Data pipeline whose workers load the model
+        # (seconds): a caller that batches should send about this many texts per call.
+        self.texts_per_call = max(8192, self.num_workers * self.batch_size * 32)
+        self._dim: int | None = None
+
+    def _connect(self, num_workers: int | None) -> None:
+        ray = self._ray
+        if ray.is_initialized():
+            return  # the caller's own Ray session (a notebook, a test fixture): use it
+        common: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
+        try:
+            if self.address is None:
+                with _loopback_only(ray):
+                    ray.init(num_cpus=num_workers or DEFAULT_WORKERS, _node_ip_address="127.0.0.1", log_to_driver=False, **common)
+                self._owns_ray = True
+            else:
+                ray.init(address=self.address, **common)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = self.address or "a local instance"
+            raise QAError(f"Cannot start or join Ray at {where}: {exc}") from exc
+
+    def _cluster_cpus(self) -> int:
+        return max(1, int(self._ray.cluster_resources().get("CPU", DEFAULT_WORKERS)))
+
+    @property
+    def dim(self) -> int:
+        """The model's dimension, asked of a worker: that also checks early that the
+        workers can import the project and load the model, before a sync starts."""
+        if self._dim is None:
+            task = self._ray.remote(num_cpus=0, max_retries=TASK_RETRIES)(_describe)
+            self._dim = int(self._ray.get(task.remote(self.model_path, self.precision)))
+        return self._dim
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """(n, dim) float32 L2-normalised vectors, row i for texts[i]."""
+        texts = list(texts)
+        n = len(texts)
+        if n == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        ray = self._ray
+        ray.data.DataContext.get_current().enable_progress_bars = self.progress
+        if not self.progress:
+            _quiet_ray_data()
+        # Similar lengths share a batch (less padding); the index column restores the order.
+        order = sorted(range(n), key=lambda i: len(texts[i]))
+        batches = math.ceil(n / self.batch_size)
+        dataset = ray.data.from_items(
+            [{"i": i, "text": texts[i]} for i in order], override_num_blocks=batches
+        ).map_batches(
+            EncoderActor,
+            fn_constructor_kwargs={"model_path": self.model_path, "precision": self.precision},
+            batch_size=self.batch_size,
+            batch_format="numpy",
+            # Ray Data's actor pools default to max_restarts=-1 and max_task_retries=-1
+            # (ActorPoolMapOperator._apply_default_remote_args, Ray 2.60; passing them
+            # here is deprecated): a worker that dies is restarted and its batch re-run,
+            # while a batch whose code raises fails the run (actor_task_retry_on_errors
+            # is False), which leaves the previous index in place.
+            compute=ray.data.ActorPoolStrategy(size=min(self.num_workers, batches)),
+            num_cpus=1,
+        )
+        vectors = np.zeros((n, self.dim), dtype=np.float32)
+        seen = np.zeros(n, dtype=bool)
+        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+            rows = np.asarray(batch["i"], dtype=np.int64)
+            vectors[rows] = batch["vector"]
+            seen[rows] = True
+        if not seen.all():
+            raise QAError(f"Ray returned {int(seen.sum())} of {n} vectors; the index was not changed")
+        return vectors
+
+    def close(self) -> None:
+        """Shut down the local Ray instance this encoder started (a joined cluster stays up)."""
+        if self._owns_ray and self._ray.is_initialized():
+            self._ray.shutdown()
+        self._owns_ray = False
+
+    def __enter__(self) -> RayEncoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_ray_encoder(address: str | None, model_path: str | None) -> RayEncoder:
+    """The encoder `qa index --ray [ADDRESS]` passes to `Library.sync`."""
+    return RayEncoder(address=address, model_path=model_path or config.model_path())
