@@ -19,10 +19,10 @@ EPILOG = {
 
 # Subcommands living in other modules: each has add_parser(subparsers) and run(args) -> int.
 # Imported only when their name is on the command line, so `qa ask` never imports gradio or ray.
-COMMANDS: dict[str, str] = {
-    "chat": "qa.app",
-    "check": "qa.check",
-    "eval": "qa.eval",
+COMMANDS: dict[str, tuple[str, str]] = {
+    "chat": ("qa.app", "serve the chat in the browser (Gradio)"),
+    "check": ("qa.check", "check a claim or a quote against the documents"),
+    "eval": ("qa.eval", "measure retrieval quality on a BEIR folder or a query TSV"),
 }
 
 
@@ -54,11 +54,11 @@ def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add_ask(sub)
     words = list(sys.argv[1:] if argv is None else argv)
     wanted = next((a for a in words if not a.startswith("-")), None)
-    for name, module in COMMANDS.items():
-        if wanted in (None, name):
+    for name, (module, summary) in COMMANDS.items():
+        if wanted == name:
             importlib.import_module(module).add_parser(sub)
-        else:
-            sub.add_parser(name, help=f"see: qa {name} --help")
+        else:  # `qa --help` lists it without importing gradio or ranx
+            sub.add_parser(name, help=summary)
     return top
 
 
@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in runners:
             return runners[args.command](args)
-        return int(importlib.import_module(COMMANDS[args.command]).run(args))
+        return int(importlib.import_module(COMMANDS[args.command][0]).run(args))
     except QAError as exc:
         print(f"qa: {exc}", file=sys.stderr)
         return 2

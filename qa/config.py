@@ -33,3 +33,8 @@ def model_path() -> str | None:
 def precision() -> str:
     """Encoder precision: $QA_PRECISION (fp32, bf16, auto), default auto."""
     return os.environ.get("QA_PRECISION", "auto")
+
+
+def auth() -> str | None:
+    """A chat login as user:password from $QA_AUTH, or None."""
+    return os.environ.get("QA_AUTH") or None
