@@ -19,6 +19,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ import numpy as np
 
 from qa import config
 from qa.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexMissing
+
+CHECKED = ("catalog.sqlite", "vectors.faiss")  # the generation files the manifest vouches for
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -41,6 +44,24 @@ def write_atomic(path: Path, data: bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def file_facts(path: Path) -> dict[str, int]:
+    """Size and CRC-32 of a file: enough to catch truncation and damaged bytes, ~1 GB/s."""
+    crc, size = 0, 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            crc, size = zlib.crc32(block, crc), size + len(block)
+    return {"bytes": size, "crc32": crc}
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable (a power cut, not only a kill, keeps the new name)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class Store:
@@ -86,6 +107,30 @@ class Store:
     def generation_dir(self, manifest: dict[str, Any]) -> Path:
         return self.root / str(manifest["generation"])
 
+    def rebuild_hint(self, manifest: dict[str, Any] | None) -> str:
+        folder = (manifest or {}).get("folder") or "FOLDER"
+        return f"delete {self.root} and run: qa index {folder}"
+
+    def verify(self, manifest: dict[str, Any]) -> None:
+        """Raise IndexCorrupt unless the generation's files are the ones the manifest vouches for.
+
+        Manifests written before checksums existed carry no "files" and are trusted as they are.
+        """
+        gen = self.generation_dir(manifest)
+        for name, want in (manifest.get("files") or {}).items():
+            path = gen / name
+            try:
+                size = path.stat().st_size
+                got = file_facts(path) if size == want.get("bytes") else {"bytes": size}
+            except OSError as exc:
+                raise IndexCorrupt(f"{path}: missing ({exc.strerror}) — {self.rebuild_hint(manifest)}") from exc
+            if got["bytes"] != want.get("bytes"):
+                raise IndexCorrupt(
+                    f"{path}: truncated ({size} bytes, expected {want.get('bytes')}) — {self.rebuild_hint(manifest)}"
+                )
+            if got != want:
+                raise IndexCorrupt(f"{path}: damaged (checksum differs) — {self.rebuild_hint(manifest)}")
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the writer lock; a second writer fails at once instead of corrupting."""
@@ -103,6 +148,8 @@ class Store:
     def new_generation(self, current: dict[str, Any] | None) -> Path:
         """A fresh generation folder holding a copy of the current catalog (if any)."""
         number = int(str(current["generation"]).split("-")[1]) + 1 if current else 1
+        for stale in self.root.glob(f"{self.manifest_path.name}*.tmp"):
+            stale.unlink(missing_ok=True)  # a writer killed mid-publish; we hold the lock, so none is ours
         gen = self.root / f"gen-{number:06d}"
         if gen.exists():
             shutil.rmtree(gen)  # left over by a run that died before publishing it
@@ -119,7 +166,10 @@ class Store:
     def publish(self, gen: Path, manifest: dict[str, Any]) -> None:
         """Make `gen` current, then drop generations older than the previous one."""
         previous = self.manifest()
-        write_atomic(self.manifest_path, json.dumps({**manifest, "generation": gen.name}, indent=2).encode())
+        files = {name: file_facts(gen / name) for name in CHECKED}
+        fsync_dir(gen)
+        write_atomic(self.manifest_path, json.dumps({**manifest, "generation": gen.name, "files": files}, indent=2).encode())
+        fsync_dir(self.root)
         keep = {gen.name, str(previous["generation"]) if previous else ""}
         self.cleanup(keep)
 
@@ -131,35 +181,76 @@ class Store:
 
 
 class VectorCache:
-    """Text hash -> vector for every text ever encoded into this index (khoj's idea)."""
+    """Text hash -> vector for every text ever encoded into this index (khoj's idea).
+
+    Only a cache: when its file is damaged it is emptied and rebuilt, which costs re-encoding, never
+    a failed sync; each row carries a CRC-32 of its vector, and a row that fails it is encoded again.
+    """
 
     def __init__(self, path: Path, dim: int):
+        self.path = path
         self.dim = dim
-        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.path, check_same_thread=False)
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+            db.execute("SELECT hash FROM vectors LIMIT 1").fetchall()
+            return db
+        except sqlite3.DatabaseError:
+            return self._reset()
+
+    def _reset(self) -> sqlite3.Connection:
+        """Throw the damaged cache away and start an empty one (the writer holds the lock)."""
+        with contextlib.suppress(AttributeError, sqlite3.Error):
+            self.db.close()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self.db = sqlite3.connect(self.path, check_same_thread=False)
         self.db.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        return self.db
 
     def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        try:
+            return self._get_many(hashes)
+        except sqlite3.DatabaseError:
+            self._reset()
+            return {}
+
+    def _get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for i in range(0, len(hashes), 500):
             part = hashes[i : i + 500]
             marks = ",".join("?" * len(part))
             for h, blob in self.db.execute(f"SELECT hash, vec FROM vectors WHERE hash IN ({marks})", part):
-                vec = np.frombuffer(blob, dtype=np.float32)
-                if vec.shape == (self.dim,):
-                    out[h] = vec
+                body = blob[: 4 * self.dim]
+                if len(blob) == 4 * self.dim + 4 and zlib.crc32(body).to_bytes(4, "little") == blob[-4:]:
+                    out[h] = np.frombuffer(body, dtype=np.float32)
         return out
 
     def put_many(self, hashes: list[str], vectors: np.ndarray) -> None:
-        rows = [(h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in zip(hashes, vectors, strict=True)]
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO vectors (hash, vec) VALUES (?, ?)", rows)
+        rows = [(h, _with_crc(np.asarray(v, dtype=np.float32).tobytes())) for h, v in zip(hashes, vectors, strict=True)]
+        try:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO vectors (hash, vec) VALUES (?, ?)", rows)
+        except sqlite3.DatabaseError:
+            with self._reset():
+                self.db.executemany("INSERT OR REPLACE INTO vectors (hash, vec) VALUES (?, ?)", rows)
 
     def prune(self, catalog_path: Path) -> None:
         """Forget vectors no chunk of the published catalog uses."""
-        with self.db:
-            self.db.execute("ATTACH DATABASE ? AS cat", (str(catalog_path),))
-            self.db.execute("DELETE FROM vectors WHERE hash NOT IN (SELECT hash FROM cat.chunks)")
-        self.db.execute("DETACH DATABASE cat")
+        try:
+            with self.db:
+                self.db.execute("ATTACH DATABASE ? AS cat", (str(catalog_path),))
+                self.db.execute("DELETE FROM vectors WHERE hash NOT IN (SELECT hash FROM cat.chunks)")
+            self.db.execute("DETACH DATABASE cat")
+        except sqlite3.DatabaseError:
+            self._reset()
 
     def close(self) -> None:
         self.db.close()
+
+
+def _with_crc(vector: bytes) -> bytes:
+    return vector + zlib.crc32(vector).to_bytes(4, "little")
