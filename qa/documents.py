@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import re
 from pathlib import Path
@@ -16,8 +17,12 @@ DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\s")
 TITLE_CHARS = 120
 
 
-def scan(folder: Path) -> list[Path]:
-    """Supported files below `folder`, sorted; hidden folders and symlink loops are passed over."""
+def scan(folder: Path, passed_over: list[tuple[Path, str]] | None = None) -> list[Path]:
+    """Supported files below `folder`, sorted; hidden folders and symlink loops are passed over.
+
+    `passed_over`, when given, collects (path, reason) for what looks like a document but cannot
+    be one: a pipe or device, a broken symlink, a symlink loop, a folder that cannot be listed.
+    """
     found: list[Path] = []
     seen: set[tuple[int, int]] = set()
     stack = [folder]
@@ -26,7 +31,9 @@ def scan(folder: Path) -> list[Path]:
         try:
             st = current.stat()
             entries = sorted(current.iterdir())
-        except OSError:
+        except OSError as exc:
+            if passed_over is not None:
+                passed_over.append((current, _why_unusable(current, exc)))
             continue
         if (st.st_dev, st.st_ino) in seen:
             continue  # a symlink loop or a folder reached twice
@@ -36,9 +43,27 @@ def scan(folder: Path) -> list[Path]:
                 continue
             if entry.is_dir():
                 stack.append(entry)
-            elif entry.suffix.lower() in config.SUFFIXES and entry.is_file():
-                found.append(entry)
+            elif entry.suffix.lower() in config.SUFFIXES:
+                if entry.is_file():
+                    found.append(entry)
+                elif passed_over is not None:
+                    passed_over.append((entry, _why_unusable(entry)))
     return sorted(found)
+
+
+def _why_unusable(path: Path, error: OSError | None = None) -> str:
+    """Why a path that looks like a document (or a folder of them) cannot be read."""
+    try:
+        path.stat()
+    except OSError as exc:
+        error = exc
+    if error is None:
+        return "not a regular file (a pipe, socket or device) — qa reads regular files only"
+    if error.errno == errno.ELOOP:
+        return "symlink loop — remove the link"
+    if error.errno == errno.ENOENT and path.is_symlink():
+        return "broken symlink (its target is gone) — remove the link or restore the target"
+    return f"cannot read ({error.strerror or error}) — check it exists and is readable"
 
 
 def relative_name(path: Path, root: Path) -> str:
@@ -46,13 +71,16 @@ def relative_name(path: Path, root: Path) -> str:
 
 
 def decode(data: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else the detected encoding."""
+    """UTF-8 (with or without BOM), UTF-16 (with BOM, or plain text without), else the detected encoding."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")  # a cut-off last character is no reason to lose the file
     if b"\x00" in data[:8192]:  # valid UTF-8 can hold NULs, but no text file does
-        raise DocumentError(f"{name}: binary file, not text — remove it or convert it to .txt")
+        wide = _utf16_without_bom(data)
+        if wide is None:
+            raise DocumentError(f"{name}: binary file, not text — remove it or convert it to .txt")
+        return wide
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -63,6 +91,19 @@ def decode(data: bytes, name: str) -> str:
     if best is None:
         raise DocumentError(f"{name}: unknown text encoding — save it as UTF-8")
     return str(best)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Text saved as UTF-16 without a BOM: every other byte of Latin-script text is NUL."""
+    head = data[:8192]
+    if len(data) % 2 or len(head) < 4:
+        return None
+    for zeros, codec in ((head[1::2], "utf-16-le"), (head[0::2], "utf-16-be")):
+        if zeros.count(0) >= 0.9 * len(zeros):
+            text = data.decode(codec, errors="replace")
+            if "\x00" not in text and sum(ch.isprintable() or ch.isspace() for ch in text[:4096]) >= 0.95 * min(len(text), 4096):
+                return text
+    return None
 
 
 def parse_header_date(text: str) -> tuple[dt.date | None, int]:
@@ -129,8 +170,9 @@ def load_document(path: Path, root: Path) -> Document:
     name = relative_name(path, root)
     try:
         size = path.stat().st_size
-        if size > config.MAX_FILE_BYTES:
-            raise DocumentError(f"{name}: {size // 2**20} MiB is over the {config.MAX_FILE_BYTES // 2**20} MiB limit — split it")
+        limit = config.MAX_PDF_BYTES if path.suffix.lower() == ".pdf" else config.MAX_FILE_BYTES
+        if size > limit:
+            raise DocumentError(f"{name}: {size // 2**20} MiB is over the {limit // 2**20} MiB limit — split it")
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{name}: cannot read ({exc.strerror or exc}) — check it exists and is readable") from exc

@@ -50,8 +50,12 @@ def plan(folder: Path, known: dict[str, FileState]) -> Plan:
     """Compare the folder with the catalog: size and mtime first, content hash only when they differ."""
     result = Plan()
     present: set[str] = set()
-    for path in scan(folder):
+    passed_over: list[tuple[Path, str]] = []
+    for path in scan(folder, passed_over):
         name = relative_name(path, folder)
+        if not _storable(name):
+            result.skipped.append(Skipped(_printable(name), "file name is not valid UTF-8 — rename it"))
+            continue
         present.add(name)  # a file that fails to load keeps its last good version in the index
         try:
             st = path.stat()
@@ -73,8 +77,22 @@ def plan(folder: Path, known: dict[str, FileState]) -> Plan:
             result.touched.append((state.doc_id, st))
         else:
             result.changed.append((doc, st, state.doc_id))
+    result.skipped.extend(Skipped(_printable(relative_name(p, folder) if p != folder else "."), why) for p, why in passed_over)
     result.removed = [s.doc_id for name, s in known.items() if name not in present]
     return result
+
+
+def _storable(name: str) -> bool:
+    """False for names holding bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    return name.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
 
 
 def apply(
