@@ -135,7 +135,15 @@ class RayEncoder:
         try:
             if self.address is None:
                 with _loopback_only(ray):
-                    ray.init(num_cpus=num_workers or DEFAULT_WORKERS, _node_ip_address="127.0.0.1", log_to_driver=False, **common)
+                    ray.init(
+                        num_cpus=num_workers or DEFAULT_WORKERS,
+                        _node_ip_address="127.0.0.1",
+                        log_to_driver=False,
+                        # Ray nices workers to 15 to keep its daemons responsive on shared nodes;
+                        # this instance exists only for the job, which should run like a local sync.
+                        _system_config={"worker_niceness": 0},
+                        **common,
+                    )
                 self._owns_ray = True
             else:
                 ray.init(address=self.address, **common)
@@ -168,9 +176,8 @@ class RayEncoder:
         # Similar lengths share a batch (less padding); the index column restores the order.
         order = sorted(range(n), key=lambda i: len(texts[i]))
         batches = math.ceil(n / self.batch_size)
-        dataset = ray.data.from_items(
-            [{"i": i, "text": texts[i]} for i in order], override_num_blocks=batches
-        ).map_batches(
+        items = [{"i": i, "text": texts[i]} for i in order]
+        dataset = ray.data.from_items(items, override_num_blocks=batches).map_batches(
             EncoderActor,
             fn_constructor_kwargs={"model_path": self.model_path, "precision": self.precision},
             batch_size=self.batch_size,
