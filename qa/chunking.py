@@ -58,6 +58,8 @@ def _split_long(text: str, span: tuple[int, int], count_tokens: CountTokens, lim
     a, b = span
     words = [(a + m.start(), a + m.end()) for m in re.finditer(r"\S+", text[a:b])]
     sizes = count_tokens([text[x:y] for x, y in words])
+    if any(n > limit for n in sizes):
+        words, sizes = _cut_words(text, words, sizes, count_tokens, limit)
     pieces: list[tuple[int, int]] = []
     first, total = 0, 0
     for i, n in enumerate(sizes):
@@ -67,6 +69,26 @@ def _split_long(text: str, span: tuple[int, int], count_tokens: CountTokens, lim
         total += n
     pieces.append((words[first][0], words[-1][1]))
     return pieces
+
+
+def _cut_words(
+    text: str, words: list[tuple[int, int]], sizes: list[int], count_tokens: CountTokens, limit: int
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """Halve every "word" over `limit` tokens until each piece fits: Chinese or Japanese text has no
+    spaces, so a whole paragraph is one word, and the encoder would silently drop all but its start."""
+    out: list[tuple[int, int]] = []
+    out_sizes: list[int] = []
+    todo = list(zip(words, sizes, strict=True))[::-1]
+    while todo:
+        (x, y), n = todo.pop()
+        if n <= limit or y - x < 2:
+            out.append((x, y))
+            out_sizes.append(n)
+            continue
+        mid = (x + y) // 2
+        left, right = count_tokens([text[x:mid], text[mid:y]])
+        todo += [((mid, y), right), ((x, mid), left)]
+    return out, out_sizes
 
 
 def _pack(sentences: Sequence[tuple[int, int]], counts: Sequence[int], target: int, overlap: int) -> list[tuple[int, int]]:
