@@ -6,6 +6,7 @@ import datetime as dt
 import errno
 import hashlib
 import re
+import warnings
 from pathlib import Path
 
 from qa import config
@@ -125,9 +126,12 @@ def make_title(text: str) -> str:
 
 def html_text(source: str) -> tuple[str, str]:
     """(title, visible text) of an HTML page; scripts, styles and templates dropped."""
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 
-    soup = BeautifulSoup(source, "html.parser")
+    with warnings.catch_warnings():  # a page that reads like a URL, a file name or XML is still a page
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(source, "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         if tag.name == "head" and soup.title:
             continue
