@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import threading
 import unicodedata
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from qa.store import Store
 from qa.sync import PassageEncoder, Progress, apply, plan
 from qa.types import Answer, Document, Hit, SyncReport
 
+VIEW_ATTEMPTS = 5
 MAX_QUESTION_CHARS = 2000  # the encoder reads 256 word pieces; more text only slows the search
 _encoders: dict[tuple[str, str], Encoder] = {}
 _encoders_lock = threading.Lock()
@@ -78,19 +80,33 @@ class Library:
     def view(self) -> View:
         """The current generation, reopened when another process has published a newer one."""
         with self._lock:
-            manifest = self.store.require()
-            if self._view is None or self._view.generation != manifest["generation"]:
-                self.store.check_model(manifest, self.model_name)
-                gen = self.store.generation_dir(manifest)
+            for attempt in range(VIEW_ATTEMPTS):
+                manifest = self.store.require()
+                if self._view is not None and self._view.generation == manifest["generation"]:
+                    return self._view
                 try:
-                    vectors = VectorIndex.load(gen / "vectors.faiss")
-                except VectorIndexError as exc:
-                    raise IndexCorrupt(f"{exc} — delete {self.store.root} and run: qa index FOLDER") from exc
-                catalog = Catalog(gen / "catalog.sqlite", readonly=True)
-                if self._view:
-                    self._view.catalog.close()
-                self._view = View(str(manifest["generation"]), manifest, catalog, vectors)
-            return self._view
+                    return self._open_view(manifest)
+                except IndexCorrupt:
+                    # Two publishes between reading the manifest and opening its generation delete
+                    # that generation under us: read the manifest again instead of calling it damaged.
+                    latest = self.store.manifest()
+                    if attempt + 1 == VIEW_ATTEMPTS or not latest or latest["generation"] == manifest["generation"]:
+                        raise
+            raise AssertionError("unreachable")
+
+    def _open_view(self, manifest: dict[str, Any]) -> View:
+        self.store.check_model(manifest, self.model_name)
+        self.store.verify(manifest)
+        gen = self.store.generation_dir(manifest)
+        try:
+            vectors = VectorIndex.load(gen / "vectors.faiss")
+        except VectorIndexError as exc:
+            raise IndexCorrupt(f"{exc} — {self.store.rebuild_hint(manifest)}") from exc
+        catalog = Catalog(gen / "catalog.sqlite", readonly=True)
+        if self._view:
+            self._view.catalog.close()
+        self._view = View(str(manifest["generation"]), manifest, catalog, vectors)
+        return self._view
 
     @property
     def folder(self) -> Path | None:
@@ -134,7 +150,12 @@ class Library:
             raise BadQuestion(f"mode {mode!r} is not one of {', '.join(MODES)}")
         view = self.view()
         encoder = self.encoder if mode != "keyword" else None
-        return search(view.catalog, view.vectors, encoder, question, max(1, k), as_date(since), as_date(until), mode, neighbours)
+        since, until = as_date(since), as_date(until)
+        try:
+            return search(view.catalog, view.vectors, encoder, question, max(1, k), since, until, mode, neighbours)
+        except sqlite3.DatabaseError as exc:  # an index written before checksums, damaged since
+            hint = self.store.rebuild_hint(view.manifest)
+            raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc
 
     def ask(
         self,
