@@ -1,0 +1,137 @@
+"""The encoder (real MiniLM) and VectorIndex (real FAISS) for every index type it can pick."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import embeddings.index as index_module
+from embeddings import Encoder, VectorIndex, VectorIndexError, ivf
+from embeddings.encoder import bf16_supported
+
+TEXTS = [
+    "US President Joe Biden and Vladimir Putin exchanged warnings in a call about Ukraine.",
+    "The central bank raised interest rates by a quarter point on Wednesday.",
+    "Heavy snow closed schools across the north of the country.",
+    "A short one.",
+    "The committee confirmed the nominee after the vice president cast a tie-breaking vote " * 6,
+]
+
+
+@pytest.fixture(scope="module")
+def fp32() -> Encoder:
+    return Encoder(precision="fp32")
+
+
+def test_encoder_returns_normalised_float32_of_its_dimension(fp32: Encoder) -> None:
+    vectors = fp32.encode_passages(TEXTS)
+    assert vectors.dtype == np.float32 and vectors.shape == (len(TEXTS), fp32.dim) and fp32.dim == 384
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    query = fp32.encode_query(TEXTS[1])
+    assert query.shape == (fp32.dim,) and query.dtype == np.float32
+    # Batching sorts by length; each vector must still land in its text's row.
+    assert float(query @ vectors[1]) > 0.999
+    assert fp32.encode_passages([]).shape == (0, fp32.dim)
+
+
+def test_count_tokens_counts_word_pieces(fp32: Encoder) -> None:
+    counts = fp32.count_tokens(["hello world", ""])
+    assert counts == [2, 0]
+
+
+@pytest.mark.skipif(not bf16_supported(), reason="this CPU has no native bf16 (AVX512-BF16 or AMX)")
+def test_bf16_agrees_with_fp32(fp32: Encoder) -> None:
+    bf16 = Encoder(precision="bf16")
+    assert bf16.precision == "bf16"
+    cosines = np.sum(bf16.encode_passages(TEXTS) * fp32.encode_passages(TEXTS), axis=1)
+    assert cosines.min() >= 0.99, cosines
+    assert cosines.mean() >= 0.999, cosines
+
+
+def test_auto_precision_is_a_known_one() -> None:
+    assert Encoder.resolve_precision("auto") in ("fp32", "bf16")
+    assert Encoder.resolve_precision("fp32") == "fp32"
+    with pytest.raises(ValueError, match="precision"):
+        Encoder.resolve_precision("fp8")
+
+
+def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, dim)).astype(np.float32)
+    x = centres[rng.integers(0, 40, n)] + 0.5 * rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.fixture(params=["flat", "ivf", "ivfpq"])
+def kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Pick the index type by the size thresholds, as a large corpus or a small machine would."""
+    if request.param != "flat":
+        monkeypatch.setattr(index_module, "FLAT_MAX", 1000)
+    if request.param == "ivfpq":
+        monkeypatch.setattr(ivf, "MEMORY_SHARE", 0.0)
+    return str(request.param)
+
+
+def test_add_remove_search_save_load_round_trip(kind: str, tmp_path) -> None:
+    vectors = clustered(3000)
+    ids = np.arange(3000, dtype=np.int64) * 3 + 11  # the caller's ids, not positions
+    index = VectorIndex(32)
+    index.add(ids[:2000], vectors[:2000])
+    index.add(ids[2000:], vectors[2000:])
+    assert index.kind == kind and len(index) == 3000
+
+    scores, found = index.search(vectors[:5], 3)
+    if kind == "ivfpq":  # 4-byte codes are approximate: a vector finds itself near the top
+        assert sum(i in row for i, row in zip(ids[:5], found, strict=True)) >= 4
+    else:
+        assert list(found[:, 0]) == list(ids[:5])  # each vector finds itself first
+    assert scores.shape == (5, 3)
+
+    assert index.remove(ids[:100]) == 100 and len(index) == 2900
+    _, found = index.search(vectors[:100], 10)
+    assert not set(found.ravel()) & set(ids[:100])
+
+    _, found = index.search(vectors[500:503], 5, allowed_ids=ids[1000:1050])
+    assert set(found.ravel()) <= set(ids[1000:1050])
+
+    path = tmp_path / "vectors.faiss"
+    index.save(path)
+    loaded = VectorIndex.load(path)
+    assert loaded.kind == kind and len(loaded) == 2900
+    assert loaded.metadata()["count"] == 2900 and '"kind"' in path.with_suffix(".json").read_text()
+    np.testing.assert_array_equal(loaded.search(vectors[200:210], 5)[1], index.search(vectors[200:210], 5)[1])
+    np.testing.assert_allclose(loaded.reconstruct(int(ids[200])), index.reconstruct(int(ids[200])), atol=1e-6)
+    assert loaded.remove(ids[100:110]) == 10 and len(loaded) == 2890
+    stored, _ = loaded.items()
+    assert sorted(stored) == sorted(ids[110:])
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_ivf_recall_at_10_meets_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_module, "FLAT_MAX", 1000)
+    data = clustered(5200, dim=64, seed=1)
+    vectors, queries = data[:5000], data[5000:]  # queries: unseen, from the same distribution
+    index = VectorIndex(64)
+    index.add(np.arange(5000), vectors)
+    exact = vectors @ queries.T
+    truth = np.argsort(-exact, axis=0)[:10].T
+    _, found = index.search(queries, 10)
+    recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)])
+    assert recall >= 0.95, (recall, index.metadata())
+
+
+def test_truncated_or_missing_file_raises_a_clear_error(tmp_path) -> None:
+    index = VectorIndex(32)
+    index.add(np.arange(50), clustered(50))
+    path = tmp_path / "vectors.faiss"
+    index.save(path)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(VectorIndexError, match=r"vectors\.faiss"):
+        VectorIndex.load(path)
+    with pytest.raises(VectorIndexError, match="no such"):
+        VectorIndex.load(tmp_path / "absent.faiss")
+
+
+def test_empty_index_searches_to_nothing() -> None:
+    scores, ids = VectorIndex(8).search(np.ones(8, np.float32), 5)
+    assert scores.shape == (1, 0) and ids.shape == (1, 0)
