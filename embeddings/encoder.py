@@ -52,15 +52,16 @@ class Encoder:
 
         hf_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
         self.threads = os.cpu_count() or 1
-        self._model: Any = SentenceTransformer(path, device="cpu")
+        model: Any = SentenceTransformer(path, device="cpu")
+        self._model = model
         # bf16 runs under autocast over fp32 weights: faster than casting the model to bf16 on
         # AVX512-BF16 (layer norms and softmax stay fp32) and closer to fp32; see docs/benchmarks/speed.md.
         self.precision = self.resolve_precision(precision)
         self._prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
         self.batch_size = batch_size
-        dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else None
-        self.dim: int = int(dim or self._model.get_sentence_embedding_dimension())
-        self.max_tokens: int = int(self._model.max_seq_length)
+        dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
+        self.dim: int = int(dim or model.get_sentence_embedding_dimension())
+        self.max_tokens: int = int(model.max_seq_length)
 
     @staticmethod
     def resolve_precision(precision: str) -> str:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
-import faiss
+import faiss as _faiss
 import numpy as np
+
+faiss: Any = _faiss  # FAISS's type stubs miss much of its SWIG API (DirectMap, search parameters)
 
 TARGET_RECALL = 0.96  # the target is 0.95 for real questions; a little margin
 TUNE_QUERIES = 300
@@ -20,7 +23,7 @@ SUBSET_EXACT_MAX = 20_000  # a date filter allowing fewer vectors than this is s
 MEMORY_SHARE = 0.5  # full vectors may use this share of available memory, else IVF-PQ
 
 
-def kind_of(index: faiss.Index) -> str:
+def kind_of(index: Any) -> str:
     if isinstance(index, faiss.IndexIVFPQ):
         return "ivfpq"
     if isinstance(index, faiss.IndexIVF):
@@ -51,7 +54,7 @@ def nlist_for(n: int) -> int:
     return max(64, 2 ** round(math.log2(2 * math.sqrt(max(n, 1)))))
 
 
-def needs_retrain(index: faiss.Index, n: int) -> bool:
+def needs_retrain(index: Any, n: int) -> bool:
     """True when the corpus has grown ~8x (or shrunk ~8x) since the centroids were trained."""
     if kind_of(index) == "flat":
         return False
@@ -67,11 +70,12 @@ def _pq_m(dim: int) -> int:
     return m
 
 
-def build(ids: np.ndarray, vectors: np.ndarray, pq: bool = False, seed: int = 1234) -> faiss.Index:
+def build(ids: np.ndarray, vectors: np.ndarray, pq: bool = False, seed: int = 1234) -> Any:
     """Train an IVF (or IVF-PQ) index on a sample of `vectors`, add them all, tune nprobe."""
     n, dim = vectors.shape
     nlist = nlist_for(n)
     quantizer = faiss.IndexFlatIP(dim)
+    index: Any
     if pq:
         index = faiss.IndexIVFPQ(quantizer, dim, nlist, _pq_m(dim), 8, faiss.METRIC_INNER_PRODUCT)
     else:
@@ -89,7 +93,7 @@ def build(ids: np.ndarray, vectors: np.ndarray, pq: bool = False, seed: int = 12
     return index
 
 
-def tune_nprobe(index: faiss.Index, ids: np.ndarray, vectors: np.ndarray, rng: np.random.Generator) -> int:
+def tune_nprobe(index: Any, ids: np.ndarray, vectors: np.ndarray, rng: np.random.Generator) -> int:
     """Smallest nprobe reaching TARGET_RECALL@10 against exact search.
 
     The queries are stored vectors pushed away from themselves (cosine QUERY_COSINE to where they
@@ -118,7 +122,7 @@ def tune_nprobe(index: faiss.Index, ids: np.ndarray, vectors: np.ndarray, rng: n
     return nlist
 
 
-def stored_ids(index: faiss.Index) -> np.ndarray:
+def stored_ids(index: Any) -> np.ndarray:
     """Every id in the inverted lists."""
     invlists = faiss.extract_index_ivf(index).invlists
     parts = []
@@ -129,7 +133,7 @@ def stored_ids(index: faiss.Index) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
-def search_subset(index: faiss.Index, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def search_subset(index: Any, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Search only `allowed` ids (a date filter): exactly when they are few, else IVF with more probes.
 
     IVF with its usual nprobe would find almost nothing when the filter keeps 1% of the vectors,
@@ -146,7 +150,7 @@ def search_subset(index: faiss.Index, queries: np.ndarray, k: int, allowed: np.n
     share = max(len(allowed), 1) / max(index.ntotal, 1)
     nprobe = min(ivf.nlist, int(ivf.nprobe / min(1.0, share)) + 1)
     params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(allowed), nprobe=nprobe)
-    return index.search(queries, k, params=params)  # type: ignore[no-any-return]
+    return index.search(queries, k, params=params)
 
 
 def _exact(vectors: np.ndarray, ids: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +164,7 @@ def _exact(vectors: np.ndarray, ids: np.ndarray, queries: np.ndarray, k: int) ->
     return out_scores, out_ids
 
 
-def params(index: faiss.Index) -> dict[str, object]:
+def params(index: Any) -> dict[str, object]:
     """Build parameters worth writing down: lists, probes, PQ bytes."""
     if kind_of(index) == "flat":
         return {}
@@ -171,7 +175,7 @@ def params(index: faiss.Index) -> dict[str, object]:
     return out
 
 
-def prepare(index: faiss.Index) -> None:
+def prepare(index: Any) -> None:
     """After loading: make sure ids can be looked up and removed through the hash-table map."""
     ivf = faiss.extract_index_ivf(index)
     if ivf.direct_map.type != faiss.DirectMap.Hashtable:
