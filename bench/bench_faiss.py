@@ -43,6 +43,16 @@ def news_like(real: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([real, unit(parents + noise)])
 
 
+def cached_vectors(path: Path) -> np.ndarray:
+    """Every vector of a qa vector cache, opened read-only (another process may be writing it)."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    rows = [np.frombuffer(blob, dtype=np.float32) for (blob,) in db.execute("SELECT vec FROM vectors")]
+    db.close()
+    return np.stack([r for r in rows if r.shape == (DIM,)])
+
+
 def single_query_ms(index: faiss.Index, queries: np.ndarray, k: int = 10) -> dict[str, float]:
     faiss.omp_set_num_threads(1)
     index.search(queries[:5], k)
@@ -54,11 +64,13 @@ def single_query_ms(index: faiss.Index, queries: np.ndarray, k: int = 10) -> dic
     return percentiles(samples)
 
 
-def recall_at_10(index: faiss.Index, exact: faiss.Index, queries: np.ndarray) -> float:
+def recall_at(index: faiss.Index, exact: faiss.Index, queries: np.ndarray, k: int) -> float:
+    """Recall@k against exact search, at the nprobe VectorIndex.search uses for k."""
     faiss.omp_set_num_threads(2)
-    _, truth = exact.search(queries, 10)
-    _, found = index.search(queries, 10)
-    return float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
+    _, truth = exact.search(queries, k)
+    params = faiss.SearchParametersIVF(nprobe=ivf.nprobe_for(index, k))
+    _, found = index.search(queries, k, params=params)
+    return float(np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found, strict=True)]))
 
 
 def run_size(n: int, real: np.ndarray, queries: np.ndarray, rng: np.random.Generator) -> dict[str, object]:
@@ -71,7 +83,8 @@ def run_size(n: int, real: np.ndarray, queries: np.ndarray, rng: np.random.Gener
         index = ivf.build(ids, vectors)
     out["news_like"] = {
         "ivf_build_s": round(t.seconds, 1), **ivf.params(index),
-        "ivf_recall_at_10": round(recall_at_10(index, exact, queries), 4),
+        "ivf_recall_at_10": round(recall_at(index, exact, queries, 10), 4),
+        "ivf_recall_at_100": round(recall_at(index, exact, queries, 100), 4),
         "ivf_ms": single_query_ms(index, queries), "flat_ms": single_query_ms(exact, queries[:50]),
     }  # fmt: skip
     nprobe = index.nprobe
@@ -96,9 +109,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--index", type=Path, default=INDEX_DIR, help="a built news index: its vectors seed the news-like set")
+    parser.add_argument("--cache", type=Path, help="also seed with the vectors of this vector-cache.sqlite (read only)")
     args = parser.parse_args()
     rng = np.random.default_rng(7)
     real = real_vectors(args.index)
+    if args.cache:
+        real = np.unique(np.concatenate([real, cached_vectors(args.cache)]), axis=0)
     from embeddings import Encoder
 
     titles = [q for _, q, _ in title_queries()]

@@ -122,6 +122,13 @@ def tune_nprobe(index: Any, ids: np.ndarray, vectors: np.ndarray, rng: np.random
     return nlist
 
 
+def nprobe_for(index: Any, k: int) -> int:
+    """The tuned nprobe (for the top 10), raised with sqrt(k / 10) for deeper lists: the 100th
+    neighbour lies in more lists than the 10th."""
+    ivf = faiss.extract_index_ivf(index)
+    return int(min(ivf.nlist, ivf.nprobe * math.ceil(math.sqrt(max(k, 10) / 10))))
+
+
 def stored_ids(index: Any) -> np.ndarray:
     """Every id in the inverted lists."""
     invlists = faiss.extract_index_ivf(index).invlists
@@ -148,7 +155,7 @@ def search_subset(index: Any, queries: np.ndarray, k: int, allowed: np.ndarray) 
         else:
             return _exact(vectors, allowed, queries, k)
     share = max(len(allowed), 1) / max(index.ntotal, 1)
-    nprobe = min(ivf.nlist, int(ivf.nprobe / min(1.0, share)) + 1)
+    nprobe = min(ivf.nlist, int(nprobe_for(index, k) / min(1.0, share)) + 1)
     params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(allowed), nprobe=nprobe)
     return index.search(queries, k, params=params)
 
