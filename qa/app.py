@@ -11,24 +11,40 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from qa import config
+from qa.app_auth import LoginRequired
 from qa.app_chat import ASK, CHECK, Handlers, load_check
 from qa.app_page import CSS, OPEN_JS, SCROLL_JS, register_api
 from qa.app_render import esc
+from qa.app_upload import MAX_UPLOAD_BYTES
 from qa.errors import QAError
 from qa.library import Library
 
-AUTH_ENV = "QA_AUTH"  # user:password; TODO(lead): move to qa/config.py beside QA_INDEX
+AUTH_ENV = "QA_AUTH"  # read by config.auth(); named here for the help text
+# Queue settings, measured with bench/load_chat.py: 50 users x 2 questions (docs/benchmarks/chat.md, "Load").
+# Questions and API calls in flight at once; their Library calls take turns (Handlers.reading), so more
+# only overlaps the streaming and gradio's own work: 1 -> p50 19.0 s, 2.2 answers/s; 4 -> p50 16.3 s,
+# 2.5/s; 16 -> p50 16.3 s, 2.5/s (no better than 4).
+READ_CONCURRENCY = 4
+# At 2.5 answers/s a full queue of 100 drains in 40 s, inside a client's 60 s; a longer one would only
+# turn "queue full" now into a timeout later.
+MAX_QUEUE = 100
+MAX_THREADS = 40  # gradio's default; 8 was slower (p50 21.1 s, 2.1 answers/s)
+# The server refuses bigger uploads with 413 before they reach the page's handler; a file between
+# MAX_UPLOAD_BYTES and this gets the handler's own message, which names the limit.
+SERVER_MAX_FILE_BYTES = MAX_UPLOAD_BYTES + 2**20
 
 
-def build_app(lib: Library, folder: Path) -> gr.Blocks:
+def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURRENCY) -> gr.Blocks:
     """The page: chat, sources, document viewer, timeline, settings, upload; API retrieve/ask/check."""
     h = Handlers(lib, Path(folder), load_check())
     with gr.Blocks(title="qa — answers from your documents", analytics_enabled=False) as demo:
@@ -86,25 +102,25 @@ def build_app(lib: Library, folder: Path) -> gr.Blocks:
                     kinds = " ".join(config.SUFFIXES)
                     files = gr.File(
                         file_count="multiple",
-                        label=f"Add documents ({kinds}, up to {config.MAX_FILE_BYTES // 2**20} MiB each)",
+                        label=f"Add documents ({kinds}, up to {MAX_UPLOAD_BYTES // 2**20} MiB each)",
                         elem_id="qa-files",
                     )
                     status = gr.HTML("", elem_id="qa-upload-status", js_on_load=None)
         targets = gr.State([])  # per browser session: where each source card of the last answer points
-        # "read" events run one at a time (queue default 1): after a sync the Library swaps its
-        # catalog on the next read, which must not close it under another reader. Uploads ("write")
-        # run beside them: readers see the previous index until the new one is published.
+        # "read" events share `read_concurrency` workers; the Library calls inside them take turns
+        # (Handlers.reading). Uploads ("write") run beside them, one at a time: readers see the
+        # previous index until the new one is published.
         question.submit(
-            h.chat,
-            [question, chatbot, k, mode, since, until, task],
-            [chatbot, question, sources, timeline, targets],
-            api_name="chat",
-            concurrency_id="read",
-        )
-        sources.click(h.open_source, [targets], [viewer, tabs], api_visibility="private", concurrency_id="read")
-        files.upload(h.upload, [files], [status, files], api_name="upload", concurrency_id="write")
+            h.chat, [question, chatbot, k, mode, since, until, task], [chatbot, question, sources, timeline, targets],
+            api_name="chat", concurrency_id="read", concurrency_limit=read_concurrency,
+        )  # fmt: skip
+        sources.click(
+            h.open_source, [targets], [viewer, tabs],
+            api_visibility="private", concurrency_id="read", concurrency_limit=read_concurrency,
+        )  # fmt: skip
+        files.upload(h.upload, [files], [status, files], api_name="upload", concurrency_id="write", concurrency_limit=1)
 
-        register_api(lib, h.check)
+        register_api(lib, h.check, h.reading, read_concurrency)
     return demo
 
 
@@ -124,6 +140,9 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: tuple[str, str] | None = None,
+    read_concurrency: int = READ_CONCURRENCY,
+    max_queue: int = MAX_QUEUE,
+    max_threads: int = MAX_THREADS,
 ) -> None:
     """Sync `folder` into the index (incremental), load the model, then serve the page until stopped."""
     lib = Library.open(index_dir)
@@ -141,16 +160,24 @@ def serve(
     lib.encoder.encode_query("warm up")  # the first question should not wait for the model to load
     if host not in ("127.0.0.1", "localhost", "::1") and not auth:
         print(f"qa chat: warning: {host} without --auth — anyone who can reach it reads your documents", file=sys.stderr)
-    demo = build_app(lib, root)
+    demo = build_app(lib, root, read_concurrency)
     print(
         f"qa chat: http://{host}:{port}  (folder {root}, index {lib.store.root}{', login required' if auth else ''})",
         file=sys.stderr,
         flush=True,
     )
-    demo.queue(default_concurrency_limit=1).launch(
-        server_name=host, server_port=port, auth=auth, max_file_size=config.MAX_FILE_BYTES,
+    # With a login, LoginRequired also closes the routes gradio leaves open (qa/app_auth.py).
+    middleware = [Middleware(LoginRequired)] if auth else []
+    demo.queue(default_concurrency_limit=1, max_size=max_queue).launch(
+        server_name=host, server_port=port, auth=auth, max_file_size=SERVER_MAX_FILE_BYTES, max_threads=max_threads,
         allowed_paths=[], css=CSS, ssr_mode=False, mcp_server=False, quiet=True, footer_links=["api"],
+        app_kwargs={"middleware": middleware}, prevent_thread_lock=True,
     )  # fmt: skip
+    try:
+        while True:  # until Ctrl-C (KeyboardInterrupt, handled by run) or SIGTERM
+            time.sleep(1)
+    finally:
+        demo.close()
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -166,7 +193,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    serve(args.folder, args.index, args.host, args.port, parse_auth(args.auth or os.environ.get(AUTH_ENV)))
+    try:
+        serve(args.folder, args.index, args.host, args.port, parse_auth(args.auth or config.auth()))
+    except KeyboardInterrupt:  # Ctrl-C: syncs publish atomically, so the index is whole either way
+        print("\nqa chat: stopped", file=sys.stderr)
     return 0
 
 

@@ -51,6 +51,10 @@ class Handlers:
         self.lib, self.folder, self.check = lib, folder, check
         # Uploads sync one at a time; questions keep reading the last published index meanwhile.
         self.write_lock = threading.Lock()
+        # Library reads one at a time: after a sync the Library swaps its catalog on the next read and
+        # closes the old one, which must not happen under another reader. Streaming the answer (the
+        # pauses between sentences) happens outside it, so several chats can be in flight at once.
+        self.reading = threading.Lock()
 
     def chat(
         self, question: str, history: list[Any] | None, k: float, mode: str, since: str | None, until: str | None, task: str
@@ -64,15 +68,8 @@ class Handlers:
         history.append({"role": "user", "content": esc(text)})
         yield history, "", gr.skip(), gr.skip(), gr.skip()
         try:
-            if task == CHECK and self.check is not None:
-                result = self.check(self.lib, text, k=k)
-                pieces, sources = [check_text(result)], check_sources_html(result)
-                targets, dated = check_targets(result), [*result.occurrences, *result.passages]
-            else:
-                answer = self.lib.ask(text, k=k, since=since or None, until=until or None, mode=mode)
-                pieces = answer_pieces(answer)
-                sources = sources_html(answer.hits, weak=not answer.found, note=answer.date_note)
-                targets, dated = [Target.of_hit(h) for h in answer.hits], list(answer.hits)
+            with self.reading:
+                pieces, sources, targets, dated = self._answer(text, k, mode, since, until, task)
         except QAError as exc:
             history.append({"role": "assistant", "content": esc(str(exc))})
             yield history, "", gr.skip(), gr.skip(), gr.skip()
@@ -88,6 +85,18 @@ class Handlers:
             reply = {"role": "assistant", "content": shown}
             yield [*history, reply], "", sources, plot, state
 
+    def _answer(
+        self, text: str, k: int, mode: str, since: str | None, until: str | None, task: str
+    ) -> tuple[list[str], str, list[Target], list[Any]]:
+        """Chat pieces, sources panel, card targets and dated items for a question or a claim."""
+        if task == CHECK and self.check is not None:
+            result = self.check(self.lib, text, k=k)
+            dated = [*result.occurrences, *result.passages]
+            return [check_text(result)], check_sources_html(result), check_targets(result), dated
+        answer = self.lib.ask(text, k=k, since=since or None, until=until or None, mode=mode)
+        sources = sources_html(answer.hits, weak=not answer.found, note=answer.date_note)
+        return answer_pieces(answer), sources, [Target.of_hit(h) for h in answer.hits], list(answer.hits)
+
     def open_source(self, targets: list[dict[str, Any]] | None, evt: gr.EventData) -> tuple[Any, Any]:
         """Show the whole document behind source card `evt.open`, passage marked and in view."""
         data = evt._data if isinstance(evt._data, dict) else {}
@@ -96,7 +105,9 @@ class Handlers:
         if not isinstance(index, int) or not 0 <= index < len(targets):
             return gr.skip(), gr.skip()
         target = Target(**targets[index])
-        return document_html(self.lib.document(target.source), target), gr.Tabs(selected="document")
+        with self.reading:
+            doc = self.lib.document(target.source)
+        return document_html(doc, target), gr.Tabs(selected="document")
 
     def upload(self, files: list[str] | None, progress: Any = PROGRESS) -> tuple[str, Any]:
         """Copy the files into the folder (checked, renamed if taken), then index them."""
@@ -111,6 +122,8 @@ class Handlers:
             with self.write_lock:
                 progress(0.0, desc="indexing")
                 try:
+                    with self.reading:  # sync reads the current view: swap it in now, not under a reader
+                        self.lib.view()
                     report = self.lib.sync(self.folder, progress=lambda stage, done, total: progress((done, total), desc=stage))
                 except QAError as exc:
                     lines.append(f"Indexing failed: {exc}")

@@ -6,6 +6,7 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import gradio as gr
@@ -41,8 +42,8 @@ CSS = """
 """
 
 
-def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn QAError into gr.Error (its message reaches the caller) and resolve the type hints.
+def _api(fn: Callable[..., Any], reading: AbstractContextManager[Any]) -> Callable[..., Any]:
+    """Run under the read lock, turn QAError into gr.Error (its message reaches the caller), resolve the hints.
 
     gr.api reads the return annotation as written; with `from __future__ import annotations`
     that is a string, so the evaluated hints are put on the signature first.
@@ -52,7 +53,8 @@ def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with reading:
+                return fn(*args, **kwargs)
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -62,8 +64,11 @@ def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def register_api(lib: Library, check: Callable[..., Any] | None) -> None:
-    """/retrieve, /ask and (when qa.check is there) /check, for gradio_client and plain HTTP."""
+def register_api(lib: Library, check: Callable[..., Any] | None, reading: AbstractContextManager[Any], concurrency: int) -> None:
+    """/retrieve, /ask and (when qa.check is there) /check, for gradio_client and plain HTTP.
+
+    They share the page's "read" workers and its lock around Library calls (see Handlers.reading).
+    """
 
     def retrieve(
         question: str, k: int = config.DEFAULT_K, since: str | None = None, until: str | None = None, mode: str = "hybrid"
@@ -78,8 +83,8 @@ def register_api(lib: Library, check: Callable[..., Any] | None) -> None:
         """An extractive answer, its quotes and hits, as JSON: qa.Answer.to_json()."""
         return lib.ask(question, k=int(k), since=since or None, until=until or None, mode=mode).to_json()
 
-    gr.api(_api(retrieve), api_name="retrieve", concurrency_id="read")
-    gr.api(_api(ask), api_name="ask", concurrency_id="read")
+    gr.api(_api(retrieve, reading), api_name="retrieve", concurrency_id="read", concurrency_limit=concurrency)
+    gr.api(_api(ask, reading), api_name="ask", concurrency_id="read", concurrency_limit=concurrency)
     if check is not None:
         claim_check = check
 
@@ -87,4 +92,4 @@ def register_api(lib: Library, check: Callable[..., Any] | None) -> None:
             """Where a claim or quote occurs in the documents, and the most similar passages."""
             return dict(claim_check(lib, text, k=int(k)).to_json())
 
-        gr.api(_api(check_claim), api_name="check", concurrency_id="read")
+        gr.api(_api(check_claim, reading), api_name="check", concurrency_id="read", concurrency_limit=concurrency)

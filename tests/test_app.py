@@ -36,6 +36,15 @@ SEEDS = REPO / "seeds"
 AUTH = ("reader", "s3cret-words")
 QUESTION = "What did Biden warn Putin of if Russia invaded Ukraine?"
 SOURCE = "000_193af056c20aff61.txt"
+# Beside the seeds in the server's folder: a file whose name, title (first line) and text all carry
+# markup that would run if the page rendered it as HTML (tests/test_browser.py looks for it).
+PAYLOAD_NAME = "<img src=x onerror=window.__pwned=1>.txt"
+PAYLOAD_TITLE = '<img src=y onerror="window.__pwned=1"> The zebra festival report'
+PAYLOAD_DOC = (
+    f" date 2022-01-05 {PAYLOAD_TITLE}\n"
+    "The zebra festival organisers published <script>window.__pwned=1</script> a statement about striped costumes.\n"
+    'Visitors saw <img src=x onerror="window.__pwned=1"> many zebra costumes at the festival in the city park.\n'
+)
 
 
 @dataclass
@@ -58,6 +67,7 @@ def start_server(root: Path, env_extra: dict[str, str]) -> Server:
     folder, index, log = root / "docs", root / "index", root / "server.log"
     if not folder.exists():
         shutil.copytree(SEEDS, folder)
+        (folder / PAYLOAD_NAME).write_text(PAYLOAD_DOC)
     port = free_port()
     env = {**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio-tmp"), **env_extra}
     cmd = [sys.executable, "-m", "qa.app", str(folder), "--index", str(index), "--port", str(port)]
@@ -85,16 +95,29 @@ def stop_server(server: Server) -> None:
         server.proc.kill()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    s = start_server(tmp_path_factory.mktemp("chat"), {"QA_AUTH": ":".join(AUTH)})
-    yield s
-    stop_server(s)
+SHARED = pytest.StashKey[Server]()
+
+
+def shared_server(request: pytest.FixtureRequest) -> Server:
+    """One `qa chat` with a login per test session, shared by this file and test_server_hardening.py."""
+    config = request.config
+    if SHARED not in config.stash:
+        root = request.getfixturevalue("tmp_path_factory").mktemp("chat")
+        config.stash[SHARED] = started = start_server(root, {"QA_AUTH": ":".join(AUTH)})
+        config.add_cleanup(lambda: stop_server(started))
+    return config.stash[SHARED]
+
+
+@pytest.fixture(scope="session")
+def server(request: pytest.FixtureRequest) -> Server:
+    return shared_server(request)
 
 
 @pytest.fixture(scope="module")
-def client(server: Server) -> Client:
-    return Client(server.url, auth=AUTH, verbose=False)
+def client(server: Server) -> Iterator[Client]:
+    c = Client(server.url, auth=AUTH, verbose=False)
+    yield c
+    c.close()
 
 
 def text_of(message: dict) -> str:

@@ -5,25 +5,23 @@ These tests never skip: without the browser they fail and say what to install.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+
+from qa.app import SERVER_MAX_FILE_BYTES
+from tests.test_app import AUTH, PAYLOAD_NAME, PAYLOAD_TITLE, QUESTION, SOURCE, shared_server
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -31,57 +29,27 @@ FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
 ]  # fmt: skip
-QUESTION = "What did Biden warn Putin of if Russia invaded Ukraine?"
-SOURCE = "000_193af056c20aff61.txt"
-PAYLOAD_DOC = (
-    " date 2022-01-05 The zebra festival report.\n"
-    "The zebra festival organisers published <script>window.__pwned=1</script> a statement about striped costumes.\n"
-    'Visitors saw <img src=x onerror="window.__pwned=1"> many zebra costumes at the festival in the city park.\n'
-)
 MARKER = re.compile(r"\[\d+\]")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture(scope="module")
+def url(request: pytest.FixtureRequest) -> str:
+    """The session's `qa chat` with a login (tests/test_app.py): the seeds plus PAYLOAD_NAME."""
+    return shared_server(request).url
+
+
+def log_in(driver: WebDriver, url: str) -> None:
+    driver.get(url)
+    fields = WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "input"))
+    assert not driver.find_elements(By.ID, "qa-chat"), "the page showed the chat before the login"
+    fields[0].send_keys(AUTH[0])
+    fields[1].send_keys(AUTH[1], Keys.ENTER)
+    WebDriverWait(driver, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-question textarea"))
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m qa.app` (= `qa chat`) on the seeds plus one document carrying a script payload."""
-    root = tmp_path_factory.mktemp("browser")
-    folder, log = root / "docs", root / "server.log"
-    shutil.copytree(REPO / "seeds", folder)
-    (folder / "zebra.txt").write_text(PAYLOAD_DOC)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "QA_AUTH"} | {"GRADIO_TEMP_DIR": str(root / "gradio-tmp")}
-    cmd = [sys.executable, "-m", "qa.app", str(folder), "--index", str(root / "index"), "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    address = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 240
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"qa chat exited with {proc.returncode}:\n{log.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"qa chat did not answer on {address} within 240 s:\n{log.read_text()}")
-            try:
-                if httpx.get(address, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        yield address
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.fixture
-def browser() -> Iterator[WebDriver]:
+def browser(url: str) -> Iterator[WebDriver]:
+    """One headless Chromium for the module, logged in; each test loads the page afresh."""
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
     if missing:
         pytest.fail(f"{', '.join(missing)} missing — install them: apt-get install -y chromium chromium-driver")
@@ -92,6 +60,7 @@ def browser() -> Iterator[WebDriver]:
             options.add_argument(flag)
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         try:
+            log_in(driver, url)
             yield driver
         finally:
             driver.quit()
@@ -148,23 +117,78 @@ def test_open_source_shows_the_document_with_the_passage_in_view(url: str, brows
     browser.save_screenshot(str(tmp_path / "document.png"))
 
 
+def assert_nothing_ran(browser: WebDriver) -> None:
+    time.sleep(1)  # give any injected handler time to fire
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    panels = ["#qa-chat", "#qa-sources", "#qa-document", "#qa-timeline", "#vg-tooltip-element"]
+    assert not browser.find_elements(By.CSS_SELECTOR, ", ".join(f"{p} img[src='x'], {p} img[src='y']" for p in panels))
+    assert not browser.find_elements(By.CSS_SELECTOR, ", ".join(f"{p} script" for p in panels))
+
+
 def test_script_payload_in_a_document_shows_as_text_and_never_runs(url: str, browser: WebDriver, tmp_path: Path) -> None:
     question = 'What about the zebra festival costumes <img src=x onerror="window.__pwned=1">?'
     text = ask(browser, url, question)
     assert question in text  # the question, as text
     answer = text.split(question, 1)[1]
     assert "<script>window.__pwned=1</script>" in answer or '<img src=x onerror="window.__pwned=1">' in answer
-    assert "<script>window.__pwned=1</script>" in browser.find_element(By.ID, "qa-sources").text
+    sources = browser.find_element(By.ID, "qa-sources").text
+    assert "<script>window.__pwned=1</script>" in sources and PAYLOAD_NAME in sources and PAYLOAD_TITLE in sources
+    # The timeline: the file name as an axis label and in the tooltip of its point, as text.
+    timeline = browser.find_element(By.ID, "qa-timeline")
+    assert "<img src=x onerror" in timeline.text
+    tips = []
+    for point in browser.find_elements(By.CSS_SELECTOR, "#qa-timeline path.mark-symbol, #qa-timeline .role-mark path"):
+        ActionChains(browser).move_to_element(point).perform()
+        time.sleep(0.3)
+        tips += [t.text for t in browser.find_elements(By.ID, "vg-tooltip-element")]
+    assert any(PAYLOAD_NAME in t for t in tips), tips
+    assert_nothing_ran(browser)
+    # The document viewer: name, title and text, as text.
     cards = browser.find_elements(By.CSS_SELECTOR, "#qa-sources .qa-card")
-    index = next(i for i, c in enumerate(cards) if "zebra.txt" in c.text)
+    index = next(i for i, c in enumerate(cards) if PAYLOAD_NAME in c.text)
     browser.find_element(By.CSS_SELECTOR, f"#qa-sources [data-open='{index}']").click()
-    WebDriverWait(browser, 30).until(lambda d: "zebra.txt" in d.find_element(By.ID, "qa-document").text)
-    assert '<img src=x onerror="window.__pwned=1">' in browser.find_element(By.ID, "qa-document").text
-    time.sleep(1)  # give any injected handler time to fire
-    assert browser.execute_script("return typeof window.__pwned") == "undefined"
-    assert not browser.find_elements(By.CSS_SELECTOR, "#qa-chat img[src='x'], #qa-sources img, #qa-document img")
-    assert not browser.find_elements(By.CSS_SELECTOR, "#qa-chat script, #qa-sources script, #qa-document script")
+    WebDriverWait(browser, 30).until(lambda d: PAYLOAD_NAME in d.find_element(By.ID, "qa-document").text)
+    document = browser.find_element(By.ID, "qa-document").text
+    assert '<img src=x onerror="window.__pwned=1">' in document and PAYLOAD_TITLE in document
+    assert_nothing_ran(browser)
     browser.save_screenshot(str(tmp_path / "payload.png"))
+
+
+def test_claim_mode_shows_a_payload_claim_as_text(url: str, browser: WebDriver, tmp_path: Path) -> None:
+    claim = "The zebra festival organisers published <script>window.__pwned=1</script> a statement"
+    browser.get(url)
+    box = WebDriverWait(browser, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-question textarea"))
+    browser.find_element(By.XPATH, "//*[@id='qa-task']//label[contains(., 'Check a claim')]").click()
+    box.send_keys(claim, Keys.ENTER)
+    WebDriverWait(browser, 60).until(lambda d: PAYLOAD_NAME in d.find_element(By.ID, "qa-sources").text)
+    WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#qa-chat .message")) >= 2)
+    chat = browser.find_element(By.ID, "qa-chat").text
+    assert chat.count("<script>window.__pwned=1</script>") >= 2, chat  # the claim, and where it was found
+    assert "<mark>" not in chat
+    assert_nothing_ran(browser)
+    browser.save_screenshot(str(tmp_path / "claim.png"))
+
+
+def test_oversized_file_in_the_page_gets_a_clear_message(url: str, browser: WebDriver, tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    with big.open("wb") as f:
+        f.truncate(SERVER_MAX_FILE_BYTES + 1)  # sparse: nothing is written, the size is all that counts
+    browser.get(url)
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-question textarea"))
+    browser.find_element(By.XPATH, "//button[@role='tab' and normalize-space()='Upload']").click()
+    browser.find_element(By.CSS_SELECTOR, "#qa-files input[type=file]").send_keys(str(big))
+    message = WebDriverWait(browser, 30).until(
+        lambda d: (t := d.find_element(By.TAG_NAME, "body").text) and "maximum allowed size" in t and t
+    )
+    assert "big.txt" in message
+    browser.save_screenshot(str(tmp_path / "oversized.png"))
+
+
+def test_login_page_lets_the_reader_in_and_the_chat_works(url: str, browser: WebDriver) -> None:
+    browser.delete_all_cookies()  # logged out: the page is only the login form (log_in checks)
+    log_in(browser, url)
+    text = ask(browser, url, QUESTION)  # reloads the page: the session cookie keeps the reader in
+    assert "[1]" in text and SOURCE in browser.find_element(By.ID, "qa-sources").text
 
 
 def test_upload_in_the_page_makes_a_document_answerable(url: str, browser: WebDriver, tmp_path: Path) -> None:

@@ -1,0 +1,187 @@
+"""Load on the chat server: N concurrent gradio_client users asking questions on the seeds, on loopback.
+
+    .venv/bin/python bench/load_chat.py                      # the sweep behind qa.app's queue settings
+    .venv/bin/python bench/load_chat.py --users 50 --per-user 2 --settings 1,100,40
+
+Each setting (read_concurrency, max_queue, max_threads) gets a fresh server (qa.app.serve on a copy of
+seeds/, with a login); every user connects with its own Client (own session), waits for the others, then
+asks its questions one after another through /chat (the streamed answer, as the page asks). Latency is
+from submit to the whole streamed answer. Figures go to docs/benchmarks/chat.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from gradio_client import Client
+
+REPO = Path(__file__).resolve().parents[1]
+AUTH = ("load", "load-test-words")
+# The questions of the latency figures in docs/benchmarks/chat.md; the last one the seeds do not answer.
+QUESTIONS = (
+    "What did Biden warn Putin of if Russia invaded Ukraine?",
+    "Who requested the call?",
+    "How long did the call last?",
+    "What did Putin warn Biden of?",
+    "Where will the talks be held in January?",
+    "What is the boiling point of mercury in Kelvin?",
+)
+SWEEP = ((1, 100, 40), (4, 100, 40), (16, 100, 40), (4, 100, 8))  # (read_concurrency, max_queue, max_threads)
+
+
+@dataclass
+class Load:
+    """What one load run saw: per-question latencies (s), errors, and the wall time of the asking."""
+
+    users: int
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    connect: list[float] = field(default_factory=list)
+    wall: float = 0.0
+
+    def pct(self, q: float) -> float:
+        xs = sorted(self.latencies)
+        return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))] if xs else float("nan")
+
+    def row(self) -> str:
+        n = len(self.latencies)
+        rate = n / self.wall if self.wall else 0.0
+        med = statistics.median(self.connect) if self.connect else float("nan")
+        return (
+            f"{self.users} users, {n} answers, {len(self.errors)} errors; p50 {self.pct(0.5):.2f} s, "
+            f"p95 {self.pct(0.95):.2f} s, max {max(self.latencies, default=float('nan')):.2f} s; "
+            f"{rate:.1f} answers/s over {self.wall:.1f} s; connect median {med:.2f} s"
+        )
+
+
+def answer_of(result: tuple) -> str:
+    history = result[0]
+    content = history[-1]["content"] if history else ""
+    return content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+
+
+def load(url: str, users: int, per_user: int, auth: tuple[str, str] | None = AUTH, timeout: float = 60.0) -> Load:
+    """`users` threads, each its own Client, all asking at once after connecting; bounded by `timeout` per answer."""
+    out, lock = Load(users), threading.Lock()
+    ready = threading.Barrier(users + 1, timeout=timeout)
+
+    def user(i: int) -> None:
+        client = None
+        try:
+            t0 = time.perf_counter()
+            client = Client(url, auth=auth, verbose=False, download_files=False, httpx_kwargs={"timeout": timeout})
+            with lock:
+                out.connect.append(time.perf_counter() - t0)
+        except Exception as exc:  # a user that cannot connect is an error of the run, not a crash of it
+            with lock:
+                out.errors.append(f"connect: {type(exc).__name__}: {exc}")
+        try:
+            ready.wait()
+        except threading.BrokenBarrierError:
+            return
+        for j in range(per_user if client else 0):
+            question = QUESTIONS[(i + j) % len(QUESTIONS)]
+            t0 = time.perf_counter()
+            try:
+                job = client.submit(question, [], 5, "hybrid", None, None, "Ask a question", api_name="/chat")
+                text = answer_of(job.result(timeout=timeout))
+                if "[1]" not in text and "do not answer" not in text:
+                    raise AssertionError(f"no cited answer: {text[:200]!r}")
+                with lock:
+                    out.latencies.append(time.perf_counter() - t0)
+            except Exception as exc:
+                with lock:
+                    out.errors.append(f"{question!r}: {type(exc).__name__}: {exc}")
+        if client:
+            client.close()
+
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join(timeout * per_user + 10)
+    out.wall = time.perf_counter() - started
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(read_concurrency: int, max_queue: int, max_threads: int) -> Iterator[str]:
+    """qa.app.serve on a copy of the seeds with these queue settings; yields its URL."""
+    with tempfile.TemporaryDirectory(prefix="qa-load-") as tmp:
+        root = Path(tmp)
+        shutil.copytree(REPO / "seeds", root / "docs")
+        port = free_port()
+        code = (
+            "from qa.app import serve; "
+            f"serve({str(root / 'docs')!r}, {str(root / 'index')!r}, port={port}, auth={AUTH!r}, "
+            f"read_concurrency={read_concurrency}, max_queue={max_queue}, max_threads={max_threads})"
+        )
+        env = {**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio-tmp")}
+        log = (root / "server.log").open("wb")
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + 240
+            while True:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start:\n{(root / 'server.log').read_text()}")
+                try:
+                    if httpx.get(url, timeout=2).status_code in (200, 401):
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--per-user", type=int, default=2, help="questions each user asks, one after another")
+    ap.add_argument("--settings", action="append", help="read_concurrency,max_queue,max_threads (repeatable)")
+    args = ap.parse_args()
+    sweep = [tuple(int(x) for x in s.split(",")) for s in args.settings] if args.settings else list(SWEEP)
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    for conc, max_queue, threads in sweep:
+        with server(conc, max_queue, threads) as url:
+            warm = load(url, 1, 1)  # the first request of a server pays one-off costs; not counted
+            result = load(url, args.users, args.per_user)
+        print(f"read_concurrency={conc} max_queue={max_queue} max_threads={threads}: {result.row()}", flush=True)
+        for err in result.errors[:5]:
+            print(f"    error: {err}")
+        if warm.errors:
+            print(f"    warm-up error: {warm.errors[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
