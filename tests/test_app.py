@@ -23,13 +23,13 @@ import psutil
 import pytest
 from gradio_client import Client, handle_file
 
-from qa.app_chat import CHECK
-from qa.app_render import Target, document_html, sources_html
+from qa.app_chat import CHECK, Handlers
+from qa.app_render import Target, answer_pieces, check_sources_html, check_text, document_html, sources_html
 from qa.app_upload import place, safe_name
-from qa.check import VERBATIM
+from qa.check import VERBATIM, Check, Occurrence
 from qa.errors import UploadRejected
 from qa.library import Library
-from qa.types import Document, Hit
+from qa.types import Answer, Document, Hit
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -101,7 +101,7 @@ SHARED = pytest.StashKey[Server]()
 def shared_server(request: pytest.FixtureRequest) -> Server:
     """One `qa chat` with a login per test session, shared by this file and test_server_hardening.py."""
     config = request.config
-    if SHARED not in config.stash:
+    if SHARED not in config.stash or config.stash[SHARED].proc.poll() is not None:  # none yet, or stopped by a test
         root = request.getfixturevalue("tmp_path_factory").mktemp("chat")
         config.stash[SHARED] = started = start_server(root, {"QA_AUTH": ":".join(AUTH)})
         config.add_cleanup(lambda: stop_server(started))
@@ -295,6 +295,33 @@ def test_document_text_is_escaped_in_every_panel() -> None:
         sentence_end=len(text) - 5,
     )
     doc = Document(path=hit.source, text=text, title=PAYLOAD)
-    for html in (sources_html([hit], weak=False), sources_html([hit], weak=True), document_html(doc, Target.of_hit(hit))):
-        assert "<script" not in html and "<img" not in html
-        assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    occurrence = Occurrence(PAYLOAD, hit.source, None, PAYLOAD, 17, 17 + len(PAYLOAD), 1, 1, None, PAYLOAD, 100.0)
+    claim = Check(text=PAYLOAD, label=VERBATIM, occurrences=(occurrence,), passages=(hit,), note=PAYLOAD, support=(0.9,))
+    answer = Answer(question=PAYLOAD, text=f"{text} [1]", quotes=(), hits=(hit,), found=True, date_note=PAYLOAD)
+    panels = {
+        "sources": sources_html([hit], weak=False),
+        "weak sources": sources_html([hit], weak=True, note=PAYLOAD),
+        "document": document_html(doc, Target.of_hit(hit)),
+        "claim text": check_text(claim),
+        "claim sources": check_sources_html(claim),
+        "answer": " ".join(answer_pieces(answer)),
+    }
+    for name, html in panels.items():
+        assert "<script" not in html and "<img" not in html, name
+        assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html, name
+
+
+def test_question_and_errors_are_escaped_in_the_chat(tmp_path: Path) -> None:
+    """The question shows as the user's message, escaped, before any index is read; so does an error."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    steps = list(
+        Handlers(Library.open(tmp_path / "no-index"), folder).chat(PAYLOAD, [], 5, "hybrid", None, None, "Ask a question")
+    )
+    messages = [m for history, *_ in steps for m in history]
+    assert messages[0] == {
+        "role": "user",
+        "content": "&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;",
+    }
+    assert messages[-1]["role"] == "assistant" and "No index" in messages[-1]["content"]
+    assert all("<script" not in m["content"] and "<img" not in m["content"] for m in messages)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import socket
 import urllib.error
 import urllib.request
@@ -308,3 +309,14 @@ def test_host_and_auth_come_from_the_command_line_and_environment(monkeypatch: p
     assert app.parse_auth(args.auth or app.config.auth()) == ("alice", "secret")
     monkeypatch.delenv("QA_AUTH")
     assert app.parse_auth(args.auth or app.config.auth()) is None
+
+
+# Last, as it stops the shared server (shared_server starts a new one if a later test asks).
+
+
+def test_ctrl_c_stops_the_chat_with_its_own_message(server: Server) -> None:
+    server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(30) == 0
+    log = server.log.read_text()
+    assert "qa chat: stopped" in log, log[-500:]
+    assert "KeyboardInterrupt" not in log and "index is as it was" not in log, log[-500:]
