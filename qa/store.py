@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -81,9 +82,10 @@ class Store:
             return None
         try:
             data = json.loads(raw)
-            data["generation"]
+            if not re.fullmatch(r"gen-\d{6}", data["generation"]):
+                raise ValueError(data["generation"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise IndexCorrupt(f"{self.manifest_path}: damaged manifest — delete {self.root} and run: qa index FOLDER") from exc
+            raise IndexCorrupt(f"{self.manifest_path}: damaged manifest — {self.rebuild_hint(None)}") from exc
         return data  # type: ignore[no-any-return]
 
     def require(self) -> dict[str, Any]:
@@ -108,8 +110,10 @@ class Store:
         return self.root / str(manifest["generation"])
 
     def rebuild_hint(self, manifest: dict[str, Any] | None) -> str:
+        """How to rebuild a damaged index: without a manifest the next sync starts a fresh generation,
+        and the vector cache (which checks itself) spares the encoding."""
         folder = (manifest or {}).get("folder") or "FOLDER"
-        return f"delete {self.root} and run: qa index {folder}"
+        return f"delete {self.manifest_path} and run: qa index {folder} (passages already encoded are reused)"
 
     def verify(self, manifest: dict[str, Any]) -> None:
         """Raise IndexCorrupt unless the generation's files are the ones the manifest vouches for.
