@@ -77,7 +77,11 @@ def plan(folder: Path, known: dict[str, FileState]) -> Plan:
             result.touched.append((state.doc_id, st))
         else:
             result.changed.append((doc, st, state.doc_id))
-    result.skipped.extend(Skipped(_printable(relative_name(p, folder) if p != folder else "."), why) for p, why in passed_over)
+    for path, why in passed_over:
+        name = relative_name(path, folder) if path != folder else ""
+        result.skipped.append(Skipped(_printable(name or "."), why))
+        # What cannot be read now (a folder gone unreadable, a link gone stale) keeps its last good version.
+        present.update(k for k in known if not name or k == name or k.startswith(name + "/"))
     result.removed = [s.doc_id for name, s in known.items() if name not in present]
     return result
 
