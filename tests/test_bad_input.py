@@ -17,6 +17,7 @@ import pytest
 
 import qa.sync
 from qa import Library, config
+from qa.catalog import FileState
 from qa.cli import main
 from qa.errors import BadDate, BadQuestion, QAError
 from qa.sync import plan
@@ -183,7 +184,7 @@ def test_size_limit_is_named_and_below_the_cost_we_accept() -> None:
     assert config.MAX_FILE_BYTES < 50 * 2**20 <= config.MAX_PDF_BYTES
 
 
-def plan_as(uid: int, folder: Path) -> tuple[list[str], dict[str, str]]:
+def plan_as(uid: int, folder: Path, known: dict[str, FileState] | None = None) -> tuple[list[str], dict[str, str], list[int]]:
     """Run the scan-and-load step in a forked child that dropped root (root reads any file)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -192,8 +193,8 @@ def plan_as(uid: int, folder: Path) -> tuple[list[str], dict[str, str]]:
             os.close(read_end)
             os.setgid(uid)
             os.setuid(uid)
-            work = plan(folder, {})
-            out = ([d.path for d, _ in work.new], {s.path: s.reason for s in work.skipped})
+            work = plan(folder, known or {})
+            out = ([d.path for d, _ in work.new], {s.path: s.reason for s in work.skipped}, work.removed)
             os.write(write_end, pickle.dumps(out))
         except BaseException as exc:
             os.write(write_end, pickle.dumps(exc))
@@ -222,12 +223,24 @@ def test_unreadable_file_and_folder_are_skipped_with_reason() -> None:
         (folder / "private" / "diary.txt").write_text("Hidden away.")
         for path in (folder / "open.txt", folder / "private" / "diary.txt"):
             path.chmod(0o644)
-        new, skipped = plan_as(nobody, folder)
+        new, skipped, _ = plan_as(nobody, folder)
         assert new == ["open.txt"]
         assert "Permission denied" in skipped["secret.txt"] and "readable" in skipped["secret.txt"]
         assert "Permission denied" in skipped["private"]
+        # Indexed while readable, unreadable now: reported, and its last good version is kept.
+        (folder / "secret.txt").chmod(0o644)
+        (folder / "private").chmod(0o755)
+        lib = Library.open(folder.with_name(folder.name + "-index"))
+        assert lib.sync(folder).added == 3
+        (folder / "secret.txt").write_text("Only root may read this, now longer.")  # changed, so read again
+        (folder / "secret.txt").chmod(0o000)
+        (folder / "private").chmod(0o700)
+        new, skipped, removed = plan_as(nobody, folder, lib.view().catalog.files())
+        assert new == [] and removed == [] and set(skipped) == {"secret.txt", "private"}
+        lib.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder.with_name(folder.name + "-index"), ignore_errors=True)
 
 
 # -- questions ------------------------------------------------------------------------------------
