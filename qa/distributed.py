@@ -48,10 +48,11 @@ class EncoderActor:
         from embeddings.encoder import Encoder  # the worker's own install and model package
 
         self.encoder = Encoder(model_path=model_path, precision=precision)
-        # Encoder takes every core of the machine; a worker owns only the CPUs Ray gave it,
-        # and two workers each running os.cpu_count() threads would fight over the cores.
-        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-        torch.set_num_threads(max(1, int(cpus)))
+        # Encoder sizes its threads by the machine's cores; a worker owns only the CPUs Ray
+        # gave it, and two workers each running os.cpu_count() threads would fight over them.
+        cpus = max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)))
+        self.encoder.threads = cpus
+        torch.set_num_threads(cpus)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [str(t) for t in batch["text"]]
@@ -73,7 +74,7 @@ def _quiet_ray_data() -> None:
 
 
 @contextlib.contextmanager
-def _loopback_only(ray: Any) -> Iterator[None]:
+def _loopback_only() -> Iterator[None]:
     """Keep a local Ray instance on 127.0.0.1.
 
     Ray binds its servers to the machine's routable address unless it believes it runs
@@ -119,24 +120,36 @@ class RayEncoder:
         self.batch_size = max(1, int(batch_size))
         self.progress = progress
         self._owns_ray = False
-        self._connect(num_workers)
-        self.num_workers = num_workers or self._cluster_cpus()
+        self._asked_workers = num_workers
+        self._num_workers: int | None = None
         self.model_name = model_name_for(model_path)  # what the index records; checked before any work
-        # Each encode_passages call starts a Ray Data pipeline whose workers load the model
-        # (seconds): a caller that batches should send about this many texts per call.
-        self.texts_per_call = max(8192, self.num_workers * self.batch_size * 32)
         self._dim: int | None = None
 
-    def _connect(self, num_workers: int | None) -> None:
+    @property
+    def num_workers(self) -> int:
+        """Workers per job: as asked, else one per CPU of the cluster. Ray starts on first use,
+        so a sync with nothing to encode never starts or joins it."""
+        if self._num_workers is None:
+            self._connect()
+            self._num_workers = self._asked_workers or self._cluster_cpus()
+        return self._num_workers
+
+    @property
+    def texts_per_call(self) -> int:
+        """Each encode_passages call starts a Ray Data job whose workers load the model
+        (seconds): a caller that batches should send about this many texts per call."""
+        return max(8192, self.num_workers * self.batch_size * 32)
+
+    def _connect(self) -> None:
         ray = self._ray
         if ray.is_initialized():
             return  # the caller's own Ray session (a notebook, a test fixture): use it
         common: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
         try:
             if self.address is None:
-                with _loopback_only(ray):
+                with _loopback_only():
                     ray.init(
-                        num_cpus=num_workers or DEFAULT_WORKERS,
+                        num_cpus=self._asked_workers or DEFAULT_WORKERS,
                         _node_ip_address="127.0.0.1",
                         log_to_driver=False,
                         # Ray nices workers to 15 to keep its daemons responsive on shared nodes;
@@ -159,6 +172,7 @@ class RayEncoder:
         """The model's dimension, asked of a worker: that also checks early that the
         workers can import the project and load the model, before a sync starts."""
         if self._dim is None:
+            self._connect()
             task = self._ray.remote(num_cpus=0, max_retries=TASK_RETRIES)(_describe)
             self._dim = int(self._ray.get(task.remote(self.model_path, self.precision)))
         return self._dim
@@ -166,9 +180,9 @@ class RayEncoder:
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """(n, dim) float32 L2-normalised vectors, row i for texts[i]."""
         texts = list(texts)
-        n = len(texts)
-        if n == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        n, dim, workers = len(texts), self.dim, self.num_workers  # connects first: Ray Data would
+        if n == 0:  # otherwise start a default Ray instance of its own (all interfaces, all CPUs)
+            return np.zeros((0, dim), dtype=np.float32)
         ray = self._ray
         ray.data.DataContext.get_current().enable_progress_bars = self.progress
         if not self.progress:
@@ -187,17 +201,17 @@ class RayEncoder:
             # here is deprecated): a worker that dies is restarted and its batch re-run,
             # while a batch whose code raises fails the run (actor_task_retry_on_errors
             # is False), which leaves the previous index in place.
-            compute=ray.data.ActorPoolStrategy(size=min(self.num_workers, batches)),
+            compute=ray.data.ActorPoolStrategy(size=min(workers, batches)),
             num_cpus=1,
         )
-        vectors = np.zeros((n, self.dim), dtype=np.float32)
+        vectors = np.zeros((n, dim), dtype=np.float32)
         seen = np.zeros(n, dtype=bool)
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
             rows = np.asarray(batch["i"], dtype=np.int64)
             vectors[rows] = batch["vector"]
             seen[rows] = True
         if not seen.all():
-            raise QAError(f"Ray returned {int(seen.sum())} of {n} vectors; the index was not changed")
+            raise QAError(f"Ray returned {int(seen.sum())} of {n} vectors — run the sync again")
         return vectors
 
     def close(self) -> None:

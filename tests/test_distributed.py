@@ -103,6 +103,7 @@ def ray_encoder() -> Iterator[Any]:
 
     encoder = RayEncoder(num_workers=2, batch_size=16)
     try:
+        assert encoder.num_workers == 2  # starts Ray here, in the main thread
         yield encoder
     finally:
         encoder.close()
@@ -156,13 +157,16 @@ def test_ray_build_equals_local_build(ray_encoder: Any, corpus: Path, local_libr
     ray_lib.close()
 
 
-def encoder_actor_pids() -> list[int]:
-    """Ray workers of this test session (descendants of the driver) in the middle of a batch."""
+def busy_encoder_workers(exclude: set[int]) -> list[int]:
+    """This session's Ray workers (descendants of the driver) in the middle of a batch.
+
+    Workers of an earlier job keep their last title while they shut down: `exclude` them.
+    """
     pids = []
     for proc in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
             title = " ".join(proc.cmdline())
-            if title.startswith("ray::") and "EncoderActor" in title and ".submit" in title:
+            if proc.pid not in exclude and title.startswith("ray::") and "EncoderActor" in title and ".submit" in title:
                 pids.append(proc.pid)
     return pids
 
@@ -175,12 +179,14 @@ def test_killed_worker_costs_a_retry_not_the_run(ray_encoder: Any) -> None:
     words = [w for values in TOPICS.values() for phrase in values for w in phrase.split()]
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(20, 60))) for _ in range(200)]
     result: dict[str, Any] = {}
+    assert ray_encoder.dim == 384  # Ray is up before the job starts
+    earlier = {p.pid for p in psutil.Process().children(recursive=True)}
     job = threading.Thread(target=lambda: result.update(v=ray_encoder.encode_passages(texts)), daemon=True)
     job.start()
     killed = None
     deadline = time.monotonic() + 180
     while killed is None and job.is_alive() and time.monotonic() < deadline:
-        busy = encoder_actor_pids()  # a worker in the middle of a batch
+        busy = busy_encoder_workers(exclude=earlier)
         if busy:
             killed = busy[0]
             os.kill(killed, signal.SIGKILL)
@@ -227,6 +233,10 @@ def test_interrupted_run_leaves_the_previous_index(ray_encoder: Any, corpus: Pat
 
 @pytest.mark.e2e
 def test_local_ray_listens_on_loopback_only(ray_encoder: Any) -> None:
+    import ray
+
+    assert ray_encoder.dim == 384  # Ray is up
+    assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
     ray_procs = [p for p in psutil.Process().children(recursive=True) if "ray" in " ".join(p.cmdline()) or p.name() in (
         "gcs_server", "raylet")]  # fmt: skip
     assert ray_procs
