@@ -67,10 +67,11 @@ def _describe(model_path: str | None, precision: str) -> int:
 
 
 def _quiet_ray_data() -> None:
-    """Ray Data logs every execution at INFO on the console; keep that for its log file only."""
+    """Ray Data logs every execution (and that its progress bars are off) on the console;
+    keep all that for its log file, and only errors for the console."""
     for handler in logging.getLogger("ray.data").handlers:
         if not hasattr(handler, "baseFilename"):
-            handler.setLevel(logging.WARNING)
+            handler.setLevel(logging.ERROR)
 
 
 @contextlib.contextmanager
