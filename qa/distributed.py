@@ -26,6 +26,7 @@ INSTALL_HINT = "pip install 'qa[ray]'"
 DEFAULT_WORKERS = 2
 DEFAULT_BATCH_SIZE = 64
 TASK_RETRIES = 3
+LOCAL_OBJECT_STORE = 1 << 30  # texts in, vectors out: ~2 KB a passage; Ray spills to disk beyond
 _CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
@@ -151,6 +152,7 @@ class RayEncoder:
                 with _loopback_only():
                     ray.init(
                         num_cpus=self._asked_workers or DEFAULT_WORKERS,
+                        object_store_memory=LOCAL_OBJECT_STORE,
                         _node_ip_address="127.0.0.1",
                         log_to_driver=False,
                         # Ray nices workers to 15 to keep its daemons responsive on shared nodes;
