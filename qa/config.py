@@ -10,8 +10,8 @@ MAX_TOKENS = 256  # the model's window, word pieces including [CLS] and [SEP]
 CHUNK_TOKENS = 128  # target chunk length; all-MiniLM-L6-v2 was trained on 128-token inputs
 OVERLAP_SENTENCES = 1
 DEFAULT_K = 5
-CANDIDATES = 100  # per retriever before fusion
-RRF_K = 60
+CANDIDATES = 200  # per retriever before fusion (measured: docs/benchmarks/retrieval.md)
+RRF_K = 60  # only for Weights(fusion="rrf"); the default fusion blends scaled scores
 INDEX_DIR_NAME = ".qa-index"
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # Text, Markdown, HTML: 16 MiB is ~33k passages, ~15 min of encoding on 2 cores; a 50 MB text file

@@ -31,7 +31,7 @@ class DateRange:
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b(?![-'’]\w)\.?"  # not Mar-a-Lago
 )
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?\b"
 _YEAR = r"\b(?:19|20)\d\d\b"
@@ -40,7 +40,7 @@ _HOLIDAYS = {  # name pattern -> (month, day) or a function of the year
     r"christmas(?: day)?": (12, 25),
     r"new year['’]?s eve": (12, 31),
     r"new year['’]?s(?: day)?": (1, 1),
-    r"valentine['’]?s(?: day)?": (2, 14),
+    r"valentine['’]?s day": (2, 14),
     r"halloween": (10, 31),
     r"independence day|(?:the )?fourth of july|july 4th": (7, 4),
     r"thanksgiving(?: day)?": lambda y: _nth_weekday(y, 11, 3, 4),
@@ -50,7 +50,7 @@ _HOLIDAY = "|".join(_HOLIDAYS)
 _N = r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|few)"
 _UNIT = r"(?:days?|weeks?|months?|years?)"
 _CAL = (
-    rf"\d{{4}}-\d\d?-\d\d?|\d\d?/\d\d?/(?:\d{{4}}|\d\d)\b|(?:{_HOLIDAY})(?:,?\s+{_YEAR})?"
+    rf"\d{{4}}-\d\d?-\d\d?|\d\d?/\d\d?/(?:\d{{4}}|\d\d)\b|(?:{_HOLIDAY})\b(?:,?\s+{_YEAR})?"
     rf"|{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?|{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?"
     rf"|{_MONTH},?\s+(?:of\s+)?{_YEAR}|{_MONTH}|{_YEAR}"
 )
@@ -73,7 +73,7 @@ _RANGE_RE = re.compile(
     re.IGNORECASE,
 )
 _ONE_RE = re.compile(rf"(?:\b(?P<prep>{_PREP})\s+(?:the\s+)?)?{_START}(?P<atom>{_ATOM})", re.IGNORECASE)
-_WEAK_RE = re.compile(rf"(?:{_MONTH}|{_YEAR})", re.IGNORECASE)  # a bare month or year needs a preposition
+_WEAK_RE = re.compile(rf"(?:{_MONTH}|{_YEAR}|{_HOLIDAY})", re.IGNORECASE)  # a bare month, year or holiday needs a preposition
 _WORDS = {
     "a": 1,
     "an": 1,

@@ -1,10 +1,15 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidates fused by reciprocal rank."""
+"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidates, their scores scaled and
+blended, lifted by the other passages of the same document, nudged towards the dates a question
+names, near-duplicates collapsed. The weights are measured: docs/benchmarks/retrieval.md.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -13,6 +18,7 @@ from embeddings import VectorIndex
 from qa import config
 from qa.catalog import Catalog, ChunkRow
 from qa.chunking import split_sentences
+from qa.dates import parse_question_dates
 from qa.types import Chunk, Hit, Source
 
 MODES = ("hybrid", "dense", "keyword")
@@ -28,6 +34,33 @@ STOPWORDS = frozenset(
 )
 MAX_QUERY_TERMS = 64  # a pasted page must not become a thousand-term OR query
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+Ranking = list[tuple[int, float]]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How rankings are combined; the defaults are the measured ones (docs/benchmarks/retrieval.md)."""
+
+    fusion: str = "convex"  # "convex": weighted sum of min-max scaled scores; "rrf": reciprocal rank fusion
+    dense: float = 0.5  # weight of the dense side (convex: the lexical side gets 1 - dense)
+    lexical: float = 1.0  # rrf only: weight of the lexical ranking
+    rrf_k: int = config.RRF_K
+    support: float = 0.1  # share of a document's other matching passages added to each passage
+    support_passages: int = 2  # how many of those other passages count
+    date_boost: float = 0.1  # added to passages of documents inside the date range a question names
+
+
+DEFAULT = Weights()
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The dates a search uses: explicit since/until filter; dates named in the question prefer."""
+
+    since: dt.date | None
+    until: dt.date | None
+    note: str = ""
+    strict: bool = True  # False: documents outside the range are ranked lower, not dropped
 
 
 class QueryEncoder(Protocol):
@@ -45,9 +78,25 @@ def fts_query(question: str) -> str:
     return " OR ".join(f'"{w}"' for w in words if w)
 
 
-def dense_candidates(
-    vectors: VectorIndex, query: np.ndarray, n: int, allowed: Sequence[int] | None
-) -> list[tuple[int, float]]:
+def date_window(catalog: Catalog, question: str, since: dt.date | None, until: dt.date | None) -> DateWindow:
+    """Explicit since/until win; otherwise the range the question names, relative to the newest
+    document (a year-less "December 30" is the latest one the collection can speak of)."""
+    if since or until:
+        return DateWindow(since, until, f"dates {_iso(since)}..{_iso(until)} (as asked)")
+    named = parse_question_dates(question, today=catalog.newest_date())
+    if named is None:
+        return DateWindow(None, None)
+    since = None if named.since == dt.date.min else named.since
+    until = None if named.until == dt.date.max else named.until
+    note = f'dates {_iso(since)}..{_iso(until)} from "{named.phrase}" (preferred, not required)'
+    return DateWindow(since, until, note, strict=False)
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def dense_candidates(vectors: VectorIndex, query: np.ndarray, n: int, allowed: Sequence[int] | None) -> Ranking:
     if allowed is not None and not allowed:
         return []
     ids_allowed = np.asarray(allowed, dtype=np.int64) if allowed is not None else None
@@ -55,20 +104,69 @@ def dense_candidates(
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
 
-def keyword_candidates(
-    catalog: Catalog, question: str, n: int, since: dt.date | None, until: dt.date | None
-) -> list[tuple[int, float]]:
+def keyword_candidates(catalog: Catalog, question: str, n: int, since: dt.date | None, until: dt.date | None) -> Ranking:
     match = fts_query(question)
     return catalog.keyword_search(match, n, since, until) if match else []
 
 
-def fuse(rankings: Sequence[Sequence[tuple[int, float]]], k: int = config.RRF_K) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: sum of 1 / (k + rank) over the rankings a chunk appears in."""
+def fuse(rankings: Sequence[Sequence[tuple[int, float]]], k: int = config.RRF_K, weights: Sequence[float] = ()) -> Ranking:
+    """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the rankings a chunk is in."""
     fused: dict[int, float] = {}
-    for ranking in rankings:
+    for i, ranking in enumerate(rankings):
+        w = weights[i] if i < len(weights) else 1.0
         for rank, (chunk_id, _) in enumerate(ranking, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank)
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + w / (k + rank)
     return sorted(fused.items(), key=lambda item: -item[1])
+
+
+def scaled(ranking: Ranking) -> dict[int, float]:
+    """Scores min-max scaled to [0, 1] within one ranking (cosines and BM25 are not comparable raw)."""
+    if not ranking:
+        return {}
+    hi, lo = max(s for _, s in ranking), min(s for _, s in ranking)
+    return {c: (s - lo) / (hi - lo) if hi > lo else 1.0 for c, s in ranking}
+
+
+def combine(dense: Ranking, lexical: Ranking, mode: str, weights: Weights) -> dict[int, float]:
+    """One score per candidate passage from the rankings the mode uses."""
+    if mode != "hybrid":
+        return scaled(dense if mode == "dense" else lexical)
+    if weights.fusion == "rrf":
+        return dict(fuse([dense, lexical], weights.rrf_k, (1.0, weights.lexical)))
+    d, lx = scaled(dense), scaled(lexical)
+    return {c: weights.dense * d.get(c, 0.0) + (1 - weights.dense) * lx.get(c, 0.0) for c in d.keys() | lx.keys()}
+
+
+def rank(
+    dense: Ranking,
+    lexical: Ranking,
+    doc_of: Mapping[int, int],
+    mode: str = "hybrid",
+    weights: Weights = DEFAULT,
+    preferred: set[int] | None = None,
+) -> Ranking:
+    """Passages in final order: fused, then lifted by their document's other passages, then by date.
+
+    A passage gains `support` times the scores of up to `support_passages` other passages of its
+    document: a document that matches in several places is more likely to be about the question.
+    """
+    scores = combine(dense, lexical, mode, weights)
+    if weights.support and scores:
+        by_doc: dict[int, list[float]] = defaultdict(list)
+        for chunk_id, s in scores.items():
+            by_doc[doc_of.get(chunk_id, -chunk_id)].append(s)
+        for doc_scores in by_doc.values():
+            doc_scores.sort(reverse=True)
+        m = weights.support_passages
+        lifted = {}
+        for chunk_id, s in scores.items():
+            top = by_doc[doc_of.get(chunk_id, -chunk_id)][: m + 1]
+            others = sum(top) - s if s >= top[-1] else sum(top[:m])
+            lifted[chunk_id] = s + weights.support * others
+        scores = lifted
+    if preferred and weights.date_boost:
+        scores = {c: s + weights.date_boost * (doc_of.get(c) in preferred) for c, s in scores.items()}
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
 def best_sentence(text: str, question: str) -> tuple[int, int]:
@@ -90,6 +188,29 @@ def near_duplicate(a: set[tuple[str, ...]], b: set[tuple[str, ...]], threshold: 
     return len(a & b) / min(len(a), len(b)) >= threshold
 
 
+class Collapser:
+    """Keeps the first of each group of near-duplicate passages; an inverted index of word
+    triples finds the twin in one pass instead of comparing every pair."""
+
+    def __init__(self, threshold: float = 0.6):
+        self.threshold = threshold
+        self.kept: list[set[tuple[str, ...]]] = []
+        self.owners: dict[tuple[str, ...], list[int]] = defaultdict(list)
+
+    def twin(self, shingles: set[tuple[str, ...]]) -> int | None:
+        """Index of the kept passage this one nearly repeats, or None."""
+        shared = Counter(i for s in shingles for i in self.owners.get(s, ()))
+        for i, n in sorted(shared.items()):
+            if n / max(1, min(len(shingles), len(self.kept[i]))) >= self.threshold:
+                return i
+        return None
+
+    def keep(self, shingles: set[tuple[str, ...]]) -> None:
+        for s in shingles:
+            self.owners[s].append(len(self.kept))
+        self.kept.append(shingles)
+
+
 def to_source(row: ChunkRow) -> Source:
     return Source(row.source, row.date, row.title, row.start, row.end, row.line_start, row.line_end, row.page)
 
@@ -108,38 +229,47 @@ def search(
     until: dt.date | None = None,
     mode: str = "hybrid",
     neighbours: int = 0,
+    weights: Weights = DEFAULT,
 ) -> list[Hit]:
     """Top-k passages for `question`, near-duplicates collapsed, each with its citation."""
-    n = max(config.CANDIDATES, 4 * k)
-    allowed = catalog.ids_in_dates(since, until) if (since or until) else None
-    dense: list[tuple[int, float]] = []
-    lexical: list[tuple[int, float]] = []
+    window = date_window(catalog, question, since, until)
+    n = max(config.CANDIDATES, k)  # not more for a larger k: the top of the list must not depend on k
+    strict = (window.since, window.until) if window.strict else (None, None)
+    allowed = catalog.ids_in_dates(*strict) if any(strict) else None
+    dense: Ranking = []
+    lexical: Ranking = []
     if mode in ("hybrid", "dense") and encoder is not None:
         dense = dense_candidates(vectors, encoder.encode_query(question), n, allowed)
     if mode in ("hybrid", "keyword"):
-        lexical = keyword_candidates(catalog, question, n, since, until)
-    ranked = fuse([r for r in (dense, lexical) if r]) if mode == "hybrid" else (dense or lexical)
+        lexical = keyword_candidates(catalog, question, n, *strict)
+    rows = catalog.chunk_rows({i for i, _ in dense} | {i for i, _ in lexical})
+    doc_of = {i: row.doc_id for i, row in rows.items()}
+    preferred = None
+    if not window.strict:
+        lo, hi = _iso(window.since) or "0000", _iso(window.until) or "9999"
+        preferred = {row.doc_id for row in rows.values() if row.date and lo <= row.date <= hi}
+    ranked = rank(dense, lexical, doc_of, mode, weights, preferred)
     dense_of, lexical_of = dict(dense), dict(lexical)
-    rows = catalog.chunk_rows(i for i, _ in ranked[: 4 * k])
-    kept: list[tuple[ChunkRow, float, set[tuple[str, ...]], list[Source]]] = []
-    for chunk_id, score in ranked[: 4 * k]:
+    collapser = Collapser()
+    kept: list[tuple[ChunkRow, float, list[Source]]] = []
+    for chunk_id, score in ranked[: 4 * k]:  # past the k-th hit, only to find more twins
         row = rows.get(chunk_id)
         if row is None:
             continue
         shingles = _shingles(row.text)
-        twin = next((entry for entry in kept if near_duplicate(entry[2], shingles)), None)
+        twin = collapser.twin(shingles)
         if twin is not None:
-            twin[3].append(to_source(row))
-            continue
-        if len(kept) < k:
-            kept.append((row, score, shingles, []))
+            kept[twin][2].append(to_source(row))
+        elif len(kept) < k:
+            collapser.keep(shingles)
+            kept.append((row, score, []))
     hits = []
-    for rank, (row, score, _, dups) in enumerate(kept, start=1):
+    for position, (row, score, dups) in enumerate(kept, start=1):
         s_start, s_end = best_sentence(row.text, question)
         around = tuple(to_chunk(r) for r in catalog.neighbours(row.doc_id, row.ordinal, neighbours)) if neighbours else ()
         hits.append(
             Hit(
-                rank=rank, score=round(score, 6), chunk_id=row.id, text=row.text, source=row.source, date=row.date,
+                rank=position, score=round(score, 6), chunk_id=row.id, text=row.text, source=row.source, date=row.date,
                 title=row.title, start=row.start, end=row.end, line_start=row.line_start, line_end=row.line_end,
                 page=row.page, sentence_start=s_start, sentence_end=s_end, dense_score=dense_of.get(row.id),
                 lexical_score=lexical_of.get(row.id), duplicates=tuple(dups), neighbours=around,

