@@ -30,7 +30,7 @@ RELATED = "related passages only"
 NOT_FOUND = "not found"
 # Measured by bench/check_thresholds.py; the numbers and the choice: docs/benchmarks/check.md.
 CLOSE_RATIO = 80.0  # folded character similarity of the best occurrence, 0..100
-RELATED_COSINE = 0.5  # cosine of the text with the best sentence of a retrieved passage
+RELATED_COSINE = 0.55  # cosine of the text with the best sentence of a retrieved passage
 MAX_OCCURRENCES = 50  # per quote, oldest first; the note gives the total
 SHORT_QUOTE_WORDS = 8  # below this, near matches happen by chance (docs/benchmarks/check.md)
 SHORT_NOTE = "Short quotes often nearly match unrelated text by chance: read the differing words."
