@@ -97,23 +97,10 @@ class Check:
 def _occurrences(quote: str, docs: list[Any]) -> list[Occurrence]:
     out = []
     for m in find_quote(quote, docs, cutoff=CLOSE_RATIO):
-        d = m.doc
-        out.append(
-            Occurrence(
-                quote=quote,
-                source=d.path,
-                date=d.date.isoformat() if d.date else None,
-                title=d.title,
-                start=m.start,
-                end=m.end,
-                line_start=d.text.count("\n", 0, m.start) + 1,
-                line_end=d.text.count("\n", 0, max(m.start, m.end - 1)) + 1,
-                page=d.page_at(m.start),
-                text=m.text,
-                ratio=m.ratio,
-                differences=m.differences,
-            )
-        )
+        d, date = m.doc, m.doc.date.isoformat() if m.doc.date else None
+        lines = (d.text.count("\n", 0, m.start) + 1, d.text.count("\n", 0, max(m.start, m.end - 1)) + 1)
+        page = d.page_at(m.start)
+        out.append(Occurrence(quote, d.path, date, d.title, m.start, m.end, *lines, page, m.text, m.ratio, m.differences))
     # Oldest first, so the reader sees who published it first; undated last.
     out.sort(key=lambda o: (o.date is None, o.date or "", -o.ratio, o.source, o.start))
     return out
@@ -209,7 +196,8 @@ def format_check(c: Check) -> str:
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("check", help="check a claim or a quote against the documents")
+    example = "example: qa check 'Biden spoke of “nothing about you without you”' --json"
+    p = subparsers.add_parser("check", help="check a claim or a quote against the documents", epilog=example)
     p.add_argument("text", help='the claim, or text with a "quoted part"')
     p.add_argument("--index", default=None, help="index directory (default: $QA_INDEX or .qa-index)")
     p.add_argument("--k", type=int, default=5, help="related passages to show (default 5)")
