@@ -32,13 +32,13 @@ from qa.library import Library
 AUTH_ENV = "QA_AUTH"  # read by config.auth(); named here for the help text
 # Queue settings, measured with bench/load_chat.py: 50 users x 2 questions (docs/benchmarks/chat.md, "Load").
 # Questions and API calls in flight at once; their Library calls take turns (Handlers.reading), so more
-# only overlaps the streaming and gradio's own work: 1 -> p50 19.0 s, 2.2 answers/s; 4 -> p50 16.3 s,
-# 2.5/s; 16 -> p50 16.3 s, 2.5/s (no better than 4).
+# only overlaps the streaming and gradio's own work. Two runs: 1 -> p50 19.0 / 18.5 s, 2.2 answers/s;
+# 4 -> p50 16.3 / 14.7 s, 2.5 / 2.8 answers/s; 16 -> no better than 4.
 READ_CONCURRENCY = 4
 # At 2.5 answers/s a full queue of 100 drains in 40 s, inside a client's 60 s; a longer one would only
 # turn "queue full" now into a timeout later.
 MAX_QUEUE = 100
-MAX_THREADS = 40  # gradio's default; 8 was slower (p50 21.1 s, 2.1 answers/s)
+MAX_THREADS = 40  # gradio's default; 8 was slower (p50 21.1 / 19.3 s, 2.1 / 2.2 answers/s)
 # The server refuses bigger uploads with 413 before they reach the page's handler; a file between
 # MAX_UPLOAD_BYTES and this gets the handler's own message, which names the limit.
 SERVER_MAX_FILE_BYTES = MAX_UPLOAD_BYTES + 2**20

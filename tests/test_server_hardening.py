@@ -171,12 +171,15 @@ def test_files_not_uploaded_through_the_server_are_never_copied(server: Server, 
 
 
 def probe(url: str, method: str = "GET", body: bytes | None = None) -> tuple[int, bytes]:
-    """A bare urllib request, no cookies: (status, first 64 KiB of the body)."""
+    """A bare urllib request, no cookies: (status, the first piece of the body).
+
+    read1, not read: an open event stream (/heartbeat, /queue/data) never ends.
+    """
     headers = {"Content-Type": "application/json"} if body is not None else {}
     request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as r:
-            return r.status, r.read(65536)
+            return r.status, r.read1(65536)
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read(65536)
 
