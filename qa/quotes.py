@@ -9,9 +9,11 @@ to whole words. Documents are prefiltered by the quote's longest words before al
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import difflib
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -28,6 +30,7 @@ _MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe2
 # the apostrophe. Each pattern captures the quoted part.
 _QUOTED = re.compile(r'"([^"]+)"|“([^”“]+)”|„([^“”]+)[“”]|«\s*([^»]+?)\s*»')
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")  # a word as shown in a difference
+_TOKEN = re.compile(r"\S+")
 MAX_PER_DOCUMENT = 20
 SLACK = 10.0  # alignment score below the cutoff still worth snapping to words
 
@@ -130,7 +133,10 @@ def _best_word_window(q: str, folded: str, start: int, end: int) -> tuple[int, i
     ("us without them" ~ "you without" beats "you without you"), so each word of length
     difference from the quote costs a few points when choosing (not in the ratio reported).
     """
-    bounds = [m.span() for m in re.finditer(r"\S+", folded)]
+    # Only the words near the window: tokenising the whole document each time is the slow part.
+    lo = folded.rfind(" ", 0, max(0, start - 2 * len(q) - 40)) + 1
+    hi = folded.find(" ", min(len(folded), end + 2 * len(q) + 40))
+    bounds = [m.span() for m in _TOKEN.finditer(folded, lo, len(folded) if hi < 0 else hi)]
     first = next(i for i, (s, e) in enumerate(bounds) if e > start)
     last = max(i for i, (s, e) in enumerate(bounds) if s < end)
     n = q.count(" ") + 1
@@ -182,6 +188,29 @@ def _spans(q: str, folded: str, cutoff: float) -> list[tuple[int, int, float]]:
     return [(s, e, 100.0) for s, e in exact] + _fuzzy_spans(q, work, cutoff)
 
 
+def _original_spans(text: str, folded: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int]] | None:
+    """Offsets in `text` of spans of `fold(text)`.
+
+    Fast path when folding keeps one character per character (most text): the words of the
+    folded text are the runs of non-space characters, found by a regex. Otherwise, or if a
+    mapped span does not fold back to its folded text, the character-by-character map is used.
+    """
+    t = _MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
+    if len(t) == len(text):
+        bounds = [m.span() for m in re.finditer(r"[^\W_]+", t)]
+        starts = list(itertools.accumulate((b - a + 1 for a, b in bounds), initial=0))
+        out = []
+        for s, e, _ in spans:
+            i, j = bisect.bisect_right(starts, s) - 1, bisect.bisect_right(starts, e - 1) - 1
+            out.append((bounds[i][0] + s - starts[i], bounds[j][0] + e - starts[j]))
+        if all(fold(text[a:b]) == folded[s:e] for (a, b), (s, e, _) in zip(out, spans, strict=True)):
+            return out
+    mapped, src = fold_with_map(text)
+    if mapped != folded:  # whole-text and per-character folding disagree: the caller redoes the search
+        return None
+    return [(src[s], src[e - 1] + 1) for s, e, _ in spans]
+
+
 def find_quote(quote: str, documents: Iterable[Document], cutoff: float = 80.0) -> list[Match]:
     """Every place in `documents` where `quote` occurs with a folded similarity >= cutoff.
 
@@ -196,14 +225,15 @@ def find_quote(quote: str, documents: Iterable[Document], cutoff: float = 80.0) 
         folded = _folded(doc.text)
         if not _candidate(folded, keys):
             continue
-        spans = _spans(q, folded, cutoff)
+        spans = sorted(_spans(q, folded, cutoff))
         if not spans:
             continue
-        mapped, src = fold_with_map(doc.text)
-        if mapped != folded:  # whole-text and char-by-char folding disagree: trust the map
-            spans = _spans(q, mapped, cutoff)
-        for s, e, r in sorted(spans):
-            start, end = src[s], src[e - 1] + 1
+        located = _original_spans(doc.text, folded, spans)
+        if located is None:
+            mapped, src = fold_with_map(doc.text)
+            spans = sorted(_spans(q, mapped, cutoff))
+            located = [(src[s], src[e - 1] + 1) for s, e, _ in spans]
+        for (_, _, r), (start, end) in zip(spans, located, strict=True):
             diffs = () if r >= 100 else _differences(quote, doc.text, start, end)
             matches.append(Match(doc, start, end, round(r, 1), diffs))
     return matches

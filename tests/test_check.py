@@ -65,6 +65,18 @@ def test_fold_with_map_agrees_with_fold(text: str) -> None:
     assert all(0 <= i < len(text) for i in src)
 
 
+# Characters that fold to several words (½ -> "1 2") are left out: a match inside one spans the whole character.
+@given(st.text(alphabet=st.sampled_from("aébß İ—“”’.,\n\u0301ﬁx"), max_size=60), st.integers(0, 8), st.integers(1, 4))
+def test_every_match_folds_back_to_the_quote(text: str, first: int, n: int) -> None:
+    words = fold(text).split()[first : first + n]
+    if not words:
+        return
+    quote = " ".join(words)
+    matches = find_quote(quote, [Document(path="a.txt", text=text)], cutoff=101)  # exact only
+    assert matches
+    assert all(fold(m.text) == quote and text[m.start : m.end] == m.text for m in matches)
+
+
 def test_verbatim_quote_in_seed_has_exact_span() -> None:
     docs = seed_docs()
     matches = find_quote(PHRASE, docs)
