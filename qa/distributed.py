@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 import os
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ INSTALL_HINT = "pip install 'qa[ray]'"
 DEFAULT_WORKERS = 2
 DEFAULT_BATCH_SIZE = 64
 TASK_RETRIES = 3
+JOIN_TIMEOUT = 10.0  # seconds to reach a cluster's address before giving up
 LOCAL_OBJECT_STORE = 1 << 30  # texts in, vectors out: ~2 KB a passage; Ray spills to disk beyond
 _CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
@@ -75,6 +77,25 @@ def _quiet_ray_data() -> None:
             handler.setLevel(logging.ERROR)
 
 
+def _host_port(address: str) -> tuple[str, int] | None:
+    """("host", port) of "host:port" or "ray://host:port"; None for "auto" and other forms."""
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    return (host.strip("[]"), int(port)) if host and port.isdigit() else None
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a wrong address: Ray itself retries an unreachable cluster for minutes."""
+    target = _host_port(address)
+    if target is None:
+        return
+    try:
+        socket.create_connection(target, timeout=JOIN_TIMEOUT).close()
+    except OSError as exc:
+        raise QAError(
+            f"Cannot reach Ray at {address} ({exc.strerror or exc}) — give the head node's address, e.g. --ray HOST:6379"
+        ) from exc
+
+
 @contextlib.contextmanager
 def _loopback_only() -> Iterator[None]:
     """Keep a local Ray instance on 127.0.0.1.
@@ -121,7 +142,7 @@ class RayEncoder:
         self.precision = precision or config.precision()
         self.batch_size = max(1, int(batch_size))
         self.progress = progress
-        self._owns_ray = False
+        self._owns_ray = self._connected = False
         self._asked_workers = num_workers
         self._num_workers: int | None = None
         self.model_name = model_name_for(model_path)  # what the index records; checked before any work
@@ -144,6 +165,11 @@ class RayEncoder:
 
     def _connect(self) -> None:
         ray = self._ray
+        if self._connected:
+            return
+        if self.address is not None:
+            _check_reachable(self.address)
+        self._connected = True
         if ray.is_initialized():
             return  # the caller's own Ray session (a notebook, a test fixture): use it
         common: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
@@ -162,8 +188,14 @@ class RayEncoder:
                     )
                 self._owns_ray = True
             else:
-                ray.init(address=self.address, **common)
+                target = _host_port(self.address)
+                # Ray rewrites a loopback address to the machine's own; a cluster started on
+                # loopback (like the local instance above) is only reachable as loopback.
+                local = target is not None and target[0] in ("127.0.0.1", "localhost", "::1")
+                with _loopback_only() if local else contextlib.nullcontext():
+                    ray.init(address=self.address, **common)
         except (ConnectionError, RuntimeError, ValueError) as exc:
+            self._connected = False
             where = self.address or "a local instance"
             raise QAError(f"Cannot start or join Ray at {where}: {exc}") from exc
 
@@ -221,7 +253,7 @@ class RayEncoder:
         """Shut down the local Ray instance this encoder started (a joined cluster stays up)."""
         if self._owns_ray and self._ray.is_initialized():
             self._ray.shutdown()
-        self._owns_ray = False
+        self._owns_ray = self._connected = False
 
     def __enter__(self) -> RayEncoder:
         return self

@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from qa import Library
-from qa.errors import MissingExtra
+from qa.errors import MissingExtra, QAError
 
 from .conftest import SEEDS
 
@@ -135,6 +135,16 @@ def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
     with pytest.raises(MissingExtra, match=r"pip install 'qa\[ray\]'"):
         make_ray_encoder(None, None)
+
+
+def test_unreachable_cluster_fails_fast() -> None:
+    pytest.importorskip("ray", reason="Ray is not installed — run: pip install 'qa[ray]'")
+    from qa.distributed import make_ray_encoder
+
+    started = time.monotonic()
+    with pytest.raises(QAError, match=r"Cannot reach Ray at 127\.0\.0\.1:9 .*--ray HOST:6379"):
+        _ = make_ray_encoder("127.0.0.1:9", None).dim  # nothing listens on the discard port
+    assert time.monotonic() - started < 15
 
 
 @pytest.mark.e2e
