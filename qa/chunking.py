@@ -14,6 +14,7 @@ CountTokens = Callable[[list[str]], list[int]]
 # A sentence ends at . ! ? … (plus closing quotes or brackets) followed by white space and
 # something that can start a sentence; a blank line always ends one.
 _END = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+["'“‘«(\[]?[A-Z0-9])|\n[ \t]*\n""")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "gov", "sen", "rep", "lt", "col",
     "capt", "sgt", "inc", "ltd", "co", "corp", "vs", "etc", "no", "jan", "feb", "mar", "apr",
@@ -123,7 +124,7 @@ def chunk_document(
     text = doc.text
     bounds = [max(p, start) for p in doc.pages if p < len(text)] or [start]
     segments = [(a, b) for a, b in zip(bounds, [*bounds[1:], len(text)], strict=True) if a < b]
-    newlines = [m.start() for m in re.finditer("\n", text)]
+    newlines = line_breaks(text)
     chunks: list[Chunk] = []
     for seg_start, seg_end in segments:
         sentences, sizes = _sentences(text, seg_start, seg_end, count_tokens, limit)
@@ -150,14 +151,24 @@ def _sentences(text: str, start: int, end: int, count_tokens: CountTokens, limit
     return sentences, sizes
 
 
+def line_breaks(text: str) -> list[int]:
+    """Offsets of the last character of each line break: \n, \r\n and a lone \r (old Mac files) alike."""
+    return [m.end() - 1 for m in _LINE_BREAK.finditer(text)]
+
+
+def line_of(breaks: list[int], offset: int) -> int:
+    """1-based line number of the character at `offset`."""
+    return bisect.bisect_right(breaks, offset - 1) + 1
+
+
 def _chunk(doc: Document, ordinal: int, a: int, b: int, newlines: list[int]) -> Chunk:
     return Chunk(
         doc_path=doc.path,
         ordinal=ordinal,
         start=a,
         end=b,
-        line_start=bisect.bisect_right(newlines, a - 1) + 1,
-        line_end=bisect.bisect_right(newlines, b - 1) + 1,
+        line_start=line_of(newlines, a),
+        line_end=line_of(newlines, b),
         text=doc.text[a:b],
         page=doc.page_at(a),
     )

@@ -25,8 +25,13 @@ ENCODE_BATCH = 256
 
 
 class PassageEncoder(Protocol):
-    model_name: str
-    dim: int
+    """What sync needs of an encoder: the local Encoder, or RayEncoder for a cluster."""
+
+    @property
+    def model_name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def encode_passages(self, texts: list[str]) -> np.ndarray: ...
 

@@ -36,6 +36,11 @@ def seed_library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     lib.close()
 
 
+def line_number(text: str, offset: int) -> int:
+    """Which line `offset` is on, counting \r\n, \r and \n as one break each (an oracle for the chunker)."""
+    return text[:offset].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+
+
 def make_pdf(pages: list[str]) -> bytes:
     """A minimal valid PDF with one line of Helvetica text per page (no third-party writer needed)."""
     objects = ["<< /Type /Catalog /Pages 2 0 R >>", ""]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +13,7 @@ from qa.chunking import chunk_document, split_sentences
 from qa.documents import body_start, load_document
 from qa.types import Document
 
-from .conftest import BIDEN, SEEDS
+from .conftest import BIDEN, SEEDS, line_number
 
 COUNT = token_counter()
 
@@ -28,8 +30,8 @@ def check_invariants(doc: Document) -> None:
     for chunk in chunks:
         assert doc.text[chunk.start : chunk.end] == chunk.text
         assert chunk.text.strip() == chunk.text and chunk.text
-        assert chunk.line_start == doc.text.count("\n", 0, chunk.start) + 1
-        assert chunk.line_end == doc.text.count("\n", 0, chunk.end) + 1
+        assert chunk.line_start == line_number(doc.text, chunk.start)
+        assert chunk.line_end == line_number(doc.text, chunk.end)
         assert COUNT([chunk.text])[0] <= config.MAX_TOKENS - 2 or len(chunk.text.split()) == 1
     covered = set()
     for chunk in chunks:
@@ -60,7 +62,7 @@ def test_seed_chunks_are_whole_sentences_with_one_overlap() -> None:
     assert chunks[0].start == body_start(doc)
     sentences = split_sentences(doc.text, body_start(doc))
     starts, ends = {a for a, _ in sentences}, {b for _, b in sentences}
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert after.start in starts and before.end in ends
         shared = doc.text[after.start : before.end]
         assert shared and len(split_sentences(shared)) == 1  # exactly one sentence of overlap
@@ -70,3 +72,15 @@ def test_sentence_split_keeps_abbreviations() -> None:
     text = "Mr. Smith met Dr. Jones in the U.S. on Monday. They talked. “Fine,” he said!"
     parts = [text[a:b] for a, b in split_sentences(text)]
     assert parts == ["Mr. Smith met Dr. Jones in the U.S. on Monday.", "They talked.", "“Fine,” he said!"]
+
+
+def test_old_mac_and_windows_line_endings_count_as_lines() -> None:
+    text = "First line here.\rSecond line here.\r\nThird line here.\nFourth line here."
+    doc = Document(path="x.txt", text=text)
+    chunks = chunk_document(doc, COUNT, target=5, overlap=0)
+    assert [(c.text, c.line_start, c.line_end) for c in chunks] == [
+        ("First line here.", 1, 1),
+        ("Second line here.", 2, 2),
+        ("Third line here.", 3, 3),
+        ("Fourth line here.", 4, 4),
+    ]

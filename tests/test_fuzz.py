@@ -22,6 +22,8 @@ from qa.documents import body_start, load_document
 from qa.errors import DocumentError
 from qa.types import Document
 
+from .conftest import line_number
+
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SUFFIXES = [".txt", ".md", ".html", ".htm"]
 ENDINGS = ["\n", "\r\n", "\r", "\n\n", "\r\n\r\n", "\u2028", "\x85", "\f", "\v"]
@@ -53,8 +55,8 @@ def check_chunks(doc: Document, count_tokens: CountTokens) -> None:
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))
     for c in chunks:
         assert doc.text[c.start : c.end] == c.text and c.text.strip()
-        assert c.line_start == doc.text.count("\n", 0, c.start) + 1
-        assert c.line_end == doc.text.count("\n", 0, c.end) + 1
+        assert c.line_start == line_number(doc.text, c.start)
+        assert c.line_end == line_number(doc.text, c.end)
         assert c.page == doc.page_at(c.start)
     assert all(a.start < b.start for a, b in itertools.pairwise(chunks))
     sizes = count_tokens([c.text for c in chunks])
