@@ -1,7 +1,8 @@
 """The chat server end to end: a real `qa chat` process on the seeds, driven with gradio_client.
 
 The server runs with a login (QA_AUTH), so every call here also proves the credentials work,
-and one test proves calls without them are refused.
+and one test proves calls without them are refused. It is started once per session and shared
+with tests/test_browser.py and tests/test_server_hardening.py (shared_server).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """The chat page in a real headless Chromium (Debian's chromium + chromium-driver, driven by selenium).
 
-These tests never skip: without the browser they fail and say what to install.
+The page is the session's one `qa chat` with a login (tests/test_app.py: shared_server); one browser
+per module logs in through the page's own form. These tests never skip: without the browser they
+fail and say what to install.
 """
 
 from __future__ import annotations
