@@ -3,6 +3,7 @@
     python bench/eval_news.py eval  [--modes all] [--split all|odd|even]   # qa's own retrieval, qa.eval metrics
     python bench/eval_news.py dump  [--index DIR] [--depth 1000]            # cache dense + keyword candidates
     python bench/eval_news.py tune  [--grid NAME] [--split odd]             # replay qa.retrieval.rank on them
+    python bench/eval_news.py subset --ids 1,10-19 --out DIR                # some articles + their queries
 
 The articles are written at run time into the user cache (never committed); the index is the one
 `qa eval` builds for that folder. `tune` calls the same `rank()` that `qa` uses, with other weights,
@@ -54,7 +55,7 @@ def log(message: str) -> None:
 def cmd_eval(args: argparse.Namespace) -> None:
     from qa.library import Library
 
-    data = split(load_tsv(TSV, corpus()), args.split)
+    data = split(load_tsv(args.tsv, args.corpus or corpus()), args.split)
     lib = Library.open(args.index or default_index_dir(data.corpus))
     log(str(lib.sync(data.corpus)))
     modes = retrieval.MODES if args.modes == "all" else tuple(args.modes.split(","))
@@ -75,7 +76,7 @@ def cmd_dump(args: argparse.Namespace) -> None:
     from qa.library import Library
     from qa.store import Store
 
-    data = load_tsv(TSV, corpus())
+    data = load_tsv(args.tsv, args.corpus or corpus())
     index = args.index or default_index_dir(data.corpus)
     store = Store(index)  # the catalog straight from the store: a keyword-only index may hold placeholder vectors
     catalog = Catalog(store.generation_dir(store.require()) / "catalog.sqlite", readonly=True)
@@ -99,16 +100,17 @@ def cmd_dump(args: argparse.Namespace) -> None:
 
 
 GRIDS = {
-    "rrf": [{"rrf_k": k} for k in (10, 20, 40, 60, 100)],
-    "weights": [{"dense": 1.0, "lexical": w} for w in (0.6, 0.8, 1.0, 1.25, 1.5, 2.0)],
-    "support": [{"support": s, "support_passages": m} for s in (0.0, 0.1, 0.2, 0.3, 0.5) for m in (1, 2, 3, 5)],
+    "rrf": [{"fusion": "rrf", "support": 0.0, "rrf_k": k} for k in (5, 10, 20, 30, 60, 100)],
+    "rrf-weights": [{"fusion": "rrf", "support": 0.0, "lexical": w} for w in (0.5, 0.75, 1.0, 1.5, 2.0)],
+    "alpha": [{"dense": a} for a in (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)],
+    "support": [{"support": s, "support_passages": m} for s in (0.0, 0.05, 0.1, 0.2, 0.3) for m in (1, 2, 3)],
 }
 
 
 def cmd_tune(args: argparse.Namespace) -> None:
     with (RESULTS / f"candidates-{args.name}.pkl").open("rb") as fh:
         cands = pickle.load(fh)
-    data = split(load_tsv(TSV, corpus()), args.split)
+    data = split(load_tsv(args.tsv, args.corpus or corpus()), args.split)
     base = json.loads(args.base) if args.base else {}
     grid = [dict(base)] if args.grid == "none" else [{**base, **g} for g in GRIDS[args.grid]]
     for depth, mode, setting in itertools.product(args.depth, args.modes.split(","), grid):
@@ -144,6 +146,30 @@ class _Hit:
     duplicates: tuple[()] = ()
 
 
+def cmd_subset(args: argparse.Namespace) -> None:
+    """Copy the articles whose ids fall in --ids (ranges over existing ids) and write their queries."""
+    import csv
+    import shutil
+
+    full = corpus()
+    ids = sorted(int(p.stem) for p in full.glob("*.txt"))
+    wanted: set[int] = set()
+    for part in args.ids.split(","):
+        lo, _, hi = part.partition("-")
+        wanted |= {i for i in ids if int(lo) <= i <= int(hi or lo)}
+    docs = args.out / "articles"
+    docs.mkdir(parents=True, exist_ok=True)
+    for i in wanted:
+        shutil.copy2(full / f"{i}.txt", docs / f"{i}.txt")
+    with TSV.open(encoding="utf-8") as src, (args.out / "queries.tsv").open("w", encoding="utf-8") as out:
+        rows = csv.reader(src, delimiter="\t")
+        write = csv.writer(out, delimiter="\t", lineterminator="\n")
+        write.writerow(next(rows))
+        kept = [row for row in rows if int(row[2]) in wanted]
+        write.writerows(kept)
+    log(f"{len(wanted)} articles in {docs}, {len(kept)} queries in {args.out / 'queries.tsv'}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -164,8 +190,14 @@ def main() -> None:
     t.add_argument("--split", default="odd", choices=("all", "odd", "even"))
     t.add_argument("--name", default="default")
     t.add_argument("--ranx", action="store_true", help="score with ranx (slow) instead of the known-item formulas")
+    b = sub.add_parser("subset")
+    b.add_argument("--ids", required=True, help="article id ranges, e.g. 1,10-19,100-191")
+    b.add_argument("--out", type=Path, required=True)
+    for command in (e, d, t):
+        command.add_argument("--tsv", type=Path, default=TSV, help="queries (default: the news titles)")
+        command.add_argument("--corpus", type=Path, help="articles folder (default: all, in the user cache)")
     args = p.parse_args()
-    {"eval": cmd_eval, "dump": cmd_dump, "tune": cmd_tune}[args.command](args)
+    {"eval": cmd_eval, "dump": cmd_dump, "tune": cmd_tune, "subset": cmd_subset}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -96,10 +96,10 @@ def test_phrase_to_range(question: str, since: dt.date, until: dt.date, phrase: 
     "question",
     [
         "Who won the 2016 election?",  # a bare year without a preposition describes, not dates
-    "Berlin Christmas market attack inquiry",  # so does a bare holiday
-    "Eastern Australia hit by drought",
-    "How much does Trump work at Mar-a-Lago?",
-    "Hitler-themed Valentine's card",
+        "Berlin Christmas market attack inquiry",  # so does a bare holiday
+        "Eastern Australia hit by drought",
+        "How much does Trump work at Mar-a-Lago?",
+        "Hitler-themed Valentine's card",
         "You may want to march on",
         "Trump's plan for the border wall",
         "How many of the 1,000 days ago",
