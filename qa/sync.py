@@ -170,14 +170,28 @@ def _embed(
     known = cache.get_many(list(set(hashes)))
     todo: dict[str, str] = {h: t for _, h, t in rows if h not in known}
     pending = list(todo.items())
-    for start in range(0, len(pending), ENCODE_BATCH):
-        batch = pending[start : start + ENCODE_BATCH]
-        out = encoder().encode_passages([t for _, t in batch])
-        cache.put_many([h for h, _ in batch], out)  # committed per batch: a crash keeps the work done
-        known.update({h: v for (h, _), v in zip(batch, out, strict=True)})
-        if progress:
-            progress("encode", min(start + ENCODE_BATCH, len(pending)), len(pending))
+    if pending:
+        _encode_into(cache, known, pending, encoder(), progress)
     cache.close()
     ids = np.array([i for i, _, _ in rows], dtype=np.int64)
     vectors.add(ids, np.stack([known[h] for h in hashes]))
     return len(todo), len(rows) - len(todo)
+
+
+def _encode_into(
+    cache: VectorCache,
+    known: dict[str, np.ndarray],
+    pending: list[tuple[str, str]],
+    enc: PassageEncoder,
+    progress: Progress | None,
+) -> None:
+    """Encode (hash, text) pairs batch by batch, committing each batch to the cache as it comes."""
+    # Ray pays seconds per call (job start, model load on each worker): it asks for bigger calls.
+    step = int(getattr(enc, "texts_per_call", ENCODE_BATCH))
+    for start in range(0, len(pending), step):
+        batch = pending[start : start + step]
+        out = enc.encode_passages([t for _, t in batch])
+        cache.put_many([h for h, _ in batch], out)  # committed per batch: a crash keeps the work done
+        known.update({h: v for (h, _), v in zip(batch, out, strict=True)})
+        if progress:
+            progress("encode", min(start + step, len(pending)), len(pending))
