@@ -207,10 +207,16 @@ def _ticker(mode: str, log: Callable[[str], None] | None) -> Callable[[int, int]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    example = (
+        "example: qa eval news_titles.tsv --corpus articles/ --mode all\n"
+        "         qa eval scifact/ --json    (a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv)"
+    )
     p = subparsers.add_parser(
         "eval",
         help="measure retrieval on a BEIR folder or a TSV of queries",
-        description=__doc__.splitlines()[0],
+        description=(__doc__ or "").splitlines()[0],
+        epilog=example,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("dataset", type=Path, help="BEIR folder, or TSV: query id, query, document id")
     p.add_argument("--corpus", type=Path, help="folder of documents a TSV is judged over")
