@@ -20,6 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import NEWS_DIR, news_folder, write_result
 from embeddings import VectorIndex
+from embeddings.encoder import PACKAGED_MODEL
 
 INDEX_DIR = Path("/tmp/qa-bench/index")
 
@@ -63,14 +64,29 @@ class TimedEncoder:
         self.encode_passages = watch.wrap("encode", encoder.encode_passages)
 
 
-def timed_sync(lib: Any, folder: Path) -> dict[str, Any]:
+class StubEncoder:
+    """Random unit vectors, for --stub-encoder: times everything but the model at full scale.
+
+    It claims the packaged model's name so the library's tokenizer and model check stay as they
+    are; the index it builds is deleted at the end of the run.
+    """
+
+    model_name, dim, precision = PACKAGED_MODEL, 384, "none (random vectors)"
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        rng = np.random.default_rng(len(texts))
+        x = rng.standard_normal((len(texts), self.dim), dtype=np.float32)
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def timed_sync(lib: Any, folder: Path, stub: bool = False) -> dict[str, Any]:
     watch = Stopwatch()
     add, save = VectorIndex.add, VectorIndex.save
     VectorIndex.add = watch.wrap("index", add)  # type: ignore[method-assign]
     VectorIndex.save = watch.wrap("save", save)  # type: ignore[method-assign]
     try:
         start = time.perf_counter()
-        report = lib.sync(folder, encoder=TimedEncoder(lib.encoder, watch))
+        report = lib.sync(folder, encoder=TimedEncoder(StubEncoder() if stub else lib.encoder, watch))
         total = time.perf_counter() - start
     finally:
         VectorIndex.add, VectorIndex.save = add, save  # type: ignore[method-assign]
@@ -109,25 +125,25 @@ def real_vectors(index_dir: Path = INDEX_DIR) -> np.ndarray:
         lib.close()
 
 
-def run(articles: int | None, index_dir: Path) -> dict[str, Any]:
+def run(articles: int | None, index_dir: Path, stub: bool = False) -> dict[str, Any]:
     """Fresh build, unchanged re-index, one-file-changed re-index; in one process."""
     from qa.library import Library
 
     folder = subset_folder(articles)
     shutil.rmtree(index_dir, ignore_errors=True)
     lib = Library.open(index_dir)
-    lib.encoder  # noqa: B018 - load the model outside the timings, as a running server has it
-    result: dict[str, Any] = {"folder": str(folder), "files": len(list(folder.glob("*.txt"))), "precision": lib.encoder.precision}
-    result["fresh"] = timed_sync(lib, folder)
-    result["unchanged"] = timed_sync(lib, folder)
+    encoder = StubEncoder() if stub else lib.encoder  # the model loads here, outside the timings, as a server has it
+    result: dict[str, Any] = {"folder": str(folder), "files": len(list(folder.glob("*.txt"))), "precision": encoder.precision}
+    result["fresh"] = timed_sync(lib, folder, stub)
+    result["unchanged"] = timed_sync(lib, folder, stub)
     victim = sorted(folder.glob("*.txt"))[0]
     original = victim.read_bytes()
     try:
         victim.write_bytes(original + b"\n\nA sentence added by the benchmark to change this file.\n")
-        result["one_changed"] = timed_sync(lib, folder)
+        result["one_changed"] = timed_sync(lib, folder, stub)
     finally:
         victim.write_bytes(original)
-    lib.sync(folder)  # back to the corpus as written (the old vectors come from the cache)
+    lib.sync(folder, encoder=StubEncoder() if stub else None)  # back to the corpus as written (vectors from the cache)
     lib.close()
     size = disk_bytes(index_dir)
     passages = result["fresh"]["passages"]
@@ -135,6 +151,8 @@ def run(articles: int | None, index_dir: Path) -> dict[str, Any]:
         **size, "bytes_per_passage": round(size["total"] / passages), "faiss_bytes_per_passage": round(size["faiss"] / passages)
     }  # fmt: skip
     result["index_kind"] = VectorIndex.load(sorted(index_dir.glob("gen-*/vectors.faiss"))[-1]).kind
+    if stub:
+        shutil.rmtree(index_dir)  # random vectors under the real model's name: never leave it behind
     return result
 
 
@@ -142,8 +160,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=None, help="first N articles only (default: all)")
     parser.add_argument("--index", type=Path, default=INDEX_DIR)
+    parser.add_argument("--stub-encoder", action="store_true", help="random vectors instead of the model (all but encoding)")
     args = parser.parse_args()
-    write_result(f"ingest-{args.articles or 'all'}", run(args.articles, args.index))
+    name = f"ingest-{args.articles or 'all'}{'-stub' if args.stub_encoder else ''}"
+    write_result(name, run(args.articles, args.index, args.stub_encoder))
 
 
 if __name__ == "__main__":
