@@ -19,7 +19,7 @@ from qa.answer import answer
 from qa.catalog import Catalog
 from qa.chunking import CountTokens
 from qa.errors import BadDate, BadQuestion, FolderMissing, IndexCorrupt
-from qa.retrieval import MODES, search
+from qa.retrieval import MODES, date_window, search
 from qa.store import Store
 from qa.sync import PassageEncoder, Progress, apply, plan
 from qa.types import Answer, Document, Hit, SyncReport
@@ -168,7 +168,9 @@ class Library:
         """An extractive answer quoting the hits, with the hits it cites."""
         hits = self.retrieve(question, k, since, until, mode)
         result = answer(self.encoder, clean_question(question), hits)
-        return replace(result, question=question, since=as_date(since), until=as_date(until))
+        # Report the range used: the one asked for, or the one the question names (a preference, not a filter).
+        window = date_window(self.view().catalog, clean_question(question), as_date(since), as_date(until))
+        return replace(result, question=question, since=window.since, until=window.until, date_note=window.note)
 
     def document(self, source: str) -> Document | None:
         return self.view().catalog.document(source)

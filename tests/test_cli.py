@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from qa import Library
 from qa.cli import COMMANDS
 
 from .conftest import BIDEN
@@ -59,9 +60,8 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path, args: list[str], 
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_bad_date_is_a_clear_error(tmp_path: Path, seeds_copy: Path) -> None:
-    qa("index", str(seeds_copy), "--index", str(tmp_path / "i"), "--quiet")
-    result = qa("ask", "Who called?", "--since", "someday", "--index", str(tmp_path / "i"))
+def test_bad_date_is_a_clear_error(seed_library: Library) -> None:
+    result = qa("ask", "Who called?", "--since", "someday", "--index", str(seed_library.store.root))
     assert result.returncode == 2 and "someday" in result.stderr and "Traceback" not in result.stderr
 
 
