@@ -48,7 +48,8 @@ def cached_vectors(path: Path) -> np.ndarray:
     import sqlite3
 
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    rows = [np.frombuffer(blob, dtype=np.float32) for (blob,) in db.execute("SELECT vec FROM vectors")]
+    # A row is the float32 vector, then (since the cache checks rows) a 4-byte CRC-32.
+    rows = [np.frombuffer(blob[: DIM * 4], dtype=np.float32) for (blob,) in db.execute("SELECT vec FROM vectors")]
     db.close()
     return np.stack([r for r in rows if r.shape == (DIM,)])
 
@@ -109,12 +110,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--index", type=Path, default=INDEX_DIR, help="a built news index: its vectors seed the news-like set")
+    parser.add_argument("--name", default="faiss", help="result file name (bench/results/NAME.json)")
     parser.add_argument("--cache", type=Path, help="also seed with the vectors of this vector-cache.sqlite (read only)")
     args = parser.parse_args()
     rng = np.random.default_rng(7)
-    real = real_vectors(args.index)
+    parts = [real_vectors(args.index)] if (args.index / "manifest.json").exists() else []
     if args.cache:
-        real = np.unique(np.concatenate([real, cached_vectors(args.cache)]), axis=0)
+        parts.append(cached_vectors(args.cache))
+    real = np.unique(np.concatenate(parts), axis=0)
     from embeddings import Encoder
 
     titles = [q for _, q, _ in title_queries()]
@@ -123,7 +126,7 @@ def main() -> None:
     results = [run_size(n, real, queries, rng) for n in args.sizes]
     for r in results:
         print(r)
-    write_result("faiss", {"real_vectors": len(real), "queries": len(queries), "sizes": results})
+    write_result(args.name, {"real_vectors": len(real), "queries": len(queries), "sizes": results})
 
 
 if __name__ == "__main__":
