@@ -85,11 +85,11 @@ def main() -> None:
     if "faiss" not in args.skip:
         script("bench_faiss.py", "--index", f"/tmp/qa-bench/index-{precisions[-1]}")
         summary["faiss"] = json.loads((RESULTS / "faiss.json").read_text())["sizes"]
-    write_result("summary", summary)
+    record = json.loads(write_result("summary", summary).read_text())  # with machine, command, date
     from bench.report import markdown
 
-    (RESULTS / "summary.md").write_text(markdown(summary))
-    print(markdown(summary))
+    (RESULTS / "summary.md").write_text(markdown(record))
+    print(markdown(record))
 
 
 if __name__ == "__main__":
