@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest -q bench
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .qa-index .pytest_cache
