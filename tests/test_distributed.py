@@ -96,12 +96,25 @@ def bounded(fn: Any, seconds: float) -> Any:
     return out["value"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fp32() -> Iterator[None]:
+    """Equality within 1e-5 is an fp32 promise: bf16 vectors vary with how texts are batched
+    (measured up to 1.5e-3 between a local and a Ray build), so both sides run fp32 here."""
+    before = os.environ.get("QA_PRECISION")
+    os.environ["QA_PRECISION"] = "fp32"
+    yield
+    if before is None:
+        os.environ.pop("QA_PRECISION", None)
+    else:
+        os.environ["QA_PRECISION"] = before
+
+
 @pytest.fixture(scope="module")
 def ray_encoder() -> Iterator[Any]:
     pytest.importorskip("ray", reason="Ray is not installed — run: pip install 'qa[ray]'")
     from qa.distributed import RayEncoder
 
-    encoder = RayEncoder(num_workers=2, batch_size=16)
+    encoder = RayEncoder(num_workers=2, batch_size=16, precision="fp32")
     try:
         assert encoder.num_workers == 2  # starts Ray here, in the main thread
         yield encoder
