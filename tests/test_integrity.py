@@ -196,10 +196,12 @@ def test_reader_always_sees_a_complete_generation(tmp_path: Path) -> None:
     Library.open(index).sync(folder)
     waves = 8
     writer = (
-        "import sys, pathlib; from qa import Library; folder = pathlib.Path(sys.argv[1]); lib = Library.open(sys.argv[2])\n"
+        "import sys, pathlib, time; from qa import Library; folder = pathlib.Path(sys.argv[1]); lib = Library.open(sys.argv[2])\n"
         "for k in range(1, int(sys.argv[3]) + 1):\n"
         "    (folder / f'wave-{k:02d}.txt').write_text(f'Wave {k}: the lighthouse keeper saw {k * 7} swans on day {k}.')\n"
         "    lib.sync(folder)\n"
+        # On an idle machine 8 small syncs take about a second: pause so readers see several generations.
+        "    time.sleep(0.4)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", writer, str(folder), str(index), str(waves)], stderr=subprocess.PIPE)
     errors: list[BaseException] = []
