@@ -19,7 +19,7 @@ from qa.answer import answer
 from qa.catalog import Catalog
 from qa.chunking import CountTokens
 from qa.errors import BadDate, BadQuestion, FolderMissing, IndexCorrupt
-from qa.retrieval import MODES, date_window, search
+from qa.retrieval import MODES, DateWindow, date_window, search
 from qa.store import Store
 from qa.sync import PassageEncoder, Progress, apply, plan
 from qa.types import Answer, Document, Hit, SyncReport
@@ -145,17 +145,7 @@ class Library:
         neighbours: int = 0,
     ) -> list[Hit]:
         """The k passages that best match `question`, each with its citation."""
-        question = clean_question(question)
-        if mode not in MODES:
-            raise BadQuestion(f"mode {mode!r} is not one of {', '.join(MODES)}")
-        view = self.view()
-        encoder = self.encoder if mode != "keyword" else None
-        since, until = as_date(since), as_date(until)
-        try:
-            return search(view.catalog, view.vectors, encoder, question, max(1, k), since, until, mode, neighbours)
-        except sqlite3.DatabaseError as exc:  # an index written before checksums, damaged since
-            hint = self.store.rebuild_hint(view.manifest)
-            raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc
+        return self._search(question, k, since, until, mode, neighbours)[1]
 
     def ask(
         self,
@@ -165,12 +155,28 @@ class Library:
         until: dt.date | str | None = None,
         mode: str = "hybrid",
     ) -> Answer:
-        """An extractive answer quoting the hits, with the hits it cites."""
-        hits = self.retrieve(question, k, since, until, mode)
-        result = answer(self.encoder, clean_question(question), hits)
-        # Report the range used: the one asked for, or the one the question names (a preference, not a filter).
-        window = date_window(self.view().catalog, clean_question(question), as_date(since), as_date(until))
+        """An extractive answer quoting the hits, with the hits it cites and the date range used."""
+        cleaned, hits, window = self._search(question, k, since, until, mode)
+        result = answer(self.encoder, cleaned, hits)
         return replace(result, question=question, since=window.since, until=window.until, date_note=window.note)
+
+    def _search(
+        self, question: str, k: int, since: dt.date | str | None, until: dt.date | str | None, mode: str, neighbours: int = 0
+    ) -> tuple[str, list[Hit], DateWindow]:
+        """(cleaned question, hits, date range used): the question and its dates worked out once, on one generation."""
+        cleaned = clean_question(question)
+        if mode not in MODES:
+            raise BadQuestion(f"mode {mode!r} is not one of {', '.join(MODES)}")
+        view = self.view()
+        encoder = self.encoder if mode != "keyword" else None
+        since, until = as_date(since), as_date(until)
+        window = date_window(view.catalog, cleaned, since, until)
+        try:
+            hits = search(view.catalog, view.vectors, encoder, cleaned, max(1, k), since, until, mode, neighbours, window=window)
+        except sqlite3.DatabaseError as exc:  # an index written before checksums, damaged since
+            hint = self.store.rebuild_hint(view.manifest)
+            raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc
+        return cleaned, hits, window
 
     def document(self, source: str) -> Document | None:
         return self.view().catalog.document(source)
@@ -198,7 +204,7 @@ def clean_question(question: str) -> str:
     text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in str(question or ""))
     text = " ".join(text.split())[:MAX_QUESTION_CHARS]
     if not text:
-        raise BadQuestion("The question is empty — type a question, e.g.: qa ask \"Who requested the call?\"")
+        raise BadQuestion('The question is empty — type a question, e.g.: qa ask "Who requested the call?"')
     return text
 
 

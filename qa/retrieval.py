@@ -230,9 +230,14 @@ def search(
     mode: str = "hybrid",
     neighbours: int = 0,
     weights: Weights = DEFAULT,
+    window: DateWindow | None = None,
 ) -> list[Hit]:
-    """Top-k passages for `question`, near-duplicates collapsed, each with its citation."""
-    window = date_window(catalog, question, since, until)
+    """Top-k passages for `question`, near-duplicates collapsed, each with its citation.
+
+    `window` is the date range from `date_window`, when the caller has already worked it out.
+    """
+    if window is None:
+        window = date_window(catalog, question, since, until)
     n = max(config.CANDIDATES, k)  # not more for a larger k: the top of the list must not depend on k
     strict = (window.since, window.until) if window.strict else (None, None)
     allowed = catalog.ids_in_dates(*strict) if any(strict) else None
