@@ -171,14 +171,19 @@ def test_claim_mode_shows_a_payload_claim_as_text(url: str, browser: WebDriver, 
     browser.save_screenshot(str(tmp_path / "claim.png"))
 
 
+def upload_in_page(browser: WebDriver, url: str, path: Path) -> None:
+    """Open the page's Upload tab and drop `path` into its file input, as a reader would."""
+    browser.get(url)
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-question textarea"))
+    browser.find_element(By.XPATH, "//button[@role='tab' and normalize-space()='Upload']").click()
+    browser.find_element(By.CSS_SELECTOR, "#qa-files input[type=file]").send_keys(str(path))
+
+
 def test_oversized_file_in_the_page_gets_a_clear_message(url: str, browser: WebDriver, tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
     with big.open("wb") as f:
         f.truncate(SERVER_MAX_FILE_BYTES + 1)  # sparse: nothing is written, the size is all that counts
-    browser.get(url)
-    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-question textarea"))
-    browser.find_element(By.XPATH, "//button[@role='tab' and normalize-space()='Upload']").click()
-    browser.find_element(By.CSS_SELECTOR, "#qa-files input[type=file]").send_keys(str(big))
+    upload_in_page(browser, url, big)
     message = WebDriverWait(browser, 30).until(
         lambda d: (t := d.find_element(By.TAG_NAME, "body").text) and "maximum allowed size" in t and t
     )
@@ -196,10 +201,7 @@ def test_login_page_lets_the_reader_in_and_the_chat_works(url: str, browser: Web
 def test_upload_in_the_page_makes_a_document_answerable(url: str, browser: WebDriver, tmp_path: Path) -> None:
     doc = tmp_path / "heron survey.md"
     doc.write_text(" date 2022-03-01 Heron survey.\nThe heron survey counted 317 grey herons nesting on Lake Kivu islands.\n")
-    browser.get(url)
-    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-question textarea"))
-    browser.find_element(By.XPATH, "//button[@role='tab' and normalize-space()='Upload']").click()
-    browser.find_element(By.CSS_SELECTOR, "#qa-files input[type=file]").send_keys(str(doc))
+    upload_in_page(browser, url, doc)
     status = WebDriverWait(browser, 120).until(
         lambda d: (s := d.find_element(By.ID, "qa-upload-status").text) and "Added" in s and s
     )
