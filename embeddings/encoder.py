@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -92,10 +93,7 @@ class Encoder:
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Word pieces per text, without [CLS]/[SEP]."""
-        if not texts:
-            return []
-        encoded = self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        return count_with(self.tokenizer, texts)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Length-sorted batches through the model's own modules (its pooling, its normalisation)."""
@@ -149,11 +147,12 @@ def token_counter(model_path: str | os.PathLike[str] | None = None) -> Any:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_path) if model_path else packaged_model_path())
-    tokenizer.model_max_length = 1 << 30  # only counting: silence the "longer than maximum" warning
+    return functools.partial(count_with, tokenizer)
 
-    def count(texts: list[str]) -> list[int]:
-        if not texts:
-            return []
-        return [len(ids) for ids in tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]]
 
-    return count
+def count_with(tokenizer: Any, texts: list[str]) -> list[int]:
+    """Word pieces per text, without [CLS]/[SEP]. Only counting: verbose=False silences the
+    tokenizer's "longer than the maximum sequence length" warning, which is about encoding."""
+    if not texts:
+        return []
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]]
