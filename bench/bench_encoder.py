@@ -1,18 +1,25 @@
-"""Encoder speed-ups on real news passages: passages/s and cosine to fp32, one run, interleaved.
+"""Encoder speed-ups on real news passages and headline queries, one run, variants interleaved.
 
-Variants run in rounds (A B C ... A B C ...) so that load from other processes falls on all of
-them alike; the figure kept per variant is its median round. Variants:
-  fp32-unsorted   the model called on batches in file order (padding to the longest in each batch)
-  fp32            embeddings.Encoder: length-sorted batches, inference_mode, threads = cores
-  bf16            embeddings.Encoder(precision="bf16"): the transformer cast to bfloat16, pooled in fp32
+Passages (--passages N a round): passages/s and cosine to fp32. Variants:
+  fp32            embeddings.Encoder: PackedBert, length-sorted batches, inference_mode, threads = cores
+  fp32-st         the same through sentence-transformers' modules (the path before PackedBert)
+  fp32-unsorted   the Hugging Face model called on batches in file order (padding to the longest)
+  bf16            embeddings.Encoder(precision="bf16"): PackedBert in bfloat16, pooled in fp32
+  bf16-st         the bf16 transformer through sentence-transformers' modules, pooled in fp32
   bf16-autocast   fp32 weights under torch.autocast("cpu", bfloat16), pooled in fp32
   int8            torch.ao.quantization.quantize_dynamic on the Linear layers
-Usage: python bench/bench_encoder.py [--passages 128] [--rounds 3]
+Queries (--queries N): encode_query latency, one headline at a time, p50/p95 in ms, for
+fp32 / fp32-st / bf16 / bf16-st, in blocks of 25 queries a variant, rotating; cosine to the -st
+vector of the same precision (what the index was built with before PackedBert).
+Rounds rotate the variants (A B C ... A B C ...) so that load from other processes falls on all
+of them alike; the figure kept per variant is its median round. The load average goes with it.
+Usage: python bench/bench_encoder.py [--passages 128] [--rounds 3] [--queries 300] [--only NAME ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -24,7 +31,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import news_passages, write_result
+from bench.common import news_passages, percentiles, title_queries, write_result
 from embeddings import Encoder
 from embeddings.encoder import bf16_supported
 
@@ -46,33 +53,79 @@ def forward(encoder: Encoder, model: torch.nn.Module, texts: list[str], sort: bo
     return out
 
 
-def variants() -> dict[str, Callable[[list[str]], np.ndarray]]:
-    fp32 = Encoder(precision="fp32")
+def encoders() -> dict[str, Encoder]:
+    """fp32 / bf16 as embeddings.Encoder runs them, and "-st": the same without PackedBert."""
+    found = {}
+    for precision in ("fp32", "bf16") if bf16_supported() else ("fp32",):
+        found[precision] = Encoder(precision=precision)
+        found[f"{precision}-st"] = st = Encoder(precision=precision)
+        st._fast = None  # sentence-transformers' modules, as before PackedBert
+    return found
+
+
+def variants(enc: dict[str, Encoder]) -> dict[str, Callable[[list[str]], np.ndarray]]:
+    fp32 = enc["fp32"]
     transformer = fp32._model[0].auto_model
-    found: dict[str, Callable[[list[str]], np.ndarray]] = {
-        "fp32": fp32.encode_passages,
-        "fp32-unsorted": lambda t: forward(fp32, transformer, t, sort=False),
-    }
-    if bf16_supported():
-        found["bf16"] = Encoder(precision="bf16").encode_passages
+    found: dict[str, Callable[[list[str]], np.ndarray]] = {name: e.encode_passages for name, e in enc.items()}
+    found["fp32-unsorted"] = lambda t: forward(fp32, transformer, t, sort=False)
+    if "bf16" in enc:
         found["bf16-autocast"] = lambda t: forward(fp32, transformer, t, sort=True, autocast=True)
     quantised = torch.ao.quantization.quantize_dynamic(transformer, {torch.nn.Linear}, dtype=torch.qint8)
     found["int8"] = lambda t: forward(fp32, quantised, t, sort=True)
     return found
 
 
+def query_latency(enc: dict[str, Encoder], queries: list[str], block: int = 25) -> dict[str, dict[str, float]]:
+    """encode_query one headline at a time, variants in rotating blocks; cosine to the -st path."""
+    samples: dict[str, list[float]] = {name: [] for name in enc}
+    for e in enc.values():
+        for q in queries[:10]:
+            e.encode_query(q)  # warm-up
+    for start in range(0, len(queries), block):
+        for name, e in enc.items():
+            for q in queries[start : start + block]:
+                t = time.perf_counter()
+                e.encode_query(q)
+                samples[name].append((time.perf_counter() - t) * 1000)
+    out = {}
+    for name, e in enc.items():
+        reference = enc[name.removesuffix("-st") + "-st"]
+        cos = [float(e.encode_query(q) @ reference.encode_query(q)) for q in queries[:100]]
+        out[name] = {**percentiles(samples[name]), "cosine_min": round(min(cos), 6), "precision": e.precision}
+        print(f"| {name} | {out[name]['p50']} | {out[name]['p95']} | {out[name]['cosine_min']} |", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--passages", type=int, default=128, help="passages per round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--queries", type=int, default=300, help="headlines for encode_query latency (0: skip)")
+    parser.add_argument("--only", nargs="*", help="passage variants to run (default: all; fp32 is always run)")
     args = parser.parse_args()
+    enc = encoders()
+    result: dict[str, object] = {}
+    if args.queries:
+        rows = [q for _, q, _ in title_queries()]
+        queries = random.Random(3).sample(rows, args.queries)
+        result["query_load_before"] = round(os.getloadavg()[0], 2)
+        result["encode_query_ms"] = query_latency(enc, queries)
+        result["query_load_after"] = round(os.getloadavg()[0], 2)
+    if args.passages:
+        result.update(passage_rates(enc, args.passages, args.rounds, args.only))
+    write_result("encoder", result)
+
+
+def passage_rates(enc: dict[str, Encoder], passages: int, rounds: int, only: list[str] | None) -> dict[str, object]:
     pool = news_passages(limit=5000)
     rng = random.Random(0)
-    runs = variants()
+    runs = {name: f for name, f in variants(enc).items() if not only or name in only or name == "fp32"}
+    runs = {"fp32": runs.pop("fp32"), **runs}  # the reference first in every round
     rates: dict[str, list[float]] = {name: [] for name in runs}
     cosines: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(args.rounds):
-        texts = rng.sample(pool, args.passages)
+    load_before = round(os.getloadavg()[0], 2)
+    for _ in range(rounds):
+        texts = rng.sample(pool, passages)
         reference = None
         for name, encode in runs.items():
             encode(texts[:8])  # warm-up: first calls allocate
@@ -96,7 +149,8 @@ def main() -> None:
     }
     for name, row in table.items():
         print(f"| {name} | {row['passages_per_s']} | {row['vs_fp32']}x | {row['cosine_mean']} | {row['cosine_min']} |")
-    write_result("encoder", {"passages_per_round": args.passages, "rounds": args.rounds, "variants": table})
+    load = [load_before, round(os.getloadavg()[0], 2)]
+    return {"passages_per_round": passages, "rounds": rounds, "variants": table, "passage_load_before_after": load}
 
 
 if __name__ == "__main__":

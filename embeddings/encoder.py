@@ -1,4 +1,8 @@
-"""Sentence-transformers encoder: offline model, length-sorted batches, normalised float32 out."""
+"""Sentence-transformers encoder: offline model, length-sorted batches, normalised float32 out.
+
+For BERT models (MiniLM is one) the transformer runs through `PackedBert`, its forward with
+oneDNN-prepacked weights: 2x the Hugging Face module on a short query, same vectors.
+"""
 
 from __future__ import annotations
 
@@ -64,6 +68,7 @@ class Encoder:
 
             model[0].to(torch.bfloat16)
         self._prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
+        self._fast = PackedBert.for_model(model)
         self.batch_size = batch_size
         dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
         self.dim: int = int(dim or model.get_sentence_embedding_dimension())
@@ -96,7 +101,7 @@ class Encoder:
         return count_with(self.tokenizer, texts)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        """Length-sorted batches through the model's own modules (its pooling, its normalisation)."""
+        """Length-sorted batches through the model (its pooling, its normalisation)."""
         import torch
 
         # One text runs on one thread: a second gains little on a short input, and on a busy machine
@@ -108,9 +113,21 @@ class Encoder:
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 rows = order[start : start + self.batch_size]
-                features = self._prepare([texts[i] for i in rows])
-                out[rows] = self._forward(features).numpy()
+                batch = [texts[i] for i in rows]
+                out[rows] = (self._fast_forward(batch) if self._fast else self._forward(self._prepare(batch))).numpy()
         return out
+
+    def _fast_forward(self, texts: list[str]) -> Any:
+        """PackedBert, then mean pooling and normalising in fp32 (what the model's Pooling does)."""
+        import torch
+
+        assert self._fast is not None
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt")
+        mask = batch["attention_mask"]
+        tokens = self._fast(batch["input_ids"], None if len(texts) == 1 else mask.bool()).float()
+        weights = mask.unsqueeze(-1).float()
+        pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=-1)
 
     def _forward(self, features: dict[str, Any]) -> Any:
         """The model's modules in order; in bf16 the transformer runs in bf16 and the rest (pooling,
@@ -135,6 +152,86 @@ class Encoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Vectors for many queries at once, shape (n, dim)."""
         return self._encode(list(texts))
+
+
+class PackedBert:
+    """BERT's forward for inference with every weight reordered once for oneDNN (in the model's dtype).
+
+    Why not the Hugging Face module: on a 15-row input torch's default linear (MKL for fp32, oneDNN
+    on the plain layout for bf16) is 1.6-1.9x slower than oneDNN on prepacked weights, and the
+    module stack costs ~2 ms of Python a query. Q, K and V are one matrix here and GELU runs inside
+    its linear. One headline in bf16, one thread: sentence-transformers 8.1 ms, the HF module with
+    packed linears 5.7, this 3.8 (docs/benchmarks/speed.md). Vectors agree with
+    sentence-transformers' to cosine >= 0.9999 (tests/test_embeddings.py).
+    """
+
+    def __init__(self, bert: Any):
+        import torch
+
+        pack = torch.ops.mkldnn._reorder_linear_weight
+        emb, config = bert.embeddings, bert.config
+
+        def weights(*linears: Any) -> tuple[Any, Any]:
+            w = torch.cat([lin.weight.detach() for lin in linears])
+            return pack(w, 16), torch.cat([lin.bias.detach() for lin in linears])  # 16: rows of a short query
+
+        def norm(ln: Any) -> tuple[Any, Any, float]:
+            return ln.weight.detach(), ln.bias.detach(), float(ln.eps)
+
+        self.word = emb.word_embeddings.weight.detach()
+        self.position = emb.position_embeddings.weight.detach()
+        self.token_type = emb.token_type_embeddings.weight.detach()[0]
+        self.norm = norm(emb.LayerNorm)
+        self.heads = int(config.num_attention_heads)
+        self.layers = [
+            (
+                weights(layer.attention.self.query, layer.attention.self.key, layer.attention.self.value),
+                weights(layer.attention.output.dense),
+                norm(layer.attention.output.LayerNorm),
+                weights(layer.intermediate.dense),
+                weights(layer.output.dense),
+                norm(layer.output.LayerNorm),
+            )
+            for layer in bert.encoder.layer
+        ]
+
+    @classmethod
+    def for_model(cls, model: Any) -> PackedBert | None:
+        """A PackedBert for a [BertModel, mean Pooling, (Normalize)] sentence-transformers model, else None."""
+        import torch
+
+        modules = list(model)
+        bert = getattr(modules[0], "auto_model", None)
+        config = getattr(bert, "config", None)
+        fits = (
+            type(bert).__name__ == "BertModel"
+            and getattr(config, "hidden_act", None) == "gelu"
+            and getattr(config, "position_embedding_type", "absolute") == "absolute"
+            and getattr(modules[1], "pooling_mode", None) == "mean"
+            and len(modules) <= 3
+            and torch.backends.mkldnn.is_available()
+            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
+        )
+        return cls(bert) if fits else None
+
+    def __call__(self, ids: Any, mask: Any | None) -> Any:
+        """Token vectors (batch, tokens, dim) in the weights' dtype; `mask` (bool, True = token) or None."""
+        import torch
+        import torch.nn.functional as F
+
+        linear = torch.ops.mkldnn._linear_pointwise
+        batch, n = ids.shape
+        dim = self.word.shape[1]
+        # The embeddings summed in Hugging Face's order: in bf16 every sum rounds.
+        x = F.layer_norm(self.word[ids] + self.token_type + self.position[:n], (dim,), *self.norm)
+        attend = None if mask is None else mask[:, None, None, :]
+        for qkv, out, norm1, up, down, norm2 in self.layers:
+            q, k, v = linear(x, *qkv, "none", [], "").view(batch, n, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+            a = F.scaled_dot_product_attention(q, k, v, attn_mask=attend).transpose(1, 2).reshape(batch, n, dim)
+            x = F.layer_norm(linear(a, *out, "none", [], "") + x, (dim,), *norm1)
+            y = linear(x, *up, "gelu", [], "none")
+            x = F.layer_norm(linear(y, *down, "none", [], "") + x, (dim,), *norm2)
+        return x
 
 
 def model_name_for(model_path: str | os.PathLike[str] | None) -> str:

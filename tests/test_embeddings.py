@@ -48,6 +48,45 @@ def test_bf16_agrees_with_fp32(fp32: Encoder) -> None:
     assert cosines.mean() >= 0.999, cosines
 
 
+QUERIES = [
+    "Biden warns Putin over Ukraine in phone call",
+    "Central bank raises interest rates again",
+    "Who won the Senate runoff in Georgia?",
+    "snow",
+]
+
+
+def st_reference(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """sentence-transformers' own vectors; in bf16 its token vectors pooled in fp32, as Encoder pools
+    (its encode() would average in bf16, which is 0.998 from fp32 on its own)."""
+    if encoder.precision == "fp32":
+        return np.asarray(encoder._model.encode(texts, normalize_embeddings=True), dtype=np.float32)
+    tokens = encoder._model.encode(texts, output_value="token_embeddings")
+    pooled = np.stack([t.float().mean(0).numpy() for t in tokens])
+    return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_packed_bert_gives_sentence_transformers_vectors(precision: str, fp32: Encoder) -> None:
+    if precision == "bf16" and not bf16_supported():
+        pytest.skip("this CPU has no native bf16 (AVX512-BF16 or AMX)")
+    encoder = fp32 if precision == "fp32" else Encoder(precision="bf16")
+    assert encoder._fast is not None, "MiniLM is a BERT: encode_query must take the PackedBert path"
+    reference = st_reference(encoder, QUERIES)
+    fast = np.stack([encoder.encode_query(q) for q in QUERIES])
+    assert np.sum(fast * reference, axis=1).min() >= 0.9999
+    batch = encoder.encode_queries(QUERIES + TEXTS)  # padded batches take the mask
+    assert np.sum(batch * st_reference(encoder, QUERIES + TEXTS), axis=1).min() >= 0.9999
+    # The check can fail: the same forward one layer short is still a plausible vector, but not this one.
+    layers = encoder._fast.layers
+    try:
+        encoder._fast.layers = layers[:-1]
+        short = np.stack([encoder.encode_query(q) for q in QUERIES])
+    finally:
+        encoder._fast.layers = layers
+    assert np.sum(short * reference, axis=1).min() < 0.9999
+
+
 def test_auto_precision_is_a_known_one() -> None:
     assert Encoder.resolve_precision("auto") in ("fp32", "bf16")
     assert Encoder.resolve_precision("fp32") == "fp32"
