@@ -71,7 +71,8 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_dump(args: argparse.Namespace) -> None:
-    """Per query: dense and keyword candidates (chunk id, score) to `depth`, and chunk -> document."""
+    """Per query: dense and keyword candidates (chunk id, score) to `depth`, the document evidence
+    (whole-text BM25, cosine to the document vector) of their documents, and chunk -> document."""
     from qa.catalog import Catalog
     from qa.library import Library
     from qa.store import Store
@@ -84,6 +85,7 @@ def cmd_dump(args: argparse.Namespace) -> None:
     source_of = dict(catalog.db.execute("SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id"))
     qids, texts = list(data.queries), list(data.queries.values())
     dense: dict[str, retrieval.Ranking] = {}
+    vecs = None
     if not args.keyword_only:
         log("encoding queries")
         lib = Library.open(index)
@@ -92,18 +94,27 @@ def cmd_dump(args: argparse.Namespace) -> None:
         dense = {q: [(int(i), float(s)) for i, s in zip(ids[r], scores[r], strict=True) if i >= 0] for r, q in enumerate(qids)}
     log("keyword search")
     lexical = {q: retrieval.keyword_candidates(catalog, t, args.depth, None, None) for q, t in zip(qids, texts, strict=True)}
+    log("document evidence")
+    documents = {}
+    lookup = catalog.lookup()
+    for r, (q, text) in enumerate(zip(qids, texts, strict=True)):
+        docs = {doc_of[c] for c, _ in dense.get(q, []) + lexical[q]}
+        match = retrieval.fts_query(text)
+        doc_bm25 = catalog.document_keyword_top(match, retrieval.DOCUMENTS) if match else {}
+        cosines = lookup.cosines(vecs[r], docs) if vecs is not None else {}
+        documents[q] = ({d: s for d, s in doc_bm25.items() if d in docs}, cosines)
     out = RESULTS / f"candidates-{args.name}.pkl"
     RESULTS.mkdir(exist_ok=True)
     with out.open("wb") as fh:
-        pickle.dump({"dense": dense, "lexical": lexical, "doc_of": doc_of, "source_of": source_of}, fh)
+        pickle.dump({"dense": dense, "lexical": lexical, "documents": documents, "doc_of": doc_of, "source_of": source_of}, fh)
     log(f"wrote {out}")
 
 
 GRIDS = {
-    "rrf": [{"fusion": "rrf", "support": 0.0, "rrf_k": k} for k in (5, 10, 20, 30, 60, 100)],
-    "rrf-weights": [{"fusion": "rrf", "support": 0.0, "lexical": w} for w in (0.5, 0.75, 1.0, 1.5, 2.0)],
+    "rrf": [{"fusion": "rrf", "rrf_k": k} for k in (5, 10, 20, 30, 60, 100)],
+    "rrf-weights": [{"fusion": "rrf", "lexical": w} for w in (0.5, 0.75, 1.0, 1.5, 2.0)],
     "alpha": [{"dense": a} for a in (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)],
-    "support": [{"support": s, "support_passages": m} for s in (0.0, 0.05, 0.1, 0.2, 0.3) for m in (1, 2, 3)],
+    "doc": [{"doc_lexical": a, "doc_dense": b} for a in (0.0, 0.2, 0.3, 0.5, 0.8) for b in (0.0, 0.2, 0.3, 0.5, 0.8, 1.2)],
 }
 
 
@@ -118,7 +129,10 @@ def cmd_tune(args: argparse.Namespace) -> None:
         run = {}
         for q in data.queries:
             dense, lexical = cands["dense"].get(q, [])[:depth], cands["lexical"].get(q, [])[:depth]
-            ranked = retrieval.rank(dense, lexical, cands["doc_of"], mode, weights)
+            docs = {cands["doc_of"][c] for c, _ in dense + lexical}  # as search(): the candidates' documents only
+            doc_lexical, doc_dense = ({d: v for d, v in side.items() if d in docs} for side in cands["documents"][q])
+            doc_scores = retrieval.document_scores(doc_lexical, doc_dense, mode, weights)
+            ranked = retrieval.rank(dense, lexical, cands["doc_of"], mode, weights, None, doc_scores)
             docs = doc_ranking((_Hit(cands["source_of"][c]) for c, _ in ranked), data.doc_id)
             run[q] = {d: float(len(docs) - i) for i, d in enumerate(docs)}
         metrics = score(data.qrels, run) if args.ranx else known_item_metrics(data.qrels, run)

@@ -1,4 +1,5 @@
-"""SQLite catalog of documents and chunks, with an FTS5 (BM25) index over chunk text."""
+"""SQLite catalog of documents and chunks: FTS5 (BM25) indexes over chunk text and over whole
+documents, and each document's vector (the normalised mean of its passage vectors)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,22 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from qa.errors import IndexCorrupt
+from qa.lookup import Lookup
 from qa.types import Chunk, Document
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL,
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, date TEXT, title TEXT NOT NULL,
-    text TEXT NOT NULL, pages TEXT NOT NULL);
+    text TEXT NOT NULL, pages TEXT NOT NULL, vector BLOB);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id INTEGER NOT NULL REFERENCES documents(id),
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
@@ -32,6 +37,12 @@ CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
     INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text); END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text); END;
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
+    text, content='documents', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS documents_ai AFTER INSERT ON documents BEGIN
+    INSERT INTO documents_fts(rowid, text) VALUES (new.id, new.text); END;
+CREATE TRIGGER IF NOT EXISTS documents_ad AFTER DELETE ON documents BEGIN
+    INSERT INTO documents_fts(documents_fts, rowid, text) VALUES ('delete', old.id, old.text); END;
 """
 
 
@@ -67,9 +78,7 @@ class ChunkRow:
     title: str
 
 
-_CHUNK_COLUMNS = (
-    'c.id, c.doc_id, c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.text, d.path, d.date, d.title'
-)
+_CHUNK_COLUMNS = 'c.id, c.doc_id, c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.text, d.path, d.date, d.title'
 
 
 class Catalog:
@@ -77,6 +86,8 @@ class Catalog:
 
     def __init__(self, path: Path, readonly: bool = False):
         self.path = path
+        self._lock = threading.Lock()
+        self._lookup: Lookup | None = None
         uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
         try:
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -117,14 +128,16 @@ class Catalog:
     def touch(self, doc_id: int, size: int, mtime_ns: int) -> None:
         self.db.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, doc_id))
 
-    def add_document(self, doc: Document, size: int, mtime_ns: int, chunks: list[Chunk]) -> list[tuple[int, str, str]]:
-        """Insert a document and its chunks; returns (chunk id, hash, text) for each chunk."""
+    def add_document(
+        self, doc: Document, size: int, mtime_ns: int, chunks: list[Chunk]
+    ) -> tuple[int, list[tuple[int, str, str]]]:
+        """Insert a document and its chunks; returns its id and (chunk id, hash, text) for each chunk."""
         cur = self.db.execute(
             "INSERT INTO documents (path, sha256, size, mtime_ns, date, title, text, pages) VALUES (?,?,?,?,?,?,?,?)",
             (doc.path, doc.sha256, size, mtime_ns, doc.date.isoformat() if doc.date else None,
              doc.title, doc.text, json.dumps(list(doc.pages))),
         )  # fmt: skip
-        doc_id = cur.lastrowid
+        doc_id = int(cur.lastrowid or 0)
         out = []
         for c in chunks:
             h = text_hash(c.text)
@@ -134,7 +147,11 @@ class Catalog:
                 (doc_id, c.ordinal, c.start, c.end, c.line_start, c.line_end, c.page, c.text, h),
             )
             out.append((int(cur.lastrowid or 0), h, c.text))
-        return out
+        return doc_id, out
+
+    def set_document_vectors(self, vectors: dict[int, np.ndarray]) -> None:
+        rows = ((np.asarray(v, dtype=np.float32).tobytes(), doc_id) for doc_id, v in vectors.items())
+        self.db.executemany("UPDATE documents SET vector = ? WHERE id = ?", rows)
 
     def commit(self) -> None:
         self.db.commit()
@@ -185,6 +202,25 @@ class Catalog:
                 where, args = where + " AND d.date <= ?", [*args, until.isoformat()]
         sql += where + " ORDER BY bm25(chunks_fts) LIMIT ?"
         return [(int(i), float(s)) for i, s in self.db.execute(sql, [*args, n])]
+
+    def document_keyword_top(self, match: str, n: int) -> dict[int, float]:
+        """The `n` best documents by BM25 of their whole text (higher is better) for an FTS5 MATCH
+        expression. (Restricting it to some documents by rowid inside the query costs 50x more.)"""
+        sql = "SELECT rowid, -bm25(documents_fts) FROM documents_fts WHERE documents_fts MATCH ?"
+        sql += " ORDER BY bm25(documents_fts) LIMIT ?"
+        return {int(d): float(s) for d, s in self.db.execute(sql, (match, n))}
+
+    def documents_dated(self, since: str, until: str) -> set[int]:
+        """Ids of the documents dated within [since, until] (ISO dates)."""
+        sql = "SELECT id FROM documents WHERE date IS NOT NULL AND date >= ? AND date <= ?"
+        return {int(i) for (i,) in self.db.execute(sql, (since, until))}
+
+    def lookup(self) -> Lookup:
+        """The in-memory chunk -> document map and document vectors; read once, for a read-only catalog."""
+        with self._lock:
+            if self._lookup is None:
+                self._lookup = Lookup.load(self.db, self.path)
+            return self._lookup
 
     def document(self, path: str) -> Document | None:
         row = self.db.execute("SELECT path, text, date, title, sha256, pages FROM documents WHERE path = ?", (path,)).fetchone()

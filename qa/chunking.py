@@ -113,14 +113,19 @@ def chunk_document(
     doc: Document,
     count_tokens: CountTokens,
     start: int = 0,
-    target: int = config.CHUNK_TOKENS,
-    limit: int = config.MAX_TOKENS - 2,
-    overlap: int = config.OVERLAP_SENTENCES,
+    target: int | None = None,
+    limit: int | None = None,
+    overlap: int | None = None,
 ) -> list[Chunk]:
     """Chunks of doc.text[start:], each a run of whole sentences (or a piece of one too long).
 
-    A PDF page is a hard boundary, so every chunk cites exactly one page.
+    A PDF page is a hard boundary, so every chunk cites exactly one page. The sizes default to
+    config.chunking(), read at each call: the settings an index records are the ones it was cut with.
     """
+    settings = config.chunking()
+    target = settings["tokens"] if target is None else target
+    limit = settings["limit"] if limit is None else limit
+    overlap = settings["overlap"] if overlap is None else overlap
     text = doc.text
     bounds = [max(p, start) for p in doc.pages if p < len(text)] or [start]
     segments = [(a, b) for a, b in zip(bounds, [*bounds[1:], len(text)], strict=True) if a < b]

@@ -18,7 +18,12 @@ SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # (~100k passages, ~45 min) is a log or a dump, skipped with a reason (docs/benchmarks/integrity.md).
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_PDF_BYTES = 64 * 1024 * 1024  # a PDF's bytes are mostly images and fonts, not text
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: whole-document FTS5 and document vectors in the catalog
+
+
+def chunking() -> dict[str, int]:
+    """The chunk settings an index records; an index chunked otherwise is rebuilt by the next sync."""
+    return {"tokens": CHUNK_TOKENS, "limit": MAX_TOKENS - 2, "overlap": OVERLAP_SENTENCES}
 
 
 def index_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

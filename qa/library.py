@@ -96,6 +96,7 @@ class Library:
 
     def _open_view(self, manifest: dict[str, Any]) -> View:
         self.store.check_model(manifest, self.model_name)
+        self.store.check_format(manifest)
         self.store.verify(manifest)
         gen = self.store.generation_dir(manifest)
         try:
@@ -125,12 +126,14 @@ class Library:
             manifest = self.store.manifest()
             if manifest:
                 self.store.check_model(manifest, model_name)
-            known = self.view().catalog.files() if manifest else {}
+            # An index from another qa version or chunk size is rebuilt; the vector cache spares the encoding.
+            rebuild = manifest is not None and self.store.outdated(manifest)
+            known = self.view().catalog.files() if manifest and not rebuild else {}
             work = plan(root, known)
-            if work.empty() and manifest and manifest.get("folder") == str(root):
+            if work.empty() and manifest and not rebuild and manifest.get("folder") == str(root):
                 return _report_unchanged(work)
             return apply(
-                self.store, root, work,
+                self.store, root, work, rebuild=rebuild,
                 encoder=lambda: encoder or self.encoder, count_tokens=self._count_tokens,
                 model_name=model_name, dim=encoder.dim if encoder else _dim(self, manifest), progress=progress,
             )  # fmt: skip

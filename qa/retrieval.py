@@ -1,6 +1,7 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidates, their scores scaled and
-blended, lifted by the other passages of the same document, nudged towards the dates a question
-names, near-duplicates collapsed. The weights are measured: docs/benchmarks/retrieval.md.
+"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidate passages, their scores scaled
+and blended, each lifted by how well its whole document matches (BM25 of the document's text, cosine
+to the document's vector), nudged towards the dates a question names, near-duplicates collapsed.
+The weights are measured: docs/benchmarks/retrieval.md.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import datetime as dt
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,9 +34,12 @@ STOPWORDS = frozenset(
     should so some such than that the their theirs them then there these they this those through to too
     under until up very was we were what when where which while who whom why will with would you your""".split()
 )
+DOCUMENTS = 1000  # documents ranked by their whole text's BM25; a candidate document outside them gets 0
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="qa-lexical")
 MAX_QUERY_TERMS = 64  # a pasted page must not become a thousand-term OR query
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 Ranking = list[tuple[int, float]]
+DateRange = tuple[dt.date | None, dt.date | None]
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,8 @@ class Weights:
     dense: float = 0.5  # weight of the dense side (convex: the lexical side gets 1 - dense)
     lexical: float = 1.0  # rrf only: weight of the lexical ranking
     rrf_k: int = config.RRF_K
-    support: float = 0.1  # share of a document's other matching passages added to each passage
-    support_passages: int = 2  # how many of those other passages count
+    doc_lexical: float = 0.5  # weight of the whole document's BM25, as a share of the best candidate document's
+    doc_dense: float = 1.0  # weight of the cosine of the query to the document's vector
     date_boost: float = 0.1  # added to passages of documents inside the date range a question names
 
 
@@ -69,7 +74,7 @@ class QueryEncoder(Protocol):
 
 def terms(text: str) -> list[str]:
     """Lower-cased content words of `text`, in order, without stop words."""
-    return [w for w in (m.group().lower().replace("’", "'") for m in _WORD.finditer(text)) if w not in STOPWORDS]
+    return [w for w in _WORD.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
 
 
 def fts_query(question: str) -> str:
@@ -137,6 +142,25 @@ def combine(dense: Ranking, lexical: Ranking, mode: str, weights: Weights) -> di
     return {c: weights.dense * d.get(c, 0.0) + (1 - weights.dense) * lx.get(c, 0.0) for c in d.keys() | lx.keys()}
 
 
+def document_scores(lexical: Mapping[int, float], dense: Mapping[int, float], mode: str, weights: Weights) -> dict[int, float]:
+    """What each candidate document adds to every one of its passages: its whole text's BM25 as a
+    share of the best document's, and the cosine of the query to its vector, each weighted.
+
+    A passage is short; whether its document as a whole is about the question is evidence a single
+    passage cannot carry (measured: docs/benchmarks/retrieval.md). Neither side is min-max scaled:
+    among two or three candidate documents that would turn a small difference into the whole range.
+    """
+    out: dict[int, float] = defaultdict(float)
+    if mode != "dense" and weights.doc_lexical and lexical:
+        best = max(lexical.values())
+        for doc, s in lexical.items():
+            out[doc] += weights.doc_lexical * (s / best if best > 0 else 0.0)
+    if mode != "keyword" and weights.doc_dense:
+        for doc, s in dense.items():
+            out[doc] += weights.doc_dense * s
+    return dict(out)
+
+
 def rank(
     dense: Ranking,
     lexical: Ranking,
@@ -144,29 +168,20 @@ def rank(
     mode: str = "hybrid",
     weights: Weights = DEFAULT,
     preferred: set[int] | None = None,
+    doc_scores: Mapping[int, float] | None = None,
 ) -> Ranking:
-    """Passages in final order: fused, then lifted by their document's other passages, then by date.
-
-    A passage gains `support` times the scores of up to `support_passages` other passages of its
-    document: a document that matches in several places is more likely to be about the question.
-    """
+    """Passages in final order: fused, then lifted by their document's score, then by date."""
     scores = combine(dense, lexical, mode, weights)
-    if weights.support and scores:
-        by_doc: dict[int, list[float]] = defaultdict(list)
-        for chunk_id, s in scores.items():
-            by_doc[doc_of.get(chunk_id, -chunk_id)].append(s)
-        for doc_scores in by_doc.values():
-            doc_scores.sort(reverse=True)
-        m = weights.support_passages
-        lifted = {}
-        for chunk_id, s in scores.items():
-            top = by_doc[doc_of.get(chunk_id, -chunk_id)][: m + 1]
-            others = sum(top) - s if s >= top[-1] else sum(top[:m])
-            lifted[chunk_id] = s + weights.support * others
-        scores = lifted
+    if doc_scores:
+        scores = {c: s + doc_scores.get(doc_of.get(c, -1), 0.0) for c, s in scores.items()}
     if preferred and weights.date_boost:
         scores = {c: s + weights.date_boost * (doc_of.get(c) in preferred) for c, s in scores.items()}
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _lexical_side(catalog: Catalog, match: str, n: int, strict: DateRange) -> tuple[Ranking, dict[int, float]]:
+    """(the n best passages by BM25, the best documents by BM25 of their whole text) for an FTS5 query."""
+    return catalog.keyword_search(match, n, *strict), catalog.document_keyword_top(match, DOCUMENTS)
 
 
 def best_sentence(text: str, question: str) -> tuple[int, int]:
@@ -241,19 +256,23 @@ def search(
     n = max(config.CANDIDATES, k)  # not more for a larger k: the top of the list must not depend on k
     strict = (window.since, window.until) if window.strict else (None, None)
     allowed = catalog.ids_in_dates(*strict) if any(strict) else None
-    dense: Ranking = []
-    lexical: Ranking = []
-    if mode in ("hybrid", "dense") and encoder is not None:
-        dense = dense_candidates(vectors, encoder.encode_query(question), n, allowed)
-    if mode in ("hybrid", "keyword"):
-        lexical = keyword_candidates(catalog, question, n, *strict)
-    rows = catalog.chunk_rows({i for i, _ in dense} | {i for i, _ in lexical})
-    doc_of = {i: row.doc_id for i, row in rows.items()}
+    match = fts_query(question) if mode in ("hybrid", "keyword") else ""
+    # The lexical side runs in SQLite on a second thread while this one encodes the question and
+    # searches FAISS: both release the GIL, so on two cores they overlap.
+    lexical_side = _POOL.submit(_lexical_side, catalog, match, n, strict) if match else None
+    query = encoder.encode_query(question) if mode in ("hybrid", "dense") and encoder is not None else None
+    dense = dense_candidates(vectors, query, n, allowed) if query is not None else []
+    lexical, doc_bm25 = lexical_side.result() if lexical_side else ([], {})
+    lookup = catalog.lookup()
+    doc_of = lookup.documents_of({i for i, _ in dense} | {i for i, _ in lexical})
+    docs = set(doc_of.values())
     preferred = None
     if not window.strict:
-        lo, hi = _iso(window.since) or "0000", _iso(window.until) or "9999"
-        preferred = {row.doc_id for row in rows.values() if row.date and lo <= row.date <= hi}
-    ranked = rank(dense, lexical, doc_of, mode, weights, preferred)
+        preferred = catalog.documents_dated(_iso(window.since) or "0000", _iso(window.until) or "9999") & docs
+    doc_lexical = {d: s for d, s in doc_bm25.items() if d in docs}
+    doc_dense = lookup.cosines(query, docs) if query is not None else {}
+    ranked = rank(dense, lexical, doc_of, mode, weights, preferred, document_scores(doc_lexical, doc_dense, mode, weights))
+    rows = catalog.chunk_rows(c for c, _ in ranked[: 4 * k])
     dense_of, lexical_of = dict(dense), dict(lexical)
     collapser = Collapser()
     kept: list[tuple[ChunkRow, float, list[Source]]] = []

@@ -94,12 +94,20 @@ class Store:
             raise IndexMissing(f"No index in {self.root}/ — run: qa index FOLDER")
         return manifest
 
-    def check_model(self, manifest: dict[str, Any], model_name: str) -> None:
-        if manifest.get("format_version") != config.FORMAT_VERSION:
+    @staticmethod
+    def outdated(manifest: dict[str, Any]) -> bool:
+        """True for an index written in another format or chunked with other settings than this qa's."""
+        return manifest.get("format_version") != config.FORMAT_VERSION or manifest.get("chunking") != config.chunking()
+
+    def check_format(self, manifest: dict[str, Any]) -> None:
+        if self.outdated(manifest):
+            folder = manifest.get("folder") or "FOLDER"
             raise IndexIncompatible(
-                f"{self.root}: index format {manifest.get('format_version')} is not {config.FORMAT_VERSION} — "
-                f"delete {self.root} and run: qa index FOLDER"
+                f"{self.root}: index written by another version of qa (format {manifest.get('format_version')}) — "
+                f"run: qa index {folder}  (it rebuilds the index, reusing every passage vector already encoded)"
             )
+
+    def check_model(self, manifest: dict[str, Any], model_name: str) -> None:
         if manifest.get("model") != model_name:
             raise IndexIncompatible(
                 f"{self.root}: built with model {manifest.get('model')!r}, not {model_name!r} — "
@@ -149,8 +157,8 @@ class Store:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def new_generation(self, current: dict[str, Any] | None) -> Path:
-        """A fresh generation folder holding a copy of the current catalog (if any)."""
+    def new_generation(self, current: dict[str, Any] | None, copy: bool = True) -> Path:
+        """A fresh generation folder holding a copy of the current catalog (if any and `copy`)."""
         number = int(str(current["generation"]).split("-")[1]) + 1 if current else 1
         for stale in self.root.glob(f"{self.manifest_path.name}*.tmp"):
             stale.unlink(missing_ok=True)  # a writer killed mid-publish; we hold the lock, so none is ours
@@ -158,7 +166,7 @@ class Store:
         if gen.exists():
             shutil.rmtree(gen)  # left over by a run that died before publishing it
         gen.mkdir(parents=True)
-        if current:
+        if current and copy:
             src = sqlite3.connect(f"file:{self.generation_dir(current) / 'catalog.sqlite'}?mode=ro", uri=True)
             dst = sqlite3.connect(gen / "catalog.sqlite")
             with dst:

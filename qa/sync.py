@@ -113,30 +113,37 @@ def apply(
     model_name: str,
     dim: int,
     progress: Progress | None = None,
+    rebuild: bool = False,
 ) -> SyncReport:
-    """Write a new generation with the plan applied, then publish it."""
+    """Write a new generation with the plan applied, then publish it; `rebuild` starts it empty."""
     current = store.manifest()
-    gen = store.new_generation(current)
+    gen = store.new_generation(current, copy=not rebuild)
     catalog = Catalog(gen / "catalog.sqlite")
-    vectors = VectorIndex.load(store.generation_dir(current) / "vectors.faiss") if current else VectorIndex(dim)
+    previous = store.generation_dir(current) / "vectors.faiss" if current and not rebuild else None
+    vectors = VectorIndex.load(previous) if previous else VectorIndex(dim)
     for doc_id in work.removed + [doc_id for _, _, doc_id in work.changed]:
         vectors.remove(np.array(catalog.remove_document(doc_id), dtype=np.int64))
     for doc_id, st in work.touched:
         catalog.touch(doc_id, st.st_size, st.st_mtime_ns)
     rows: list[tuple[int, str, str]] = []
+    hashes_of: dict[int, list[str]] = {}  # document id -> its chunks' text hashes
     docs = [(d, st) for d, st in work.new] + [(d, st) for d, st, _ in work.changed]
     for i, (doc, st) in enumerate(docs):
         chunks = chunk_document(doc, count_tokens(), body_start(doc))
-        rows.extend(catalog.add_document(doc, st.st_size, st.st_mtime_ns, chunks))
+        doc_id, doc_rows = catalog.add_document(doc, st.st_size, st.st_mtime_ns, chunks)
+        rows.extend(doc_rows)
+        hashes_of[doc_id] = [h for _, h, _ in doc_rows]
         if progress:
             progress("chunk", i + 1, len(docs))
-    encoded, reused = _embed(store, rows, vectors, encoder, dim, progress)
+    encoded, reused, by_hash = _embed(store, rows, vectors, encoder, dim, progress)
+    catalog.set_document_vectors({d: document_vector([by_hash[h] for h in hs]) for d, hs in hashes_of.items() if hs})
     catalog.commit()
     vectors.save(gen / "vectors.faiss")
     n_docs, n_chunks = catalog.counts()
     catalog.close()
     manifest: dict[str, Any] = {
         "format_version": config.FORMAT_VERSION,
+        "chunking": config.chunking(),
         "model": model_name,
         "dim": dim,
         "folder": str(folder),
@@ -161,10 +168,11 @@ def _embed(
     encoder: Callable[[], PassageEncoder],
     dim: int,
     progress: Progress | None,
-) -> tuple[int, int]:
-    """Add a vector for every new chunk, encoding only texts the cache has never seen."""
+) -> tuple[int, int, dict[str, np.ndarray]]:
+    """Add a vector for every new chunk, encoding only texts the cache has never seen; returns
+    (encoded, reused, vector of each text hash)."""
     if not rows:
-        return 0, 0
+        return 0, 0, {}
     cache = VectorCache(store.root / "vector-cache.sqlite", dim)
     hashes = [h for _, h, _ in rows]
     known = cache.get_many(list(set(hashes)))
@@ -175,7 +183,15 @@ def _embed(
     cache.close()
     ids = np.array([i for i, _, _ in rows], dtype=np.int64)
     vectors.add(ids, np.stack([known[h] for h in hashes]))
-    return len(todo), len(rows) - len(todo)
+    return len(todo), len(rows) - len(todo), known
+
+
+def document_vector(passages: list[np.ndarray]) -> np.ndarray:
+    """A document's vector: the normalised mean of its passage vectors (what it is about as a
+    whole, next to its best passage; docs/benchmarks/retrieval.md)."""
+    mean: np.ndarray = np.stack(passages).astype(np.float64).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm if norm > 0 else mean).astype(np.float32)
 
 
 def _encode_into(

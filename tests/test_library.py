@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import qa
-from qa import Library
+from qa import Library, config
 from qa.errors import BadQuestion, IndexIncompatible, IndexMissing
 
 from .conftest import BIDEN, PESKOV, SEEDS
@@ -171,6 +171,35 @@ def test_index_from_another_model_is_refused(seeds_copy: Path, tmp_path: Path) -
         Library.open(tmp_path / "index").retrieve("Who requested the call?")
     with pytest.raises(IndexIncompatible):
         Library.open(tmp_path / "index").sync(seeds_copy)
+
+
+def test_an_index_from_an_older_qa_is_rebuilt_by_the_next_sync_without_encoding(seeds_copy: Path, tmp_path: Path) -> None:
+    lib = Library.open(tmp_path / "index")
+    first = lib.sync(seeds_copy)
+    manifest_path = tmp_path / "index" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 1
+    del manifest["chunking"]
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexIncompatible, match=f"run: qa index {seeds_copy.resolve()}"):
+        Library.open(tmp_path / "index").retrieve("Who requested the call?")
+    again = Library.open(tmp_path / "index").sync(seeds_copy)
+    assert (again.added, again.chunks_encoded, again.chunks_reused) == (2, 0, first.chunks_encoded)
+    assert json.loads(manifest_path.read_text())["format_version"] == config.FORMAT_VERSION
+    assert Library.open(tmp_path / "index").retrieve(QUESTIONS[1], k=1)[0].source == PESKOV
+
+
+def test_changing_the_chunk_size_rechunks_the_index(seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lib = Library.open(tmp_path / "index")
+    before = lib.sync(seeds_copy).chunks_encoded
+    monkeypatch.setattr(config, "CHUNK_TOKENS", 48)
+    lib = Library.open(tmp_path / "index")
+    report = lib.sync(seeds_copy)
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert manifest["chunking"]["tokens"] == 48
+    assert report.added == 2 and report.chunks_encoded > 0
+    assert manifest["chunks"] > before  # smaller chunks, more of them
+    assert lib.sync(seeds_copy).chunks_encoded == 0  # and only once
 
 
 def test_folder_can_move_to_another_index_dir(seeds_copy: Path, tmp_path: Path) -> None:

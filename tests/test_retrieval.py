@@ -1,4 +1,4 @@
-"""Fusion, document support, date preference and near-duplicate collapse (qa/retrieval.py)."""
+"""Fusion, document scores, date preference and near-duplicate collapse (qa/retrieval.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,21 @@ import datetime as dt
 import pytest
 
 from qa import Library
-from qa.retrieval import Collapser, Weights, _shingles, date_window, fuse, near_duplicate, rank
+from qa.retrieval import (
+    Collapser,
+    Weights,
+    _shingles,
+    date_window,
+    document_scores,
+    fts_query,
+    fuse,
+    near_duplicate,
+    rank,
+)  # fmt: skip
 
 from .conftest import BIDEN, PESKOV
 
-PLAIN = Weights(support=0.0, date_boost=0.0)
+PLAIN = Weights(date_boost=0.0)
 
 
 def test_fuse_is_weighted_reciprocal_rank() -> None:
@@ -32,12 +42,43 @@ def test_rank_single_modes_keep_their_order_and_hybrid_blends_scaled_scores() ->
     assert [s for _, s in got] == pytest.approx([0.6875, 0.625, 0.5, 0.0, 0.0])
 
 
-def test_support_lifts_a_document_matching_in_several_places() -> None:
-    # chunk 1 (doc A) is the single best passage; doc B matches with three passages just behind it
-    lexical = [(1, 10.0), (2, 9.8), (3, 9.7), (4, 9.6), (5, 0.0)]
-    doc_of = {1: 100, 2: 200, 3: 200, 4: 200, 5: 300}
+def test_document_scores_lift_every_passage_of_a_document_matching_as_a_whole() -> None:
+    # chunk 1 (doc A) is the single best passage; doc B's text as a whole matches better
+    lexical = [(1, 10.0), (2, 9.8), (3, 0.0)]
+    doc_of = {1: 100, 2: 200, 3: 300}
     assert rank([], lexical, doc_of, "keyword", PLAIN)[0][0] == 1
-    assert rank([], lexical, doc_of, "keyword", Weights(support=0.5, date_boost=0.0))[0][0] == 2
+    docs = document_scores({100: 3.0, 200: 6.0, 300: 1.5}, {100: 0.9, 200: 0.2}, "keyword", PLAIN)
+    # keyword mode reads the documents' BM25 only, as a share of the best: 0.5 x (1/2, 1, 1/4)
+    assert docs == pytest.approx({100: 0.25, 200: 0.5, 300: 0.125})
+    assert [c for c, _ in rank([], lexical, doc_of, "keyword", PLAIN, doc_scores=docs)] == [2, 1, 3]
+    # dense mode reads the cosines only (weight 1), hybrid both
+    assert document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "dense", PLAIN) == pytest.approx({100: 0.9, 200: 0.2})
+    both = document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "hybrid", PLAIN)
+    assert both == pytest.approx({100: 1.15, 200: 0.7})
+    # two candidate documents whose texts match about equally stay about equal (no min-max stretching)
+    close = document_scores({100: 5.0, 200: 4.9}, {}, "keyword", PLAIN)
+    assert close[100] - close[200] == pytest.approx(0.5 * 0.1 / 5.0)
+
+
+def test_document_evidence_reads_whole_texts_and_document_vectors(seed_library: Library) -> None:
+    view = seed_library.view()
+    catalog, lookup = view.catalog, view.catalog.lookup()
+    docs = dict(catalog.db.execute("SELECT path, id FROM documents"))
+    ids = set(docs.values())
+    chunks = dict(catalog.db.execute("SELECT id, doc_id FROM chunks"))
+    assert lookup.documents_of([*chunks, 10**9]) == chunks  # an unknown chunk id is left out
+    query = seed_library.encoder.encode_query("Biden Putin phone call")
+    # a document's vector is the normalised mean of its passages' vectors
+    for doc in ids:
+        mean = sum(view.vectors.reconstruct(c) for c, d in chunks.items() if d == doc)
+        mean = mean / (mean @ mean) ** 0.5
+        assert lookup.cosines(query, [doc]) == pytest.approx({doc: float(mean @ query)}, abs=1e-5)
+    assert lookup.cosines(query, [10**9]) == {}
+    # whole-document BM25: both seeds name Biden and Putin; the top-n cut applies
+    top = catalog.document_keyword_top(fts_query("Biden Putin phone call"), 10)
+    assert set(top) == ids and all(s > 0 for s in top.values())
+    assert len(catalog.document_keyword_top(fts_query("Biden Putin phone call"), 1)) == 1
+    assert catalog.document_keyword_top(fts_query("croissants"), 10) == {}
 
 
 def test_date_boost_prefers_documents_in_the_named_range() -> None:
