@@ -157,6 +157,8 @@ def run_queries(
 ) -> Run:
     """Each query's document ranking, as a ranx-ready run with strictly falling scores."""
     run: Run = {}
+    if mode != "keyword":
+        lib.prepare_queries(list(data.queries.values()))  # one batch: every core, not one query at a time
     for n, (qid, query) in enumerate(data.queries.items(), start=1):
         try:
             hits = lib.retrieve(query, k=passages, mode=mode)

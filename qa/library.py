@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from embeddings import Encoder, VectorIndex, VectorIndexError
 from embeddings.encoder import model_name_for, token_counter
 from qa import config
@@ -60,6 +62,7 @@ class Library:
         self._counter: CountTokens | None = None
         self._view: View | None = None
         self._lock = threading.RLock()
+        self._prepared: dict[str, np.ndarray] = {}
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike[str] | None = None, model_path: str | os.PathLike[str] | None = None) -> Library:
@@ -171,7 +174,7 @@ class Library:
         if mode not in MODES:
             raise BadQuestion(f"mode {mode!r} is not one of {', '.join(MODES)}")
         view = self.view()
-        encoder = self.encoder if mode != "keyword" else None
+        encoder = Prepared(self.encoder, self._prepared) if mode != "keyword" else None
         since, until = as_date(since), as_date(until)
         window = date_window(view.catalog, cleaned, since, until)
         try:
@@ -180,6 +183,12 @@ class Library:
             hint = self.store.rebuild_hint(view.manifest)
             raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc
         return cleaned, hits, window
+
+    def prepare_queries(self, questions: list[str]) -> None:
+        """Encode many questions in one batch ahead of retrieving them one by one (qa eval): a batch
+        uses every core and pays the model's fixed cost once. Replaces what was prepared before."""
+        cleaned = [c for c in (clean_question(q) if str(q or "").strip() else "" for q in questions) if c]
+        self._prepared = dict(zip(cleaned, self.encoder.encode_queries(cleaned), strict=True)) if cleaned else {}
 
     def document(self, source: str) -> Document | None:
         return self.view().catalog.document(source)
@@ -192,6 +201,18 @@ class Library:
             if self._view:
                 self._view.catalog.close()
                 self._view = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The encoder, answering from the vectors `prepare_queries` made in a batch when it can."""
+
+    encoder: Encoder
+    vectors: dict[str, np.ndarray]
+
+    def encode_query(self, text: str) -> np.ndarray:
+        vector = self.vectors.get(text)
+        return vector if vector is not None else self.encoder.encode_query(text)
 
 
 def _dim(lib: Library, manifest: dict[str, Any] | None) -> int:

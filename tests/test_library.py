@@ -216,3 +216,23 @@ def test_answer_reports_the_date_range_it_used(seed_library: Library) -> None:
     assert (named.since, named.until) == (dt.date(2021, 12, 30), dt.date(2021, 12, 30))
     assert "December 30" in named.date_note
     assert seed_library.ask("What did Peskov say about negotiations?").date_note == ""
+
+
+def test_prepared_queries_are_encoded_in_one_batch_and_give_the_same_hits(
+    seed_library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    single = {q: seed_library.retrieve(q, k=3) for q in QUESTIONS}
+    vectors = {q: seed_library.encoder.encode_query(q) for q in QUESTIONS}
+    seed_library.prepare_queries([*QUESTIONS, "   "])  # a blank question is left out, not an error
+    assert set(seed_library._prepared) == set(QUESTIONS)
+    for q in QUESTIONS:
+        assert float(seed_library._prepared[q] @ vectors[q]) > 0.9999
+    calls: list[str] = []
+    original = seed_library.encoder.encode_query
+    monkeypatch.setattr(seed_library.encoder, "encode_query", lambda text: calls.append(text) or original(text))
+    for q in QUESTIONS:
+        assert [(h.source, h.chunk_id) for h in seed_library.retrieve(q, k=3)] == [(h.source, h.chunk_id) for h in single[q]]
+    assert calls == []  # every vector came from the batch
+    seed_library.retrieve("Where were the talks held?", k=1)
+    assert calls == ["Where were the talks held?"]  # an unprepared question is encoded as usual
+    seed_library.prepare_queries([])
