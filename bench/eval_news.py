@@ -184,6 +184,39 @@ def cmd_subset(args: argparse.Namespace) -> None:
     log(f"{len(wanted)} articles in {docs}, {len(kept)} queries in {args.out / 'queries.tsv'}")
 
 
+def cmd_deep(args: argparse.Namespace) -> None:
+    """A second question set over the same articles, unlike headlines: for each of --n random
+    articles, the first half of a sentence from the second half of its text. A headline restates
+    an article's lead; these ask for a detail deep inside, so a setting that only rewards leads
+    (or whole-document matches) loses here. Written as a qa eval TSV."""
+    import csv
+    import random
+
+    from qa.chunking import split_sentences
+    from qa.documents import body_start, load_document
+
+    folder = args.corpus or corpus()
+    rng = random.Random(args.seed)
+    paths = sorted(folder.glob("*.txt"), key=lambda p: int(p.stem))
+    rows = []
+    for path in rng.sample(paths, len(paths)):
+        doc = load_document(path, folder)
+        start = body_start(doc)
+        spans = [(a, b) for a, b in split_sentences(doc.text[start:]) if a >= (len(doc.text) - start) // 2]
+        words = [doc.text[start + a : start + b].split() for a, b in spans]
+        words = [w for w in words if 10 <= len(w) <= 30]
+        if words:
+            chosen = rng.choice(words)
+            rows.append((f"d{len(rows) + 1:04d}", " ".join(chosen[: max(6, len(chosen) // 2)]), path.stem))
+        if len(rows) == args.n:
+            break
+    with args.out.open("w", encoding="utf-8") as out:
+        write = csv.writer(out, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")
+        write.writerow(("query_id", "query", "doc_id"))
+        write.writerows(rows)
+    log(f"{len(rows)} queries in {args.out}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -207,11 +240,16 @@ def main() -> None:
     b = sub.add_parser("subset")
     b.add_argument("--ids", required=True, help="article id ranges, e.g. 1,10-19,100-191")
     b.add_argument("--out", type=Path, required=True)
+    g = sub.add_parser("deep")
+    g.add_argument("--out", type=Path, required=True)
+    g.add_argument("--n", type=int, default=600)
+    g.add_argument("--seed", type=int, default=7)
+    g.add_argument("--corpus", type=Path, help="articles folder (default: all, in the user cache)")
     for command in (e, d, t):
         command.add_argument("--tsv", type=Path, default=TSV, help="queries (default: the news titles)")
         command.add_argument("--corpus", type=Path, help="articles folder (default: all, in the user cache)")
     args = p.parse_args()
-    {"eval": cmd_eval, "dump": cmd_dump, "tune": cmd_tune, "subset": cmd_subset}[args.command](args)
+    {"eval": cmd_eval, "dump": cmd_dump, "tune": cmd_tune, "subset": cmd_subset, "deep": cmd_deep}[args.command](args)
 
 
 if __name__ == "__main__":

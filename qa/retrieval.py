@@ -51,7 +51,7 @@ class Weights:
     lexical: float = 1.0  # rrf only: weight of the lexical ranking
     rrf_k: int = config.RRF_K
     doc_lexical: float = 0.5  # weight of the whole document's BM25, as a share of the best candidate document's
-    doc_dense: float = 1.0  # weight of the cosine of the query to the document's vector
+    doc_dense: float = 0.5  # weight of the cosine of the query to the document's vector
     date_boost: float = 0.1  # added to passages of documents inside the date range a question names
 
 

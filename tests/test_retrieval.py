@@ -51,10 +51,10 @@ def test_document_scores_lift_every_passage_of_a_document_matching_as_a_whole() 
     # keyword mode reads the documents' BM25 only, as a share of the best: 0.5 x (1/2, 1, 1/4)
     assert docs == pytest.approx({100: 0.25, 200: 0.5, 300: 0.125})
     assert [c for c, _ in rank([], lexical, doc_of, "keyword", PLAIN, doc_scores=docs)] == [2, 1, 3]
-    # dense mode reads the cosines only (weight 1), hybrid both
-    assert document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "dense", PLAIN) == pytest.approx({100: 0.9, 200: 0.2})
+    # dense mode reads the cosines only (weight 0.5), hybrid both
+    assert document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "dense", PLAIN) == pytest.approx({100: 0.45, 200: 0.1})
     both = document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "hybrid", PLAIN)
-    assert both == pytest.approx({100: 1.15, 200: 0.7})
+    assert both == pytest.approx({100: 0.7, 200: 0.6})
     # two candidate documents whose texts match about equally stay about equal (no min-max stretching)
     close = document_scores({100: 5.0, 200: 4.9}, {}, "keyword", PLAIN)
     assert close[100] - close[200] == pytest.approx(0.5 * 0.1 / 5.0)
