@@ -111,9 +111,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--index", type=Path, default=INDEX_DIR, help="a built news index: its vectors seed the news-like set")
     parser.add_argument("--name", default="faiss", help="result file name (bench/results/NAME.json)")
+    parser.add_argument("--seed", type=int, default=7, help="seeds the news-like set and the headline sample")
     parser.add_argument("--cache", type=Path, help="also seed with the vectors of this vector-cache.sqlite (read only)")
     args = parser.parse_args()
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(args.seed)
     parts = [real_vectors(args.index)] if (args.index / "manifest.json").exists() else []
     if args.cache:
         parts.append(cached_vectors(args.cache))

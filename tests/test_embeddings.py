@@ -159,6 +159,23 @@ def test_ivf_recall_at_10_meets_target(monkeypatch: pytest.MonkeyPatch) -> None:
     assert recall >= 0.95, (recall, index.metadata())
 
 
+def test_tune_nprobe_picks_the_smallest_depth_reaching_the_target() -> None:
+    vectors = clustered(6000, dim=64, seed=2)
+    ids = np.arange(6000, dtype=np.int64) * 2
+    index = ivf.build(ids, vectors)
+    nprobe = ivf.tune_nprobe(index, ids, vectors, np.random.default_rng(5))
+    queries = ivf.tuning_queries(vectors, np.random.default_rng(5))  # the queries tune_nprobe drew
+    _, truth = index_module.faiss.knn(queries, vectors, 10, index_module.faiss.METRIC_INNER_PRODUCT)
+
+    def recall(depth: int) -> float:
+        index.nprobe = depth
+        found = index.search(queries, 10)[1]
+        return float(np.mean([len(set(ids[t]) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
+
+    wanted = ivf.TARGET_RECALL + ivf.MARGIN
+    assert 1 < nprobe < index.nlist and recall(nprobe) >= wanted > recall(nprobe - 1)
+
+
 def test_truncated_or_missing_file_raises_a_clear_error(tmp_path) -> None:
     index = VectorIndex(32)
     index.add(np.arange(50), clustered(50))
