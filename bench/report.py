@@ -25,7 +25,8 @@ def markdown(s: dict[str, Any]) -> str:
         ing, nd = s[key]["ingest"], s[key]["ndcg"]
         st = ing["fresh"]["stages_s"]
         lines.append(
-            f"| qa {ing['precision']} | {ing['fresh']['passages']} | {ing['fresh']['passages_per_s']} | {st['load_chunk']} | "
+            f"| qa {ing['precision']} (load {ing.get('machine', {}).get('load_avg_1m', '?')} at the end) | "
+            f"{ing['fresh']['passages']} | {ing['fresh']['passages_per_s']} | {st['load_chunk']} | "
             f"{st['encode']} | {st['index']} | {st['save']} | {st['other']} | {ing['unchanged']['seconds']} "
             f"({ing['unchanged']['passages_encoded']}) | {ing['one_changed']['seconds']} "
             f"({ing['one_changed']['passages_encoded']}) | "
@@ -35,7 +36,8 @@ def markdown(s: dict[str, Any]) -> str:
     if t:
         st = t["stages_s"]
         lines.append(
-            f"| txtai {t.get('txtai', '')} (fp32, defaults) | {t['passages']} | {t['passages_per_s']} | {st['load_chunk']} | "
+            f"| txtai {t.get('txtai', '')} (fp32, defaults; load {t.get('load_avg_1m', '?')}) | {t['passages']} | "
+            f"{t['passages_per_s']} | {st['load_chunk']} | "
             f"{st['encode_index']} (encode+index) | - | {st['save']} | - | - | - | - / {t['ndcg']['ndcg@10']} / - |"
         )
     lines += [

