@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,14 @@ def same_results(a: Library, b: Library) -> bool:
     return fingerprint(a) == fingerprint(b) and np.allclose(scores_a, scores_b, atol=1e-3)
 
 
+def fts_intact(catalog: Path) -> None:
+    """FTS5's own check that both full-text indexes match the text they index (raises if not)."""
+    db = sqlite3.connect(catalog)
+    for table in ("chunks_fts", "documents_fts"):
+        db.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
+    db.close()
+
+
 def test_incremental_sync_equals_fresh_build(seeds_copy: Path, tmp_path: Path) -> None:
     lib = Library.open(tmp_path / "index")
     first = lib.sync(seeds_copy)
@@ -118,6 +127,9 @@ def test_incremental_sync_equals_fresh_build(seeds_copy: Path, tmp_path: Path) -
     fresh = Library.open(tmp_path / "fresh")
     fresh.sync(seeds_copy)
     assert same_results(lib, fresh)
+    catalog = lib.view().catalog
+    assert set(catalog.document_keyword_top('"grain" OR "exports"', 5)) == {catalog.document_id(PESKOV)}
+    fts_intact(catalog.path)
 
     # Delete it: every trace goes, and results equal a fresh build's.
     path.unlink()
@@ -125,6 +137,8 @@ def test_incremental_sync_equals_fresh_build(seeds_copy: Path, tmp_path: Path) -
     assert removed.removed == 1
     assert all(h.source != PESKOV for q in QUESTIONS for h in lib.retrieve(q, k=10))
     assert lib.document(PESKOV) is None
+    assert lib.view().catalog.document_keyword_top('"grain" OR "exports"', 5) == {}
+    fts_intact(lib.view().catalog.path)
     view = lib.view()
     assert len(view.vectors) == view.catalog.counts()[1]
     fresh2 = Library.open(tmp_path / "fresh2")
