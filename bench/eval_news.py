@@ -93,7 +93,8 @@ def cmd_dump(args: argparse.Namespace) -> None:
         scores, ids = lib.view().vectors.search(vecs, args.depth)
         dense = {q: [(int(i), float(s)) for i, s in zip(ids[r], scores[r], strict=True) if i >= 0] for r, q in enumerate(qids)}
     log("keyword search")
-    lexical = {q: retrieval.keyword_candidates(catalog, t, args.depth, None, None) for q, t in zip(qids, texts, strict=True)}
+    matches = {q: retrieval.fts_query(t) for q, t in zip(qids, texts, strict=True)}
+    lexical = {q: catalog.keyword_search(m, args.depth) if m else [] for q, m in matches.items()}
     log("document evidence")
     documents = {}
     lookup = catalog.lookup()

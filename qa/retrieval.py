@@ -109,11 +109,6 @@ def dense_candidates(vectors: VectorIndex, query: np.ndarray, n: int, allowed: S
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
 
-def keyword_candidates(catalog: Catalog, question: str, n: int, since: dt.date | None, until: dt.date | None) -> Ranking:
-    match = fts_query(question)
-    return catalog.keyword_search(match, n, since, until) if match else []
-
-
 def fuse(rankings: Sequence[Sequence[tuple[int, float]]], k: int = config.RRF_K, weights: Sequence[float] = ()) -> Ranking:
     """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the rankings a chunk is in."""
     fused: dict[int, float] = {}
