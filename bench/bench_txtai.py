@@ -12,6 +12,7 @@ checkout), so both systems embed exactly the same passages; txtai keeps its defa
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import random
@@ -86,7 +87,7 @@ def main() -> None:
     args.out.write_text(json.dumps(run))
     config = embeddings.config or {}
     print(json.dumps({
-        "txtai": txtai.__version__ if hasattr(txtai, "__version__") else "?",
+        "txtai": importlib.metadata.version("txtai"),
         "passages": len(rows), "files": len(present),
         "stages_s": {"load_chunk": round(chunk_s, 3), "encode_index": round(index_s, 3), "save": round(save_s, 3)},
         "seconds": round(total, 3), "passages_per_s": round(len(rows) / total, 1),
