@@ -178,12 +178,8 @@ class Catalog:
         return [ChunkRow(*r) for r in self.db.execute(sql, (doc_id, ordinal - n, ordinal + n, ordinal))]
 
     def ids_in_dates(self, since: dt.date | None, until: dt.date | None) -> list[int]:
-        sql = "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.date IS NOT NULL"
-        args: list[str] = []
-        if since:
-            sql, args = sql + " AND d.date >= ?", [*args, since.isoformat()]
-        if until:
-            sql, args = sql + " AND d.date <= ?", [*args, until.isoformat()]
+        clause, args = _dated(since, until)
+        sql = "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.date IS NOT NULL" + clause
         return [i for (i,) in self.db.execute(sql, args)]
 
     def newest_date(self) -> dt.date | None:
@@ -199,10 +195,8 @@ class Catalog:
         where = " WHERE chunks_fts MATCH ?"
         if since or until:
             sql += " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id"
-            if since:
-                where, args = where + " AND d.date >= ?", [*args, since.isoformat()]
-            if until:
-                where, args = where + " AND d.date <= ?", [*args, until.isoformat()]
+            clause, dates = _dated(since, until)
+            where, args = where + clause, [*args, *dates]
         sql += where + " ORDER BY bm25(chunks_fts) LIMIT ?"
         return [(int(i), float(s)) for i, s in self.db.execute(sql, [*args, n])]
 
@@ -213,10 +207,11 @@ class Catalog:
         sql += " ORDER BY bm25(documents_fts) LIMIT ?"
         return {int(d): float(s) for d, s in self.db.execute(sql, (match, n))}
 
-    def documents_dated(self, since: str, until: str) -> set[int]:
-        """Ids of the documents dated within [since, until] (ISO dates)."""
-        sql = "SELECT id FROM documents WHERE date IS NOT NULL AND date >= ? AND date <= ?"
-        return {int(i) for (i,) in self.db.execute(sql, (since, until))}
+    def documents_dated(self, since: dt.date | None, until: dt.date | None) -> set[int]:
+        """Ids of the dated documents within [since, until]; None leaves that end open."""
+        clause, args = _dated(since, until)
+        sql = "SELECT d.id FROM documents d WHERE d.date IS NOT NULL" + clause
+        return {int(i) for (i,) in self.db.execute(sql, args)}
 
     def lookup(self) -> Lookup:
         """The in-memory chunk -> document map and document vectors; read once, for a read-only catalog."""
@@ -236,6 +231,12 @@ class Catalog:
     def document_id(self, path: str) -> int | None:
         row = self.db.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
         return int(row[0]) if row else None
+
+
+def _dated(since: dt.date | None, until: dt.date | None) -> tuple[str, list[str]]:
+    """The SQL condition (on documents aliased d) and its arguments for a date range; None is open."""
+    parts = [(" AND d.date >= ?", since), (" AND d.date <= ?", until)]
+    return "".join(sql for sql, day in parts if day), [day.isoformat() for _, day in parts if day]
 
 
 def _document(row: tuple) -> Document:

@@ -263,7 +263,7 @@ def search(
     docs = set(doc_of.values())
     preferred = None
     if not window.strict:
-        preferred = catalog.documents_dated(_iso(window.since) or "0000", _iso(window.until) or "9999") & docs
+        preferred = catalog.documents_dated(window.since, window.until) & docs
     doc_lexical = {d: s for d, s in doc_bm25.items() if d in docs}
     doc_dense = lookup.cosines(query, docs) if query is not None else {}
     ranked = rank(dense, lexical, doc_of, mode, weights, preferred, document_scores(doc_lexical, doc_dense, mode, weights))
