@@ -187,7 +187,7 @@ class Library:
     def prepare_queries(self, questions: list[str]) -> None:
         """Encode many questions in one batch ahead of retrieving them one by one (qa eval): a batch
         uses every core and pays the model's fixed cost once. Replaces what was prepared before."""
-        cleaned = [c for c in (clean_question(q) if str(q or "").strip() else "" for q in questions) if c]
+        cleaned = [c for c in map(_question_or_blank, questions) if c]
         self._prepared = dict(zip(cleaned, self.encoder.encode_queries(cleaned), strict=True)) if cleaned else {}
 
     def document(self, source: str) -> Document | None:
@@ -230,6 +230,14 @@ def clean_question(question: str) -> str:
     if not text:
         raise BadQuestion('The question is empty — type a question, e.g.: qa ask "Who requested the call?"')
     return text
+
+
+def _question_or_blank(question: str) -> str:
+    """The cleaned question, or "" for one that cleans to nothing (retrieving it raises BadQuestion)."""
+    try:
+        return clean_question(question)
+    except BadQuestion:
+        return ""
 
 
 def as_date(value: dt.date | str | None) -> dt.date | None:

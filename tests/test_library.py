@@ -237,7 +237,7 @@ def test_prepared_queries_are_encoded_in_one_batch_and_give_the_same_hits(
 ) -> None:
     single = {q: seed_library.retrieve(q, k=3) for q in QUESTIONS}
     vectors = {q: seed_library.encoder.encode_query(q) for q in QUESTIONS}
-    seed_library.prepare_queries([*QUESTIONS, "   "])  # a blank question is left out, not an error
+    seed_library.prepare_queries([*QUESTIONS, "   ", "\x00\x07"])  # blank ones are left out, not an error
     assert set(seed_library._prepared) == set(QUESTIONS)
     for q in QUESTIONS:
         assert float(seed_library._prepared[q] @ vectors[q]) > 0.9999
