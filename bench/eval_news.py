@@ -98,10 +98,9 @@ def cmd_dump(args: argparse.Namespace) -> None:
     log("document evidence")
     documents = {}
     lookup = catalog.lookup()
-    for r, (q, text) in enumerate(zip(qids, texts, strict=True)):
+    for r, q in enumerate(qids):
         docs = {doc_of[c] for c, _ in dense.get(q, []) + lexical[q]}
-        match = retrieval.fts_query(text)
-        doc_bm25 = catalog.document_keyword_top(match, retrieval.DOCUMENTS) if match else {}
+        doc_bm25 = catalog.document_keyword_top(matches[q], retrieval.DOCUMENTS) if matches[q] else {}
         cosines = lookup.cosines(vecs[r], docs) if vecs is not None else {}
         documents[q] = ({d: s for d, s in doc_bm25.items() if d in docs}, cosines)
     out = RESULTS / f"candidates-{args.name}.pkl"

@@ -103,7 +103,8 @@ class Store:
         if self.outdated(manifest):
             folder = manifest.get("folder") or "FOLDER"
             raise IndexIncompatible(
-                f"{self.root}: index written by another version of qa (format {manifest.get('format_version')}) — "
+                f"{self.root}: index written by another version of qa (format {manifest.get('format_version')}) "
+                "or cut into other chunk sizes — "
                 f"run: qa index {folder}  (it rebuilds the index, reusing every passage vector already encoded)"
             )
 
