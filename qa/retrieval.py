@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidate passages, their scores scaled
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25, qa/lexical.py) candidate passages, their scores scaled
 and blended, each lifted by how well its whole document matches (BM25 of the document's text, cosine
 to the document's vector), nudged towards the dates a question names, near-duplicates collapsed.
 The weights are measured: docs/benchmarks/retrieval.md.
@@ -10,7 +10,6 @@ import datetime as dt
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,25 +20,13 @@ from qa import config
 from qa.catalog import Catalog, ChunkRow
 from qa.chunking import split_sentences
 from qa.dates import parse_question_dates
+from qa.lexical import STOPWORDS, Lexicon
 from qa.types import Chunk, Hit, Source
 
 MODES = ("hybrid", "dense", "keyword")
 
-# Dropped from keyword queries only: they match everything and carry no evidence.
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most
-    my myself no nor not now of off on once only or other our ours out over own said same say says she
-    should so some such than that the their theirs them then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you your""".split()
-)
-DOCUMENTS = 1000  # documents ranked by their whole text's BM25; a candidate document outside them gets 0
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="qa-lexical")
-MAX_QUERY_TERMS = 64  # a pasted page must not become a thousand-term OR query
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 Ranking = list[tuple[int, float]]
-DateRange = tuple[dt.date | None, dt.date | None]
 
 
 @dataclass(frozen=True)
@@ -75,12 +62,6 @@ class QueryEncoder(Protocol):
 def terms(text: str) -> list[str]:
     """Lower-cased content words of `text`, in order, without stop words."""
     return [w for w in _WORD.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
-
-
-def fts_query(question: str) -> str:
-    """An FTS5 OR-query of the question's content words, each quoted so no word acts as an operator."""
-    words = list(dict.fromkeys(t.replace('"', "") for t in terms(question)))[:MAX_QUERY_TERMS]
-    return " OR ".join(f'"{w}"' for w in words if w)
 
 
 def date_window(catalog: Catalog, question: str, since: dt.date | None, until: dt.date | None) -> DateWindow:
@@ -174,9 +155,11 @@ def rank(
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _lexical_side(catalog: Catalog, match: str, n: int, strict: DateRange) -> tuple[Ranking, dict[int, float]]:
-    """(the n best passages by BM25, the best documents by BM25 of their whole text) for an FTS5 query."""
-    return catalog.keyword_search(match, n, *strict), catalog.document_keyword_top(match, DOCUMENTS)
+def lexical_candidates(lexicon: Lexicon, terms: list[int], n: int, allowed: Sequence[int] | None) -> Ranking:
+    """The n best passages by BM25 for the question's term ids, among `allowed` chunk ids when given."""
+    if not terms or (allowed is not None and not allowed):
+        return []
+    return lexicon.chunks.top(terms, n, lexicon.chunks.mask(allowed) if allowed is not None else None)
 
 
 def best_sentence(text: str, question: str) -> tuple[int, int]:
@@ -188,7 +171,7 @@ def best_sentence(text: str, question: str) -> tuple[int, int]:
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
     words = terms(text)
-    return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+    return set(zip(words, words[1:], words[2:], strict=False)) if len(words) > 2 else {tuple(words)}
 
 
 def near_duplicate(a: set[tuple[str, ...]], b: set[tuple[str, ...]], threshold: float = 0.6) -> bool:
@@ -251,20 +234,18 @@ def search(
     n = max(config.CANDIDATES, k)  # not more for a larger k: the top of the list must not depend on k
     strict = (window.since, window.until) if window.strict else (None, None)
     allowed = catalog.ids_in_dates(*strict) if any(strict) else None
-    match = fts_query(question) if mode in ("hybrid", "keyword") else ""
-    # The lexical side runs in SQLite on a second thread while this one encodes the question and
-    # searches FAISS: both release the GIL, so on two cores they overlap.
-    lexical_side = _POOL.submit(_lexical_side, catalog, match, n, strict) if match else None
+    lexicon = catalog.lexicon()
+    words = lexicon.ids_of(question) if mode in ("hybrid", "keyword") else []
+    lexical = lexical_candidates(lexicon, words, n, allowed)
     query = encoder.encode_query(question) if mode in ("hybrid", "dense") and encoder is not None else None
     dense = dense_candidates(vectors, query, n, allowed) if query is not None else []
-    lexical, doc_bm25 = lexical_side.result() if lexical_side else ([], {})
     lookup = catalog.lookup()
     doc_of = lookup.documents_of({i for i, _ in dense} | {i for i, _ in lexical})
     docs = set(doc_of.values())
     preferred = None
     if not window.strict:
         preferred = catalog.documents_dated(window.since, window.until) & docs
-    doc_lexical = {d: s for d, s in doc_bm25.items() if d in docs}
+    doc_lexical = lexicon.documents.scores_of(words, docs) if words else {}
     doc_dense = lookup.cosines(query, docs) if query is not None else {}
     ranked = rank(dense, lexical, doc_of, mode, weights, preferred, document_scores(doc_lexical, doc_dense, mode, weights))
     rows = catalog.chunk_rows(c for c, _ in ranked[: 4 * k])

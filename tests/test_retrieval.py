@@ -13,7 +13,6 @@ from qa.retrieval import (
     _shingles,
     date_window,
     document_scores,
-    fts_query,
     fuse,
     near_duplicate,
     rank,
@@ -75,10 +74,12 @@ def test_document_evidence_reads_whole_texts_and_document_vectors(seed_library: 
         assert lookup.cosines(query, [doc]) == pytest.approx({doc: float(mean @ query)}, abs=1e-5)
     assert lookup.cosines(query, [10**9]) == {}
     # whole-document BM25: both seeds name Biden and Putin; the top-n cut applies
-    top = catalog.document_keyword_top(fts_query("Biden Putin phone call"), 10)
+    lexicon = catalog.lexicon()
+    words = lexicon.ids_of("Biden Putin phone call")
+    top = dict(lexicon.documents.top(words, 10))
     assert set(top) == ids and all(s > 0 for s in top.values())
-    assert len(catalog.document_keyword_top(fts_query("Biden Putin phone call"), 1)) == 1
-    assert catalog.document_keyword_top(fts_query("croissants"), 10) == {}
+    assert len(lexicon.documents.top(words, 1)) == 1
+    assert lexicon.ids_of("croissants") == []
 
 
 def test_date_boost_prefers_documents_in_the_named_range() -> None:

@@ -1,0 +1,151 @@
+"""BM25 in memory: each chunk's and each document's stemmed term counts are stored in the catalog
+at sync time (a "bag": term id, count pairs), and a read-only catalog turns them into posting
+lists once. A query then sums a few precomputed columns instead of asking SQLite FTS5, which
+scored every matching row on each call and took most of a search (docs/benchmarks/speed.md).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import Stemmer
+
+from qa import config
+from qa.errors import IndexCorrupt
+
+# Dropped from keyword queries and bags: they match everything and carry no evidence.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most
+    my myself no nor not now of off on once only or other our ours out over own said same say says she
+    should so some such than that the their theirs them then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your""".split()
+)
+MAX_QUERY_TERMS = 64  # a pasted page must not become a thousand-term query
+_WORD = re.compile(r"[^\W_]+")
+_STEMMER = Stemmer.Stemmer("english")
+_stems: dict[str, str] = {}
+Ranking = list[tuple[int, float]]
+
+
+def _stem(word: str) -> str:
+    stem = _stems.get(word)
+    if stem is None:
+        if len(_stems) > 1_000_000:  # unbounded input must not grow the cache without end
+            _stems.clear()
+        stem = _stems[word] = _STEMMER.stemWord(word)
+    return stem
+
+
+def tokens(text: str) -> list[str]:
+    """Stemmed content words of `text`, in order: lower-cased, accents removed, split at anything
+    that is not a letter or digit (so "Trump's" is "trump"), without stop words and lone letters."""
+    low = text.lower()
+    if not low.isascii():
+        low = "".join(ch for ch in unicodedata.normalize("NFKD", low) if not unicodedata.combining(ch))
+    return [_stem(w) for w in _WORD.findall(low) if w not in STOPWORDS and not (len(w) == 1 and w.isalpha())]
+
+
+def query_terms(question: str) -> list[str]:
+    """The distinct stemmed words of a question, first occurrence first, at most MAX_QUERY_TERMS."""
+    return list(dict.fromkeys(tokens(question)))[:MAX_QUERY_TERMS]
+
+
+def bag(words: Iterable[str], ids: dict[str, int]) -> bytes:
+    """Stored form of a text's term counts: int32 (term id, count) pairs. `ids` must hold every word."""
+    counts = Counter(ids[w] for w in words)
+    return np.array(sorted(counts.items()), dtype=np.int32).tobytes()
+
+
+@dataclass(frozen=True)
+class Postings:
+    """BM25 weights of every (term, row) pair, grouped by term; a row is a chunk or a document."""
+
+    ids: np.ndarray  # external id of each row (chunk or document id), ascending
+    starts: np.ndarray  # postings of term t are [starts[t], starts[t + 1])
+    rows: np.ndarray  # row index of each posting
+    weights: np.ndarray  # BM25 weight of each posting: idf(t) * tf / (tf + k1 * length norm)
+
+    @classmethod
+    def build(cls, ids: Sequence[int], bags: Sequence[bytes], n_terms: int, k1: float, b: float) -> Postings:
+        pairs = np.frombuffer(b"".join(bags), dtype=np.int32).reshape(-1, 2)
+        sizes = np.array([len(x) // 8 for x in bags], dtype=np.int64)
+        rows = np.repeat(np.arange(len(bags), dtype=np.int32), sizes)
+        term, tf = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.float32)
+        length = np.bincount(rows, weights=tf, minlength=len(bags)).astype(np.float32)
+        norm = k1 * (1 - b + b * length / max(float(length.mean()) if len(bags) else 1.0, 1.0))
+        df = np.bincount(term, minlength=n_terms)
+        idf = np.log1p((len(bags) - df + 0.5) / (df + 0.5)).astype(np.float32)  # never negative, unlike classic BM25
+        weight = idf[term] * tf / (tf + norm[rows])  # Lucene's form: no (k1 + 1), which ranks the same
+        order = np.argsort(term, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        return cls(np.asarray(ids, dtype=np.int64), starts, rows[order], weight[order].astype(np.float32))
+
+    def scores(self, term_ids: Iterable[int]) -> np.ndarray:
+        """BM25 of every row for the terms (0 for rows matching none)."""
+        out = np.zeros(len(self.ids), dtype=np.float32)
+        for t in term_ids:
+            if 0 <= t < len(self.starts) - 1:
+                lo, hi = self.starts[t], self.starts[t + 1]
+                out[self.rows[lo:hi]] += self.weights[lo:hi]  # a term's rows are distinct: no lost additions
+        return out
+
+    def top(self, term_ids: Iterable[int], n: int, allowed: np.ndarray | None = None) -> Ranking:
+        """The n best (id, BM25) rows matching any term, best first; `allowed` masks rows out."""
+        s = self.scores(term_ids)
+        if allowed is not None:
+            s[~allowed] = 0
+        hits = np.flatnonzero(s > 0)
+        if len(hits) > n:
+            hits = hits[np.argpartition(-s[hits], n - 1)[:n]]
+        hits = hits[np.lexsort((hits, -s[hits]))]
+        return list(zip(self.ids[hits].tolist(), s[hits].astype(float).tolist(), strict=True))
+
+    def scores_of(self, term_ids: Sequence[int], ids: Iterable[int]) -> dict[int, float]:
+        """id -> BM25 for the given row ids that exist and match any term."""
+        wanted = np.fromiter(ids, dtype=np.int64)
+        if not len(self.ids) or not len(wanted):
+            return {}
+        at = np.searchsorted(self.ids, wanted).clip(0, len(self.ids) - 1)
+        found = self.ids[at] == wanted
+        s = self.scores(term_ids)[at[found]]
+        return {i: v for i, v in zip(wanted[found].tolist(), s.astype(float).tolist(), strict=True) if v > 0}
+
+    def mask(self, ids: Iterable[int]) -> np.ndarray:
+        """Rows whose id is in `ids`."""
+        return np.isin(self.ids, np.fromiter(ids, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Term ids and the two posting sets of a published catalog."""
+
+    term_ids: dict[str, int]
+    chunks: Postings
+    documents: Postings
+
+    @classmethod
+    def load(cls, db: sqlite3.Connection, path: object, k1: float = config.BM25_K1, b: float = config.BM25_B) -> Lexicon:
+        term_ids = {t: int(i) for i, t in db.execute("SELECT id, term FROM vocabulary")}
+        n_terms = max(term_ids.values(), default=0) + 1
+        parts = []
+        for table in ("chunks", "documents"):
+            ids, bags = [], []
+            for row_id, blob in db.execute(f"SELECT id, bag FROM {table} ORDER BY id"):
+                if blob is None or len(blob) % 8:
+                    raise IndexCorrupt(f"{path}: damaged term counts in {table} {row_id} — run: qa index FOLDER")
+                ids.append(row_id)
+                bags.append(blob)
+            parts.append(Postings.build(ids, bags, n_terms, k1, b))
+        return cls(term_ids, parts[0], parts[1])
+
+    def ids_of(self, question: str) -> list[int]:
+        """Term ids of the question's words the collection holds."""
+        return [i for i in (self.term_ids.get(t) for t in query_terms(question)) if i is not None]
