@@ -19,7 +19,7 @@ SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_PDF_BYTES = 64 * 1024 * 1024  # a PDF's bytes are mostly images and fonts, not text
 FORMAT_VERSION = 3  # 2: whole-document BM25 and document vectors; 3: in-memory BM25 from stored term counts
-BM25_K1 = 1.2  # term-frequency saturation (measured: docs/benchmarks/retrieval.md)
+BM25_K1 = 0.5  # term-frequency saturation: a 128-token passage saturates fast (docs/benchmarks/retrieval.md)
 BM25_B = 0.75  # length normalisation
 
 

@@ -37,8 +37,8 @@ class Weights:
     dense: float = 0.5  # weight of the dense side (convex: the lexical side gets 1 - dense)
     lexical: float = 1.0  # rrf only: weight of the lexical ranking
     rrf_k: int = config.RRF_K
-    doc_lexical: float = 0.5  # weight of the whole document's BM25, as a share of the best candidate document's
-    doc_dense: float = 0.5  # weight of the cosine of the query to the document's vector
+    doc_lexical: float = 0.8  # weight of the whole document's BM25, as a share of the best candidate document's
+    doc_dense: float = 0.8  # weight of the cosine of the query to the document's vector
     date_boost: float = 0.1  # added to passages of documents inside the date range a question names
 
 

@@ -21,6 +21,7 @@ from qa.retrieval import (
 from .conftest import BIDEN, PESKOV
 
 PLAIN = Weights(date_boost=0.0)
+HALF = Weights(doc_lexical=0.5, doc_dense=0.5, date_boost=0.0)
 
 
 def test_fuse_is_weighted_reciprocal_rank() -> None:
@@ -42,20 +43,21 @@ def test_rank_single_modes_keep_their_order_and_hybrid_blends_scaled_scores() ->
 
 
 def test_document_scores_lift_every_passage_of_a_document_matching_as_a_whole() -> None:
+    # worked with both document weights at 0.5 (the defaults are measured and may move)
     # chunk 1 (doc A) is the single best passage; doc B's text as a whole matches better
     lexical = [(1, 10.0), (2, 9.8), (3, 0.0)]
     doc_of = {1: 100, 2: 200, 3: 300}
-    assert rank([], lexical, doc_of, "keyword", PLAIN)[0][0] == 1
-    docs = document_scores({100: 3.0, 200: 6.0, 300: 1.5}, {100: 0.9, 200: 0.2}, "keyword", PLAIN)
+    assert rank([], lexical, doc_of, "keyword", HALF)[0][0] == 1
+    docs = document_scores({100: 3.0, 200: 6.0, 300: 1.5}, {100: 0.9, 200: 0.2}, "keyword", HALF)
     # keyword mode reads the documents' BM25 only, as a share of the best: 0.5 x (1/2, 1, 1/4)
     assert docs == pytest.approx({100: 0.25, 200: 0.5, 300: 0.125})
-    assert [c for c, _ in rank([], lexical, doc_of, "keyword", PLAIN, doc_scores=docs)] == [2, 1, 3]
+    assert [c for c, _ in rank([], lexical, doc_of, "keyword", HALF, doc_scores=docs)] == [2, 1, 3]
     # dense mode reads the cosines only (weight 0.5), hybrid both
-    assert document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "dense", PLAIN) == pytest.approx({100: 0.45, 200: 0.1})
-    both = document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "hybrid", PLAIN)
+    assert document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "dense", HALF) == pytest.approx({100: 0.45, 200: 0.1})
+    both = document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "hybrid", HALF)
     assert both == pytest.approx({100: 0.7, 200: 0.6})
     # two candidate documents whose texts match about equally stay about equal (no min-max stretching)
-    close = document_scores({100: 5.0, 200: 4.9}, {}, "keyword", PLAIN)
+    close = document_scores({100: 5.0, 200: 4.9}, {}, "keyword", HALF)
     assert close[100] - close[200] == pytest.approx(0.5 * 0.1 / 5.0)
 
 
