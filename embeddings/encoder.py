@@ -78,6 +78,7 @@ class Encoder:
         dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
         self.dim: int = int(dim or model.get_sentence_embedding_dimension())
         self.max_tokens: int = int(model.max_seq_length)
+        self._one = self._single_tokenizer() if self._fast is not None else None
 
     def threads_now(self) -> int:
         """Threads for a batch: the cores, or one when the machine is oversubscribed.
@@ -159,7 +160,27 @@ class Encoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """Vector for one query, shape (dim,)."""
-        return self._encode([text])[0]
+        if self._one is None:
+            return self._encode([text])[0]
+        import torch
+
+        # One text has no padding to mask or pool around, and the Rust tokenizer called directly
+        # costs 0.06 ms against 0.2 through transformers' wrapper: ~0.25 ms of a 4 ms query.
+        assert self._fast is not None
+        torch.set_num_threads(1)
+        with torch.inference_mode():
+            tokens = self._fast(torch.tensor([self._one.encode(text).ids]), None)[0].float()
+            return torch.nn.functional.normalize(tokens.mean(0), dim=-1).numpy()
+
+    def _single_tokenizer(self) -> Any:
+        """A private copy of the Rust tokenizer, truncating like the model and never padding (the
+        shared one keeps whatever padding its last batch call set)."""
+        from tokenizers import Tokenizer
+
+        one = Tokenizer.from_str(self.tokenizer.backend_tokenizer.to_str())
+        one.no_padding()
+        one.enable_truncation(self.max_tokens)
+        return one
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Vectors for many queries at once, shape (n, dim)."""

@@ -152,7 +152,10 @@ def rank(
         scores = {c: s + doc_scores.get(doc_of.get(c, -1), 0.0) for c, s in scores.items()}
     if preferred and weights.date_boost:
         scores = {c: s + weights.date_boost * (doc_of.get(c) in preferred) for c, s in scores.items()}
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    ids = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
+    values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+    order = np.lexsort((ids, -values))  # best first, ties by chunk id
+    return list(zip(ids[order].tolist(), values[order].tolist(), strict=True))
 
 
 def lexical_candidates(lexicon: Lexicon, terms: list[int], n: int, allowed: Sequence[int] | None) -> Ranking:

@@ -77,6 +77,10 @@ def test_packed_bert_gives_sentence_transformers_vectors(precision: str, fp32: E
     assert np.sum(fast * reference, axis=1).min() >= 0.9999
     batch = encoder.encode_queries(QUERIES + TEXTS)  # padded batches take the mask
     assert np.sum(batch * st_reference(encoder, QUERIES + TEXTS), axis=1).min() >= 0.9999
+    # One query after a padded batch is not padded, and one past the model's window is cut like a batch's.
+    long = " ".join(TEXTS * 20)
+    again = np.stack([encoder.encode_query(q) for q in [*QUERIES, long]])
+    assert np.sum(again * encoder.encode_queries([*QUERIES, long]), axis=1).min() >= 0.9999
     # The check can fail: the same forward one layer short is still a plausible vector, but not this one.
     layers = encoder._fast.layers
     try:

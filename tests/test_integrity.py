@@ -8,6 +8,7 @@ import random
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -320,6 +321,14 @@ def gen_file(name: str) -> Callable[[Path], Path]:
     return lambda index: index / generation(index) / name
 
 
+def damage_term_counts(index: Path) -> None:
+    """A passage's stored term counts cut to a length no (term id, count) pair list has."""
+    db = sqlite3.connect(gen_file("catalog.sqlite")(index))
+    db.execute("UPDATE chunks SET bag = x'0102' WHERE id = (SELECT min(id) FROM chunks)")
+    db.commit()
+    db.close()
+
+
 DAMAGE: list[tuple[str, Callable[[Path], None], str]] = [
     ("manifest truncated", lambda i: truncate(i / "manifest.json"), "damaged manifest"),
     ("manifest empty", lambda i: (i / "manifest.json").write_bytes(b""), "damaged manifest"),
@@ -334,6 +343,7 @@ DAMAGE: list[tuple[str, Callable[[Path], None], str]] = [
     ("old manifest, vectors truncated", lambda i: old(i, lambda: truncate(gen_file("vectors.faiss")(i))), "FAISS"),
     ("old manifest, catalog truncated", lambda i: old(i, lambda: truncate(gen_file("catalog.sqlite")(i))), "catalog"),
     ("old manifest, catalog emptied", lambda i: old(i, lambda: gen_file("catalog.sqlite")(i).write_bytes(b"")), "catalog"),
+    ("old manifest, term counts damaged", lambda i: old(i, lambda: damage_term_counts(i)), "term counts"),
 ]  # fmt: skip
 
 
