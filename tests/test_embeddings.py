@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import embeddings.encoder as encoder_module
 import embeddings.index as index_module
 from embeddings import Encoder, VectorIndex, VectorIndexError, ivf
 from embeddings.encoder import bf16_supported
@@ -89,6 +90,24 @@ def test_packed_bert_gives_sentence_transformers_vectors(precision: str, fp32: E
     finally:
         encoder._fast.layers = layers
     assert np.sum(short * reference, axis=1).min() < 0.9999
+
+
+def test_a_lone_query_takes_two_threads_only_on_a_quiet_machine(fp32: Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    used: list[int] = []
+    original = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: used.append(n) or original(n))
+    monkeypatch.setattr(fp32, "threads", 2)
+    reference = fp32.encode_query(QUERIES[0])
+    for load, in_flight, expected in ((0.4, 0, 2), (1.2, 0, 2), (1.6, 0, 1), (8.0, 0, 1), (0.4, 1, 1)):
+        monkeypatch.setattr(encoder_module.os, "getloadavg", lambda load=load: (load, load, load))
+        fp32._queries = in_flight  # another question being encoded on another thread
+        used.clear()
+        vector = fp32.encode_query(QUERIES[0])
+        assert used == [expected], (load, in_flight)
+        assert float(vector @ reference) > 0.9999  # the thread count changes the speed, not the vector
+    fp32._queries = 0
 
 
 def test_auto_precision_is_a_known_one() -> None:

@@ -260,3 +260,12 @@ def test_prepared_queries_are_encoded_in_one_batch_and_give_the_same_hits(
     seed_library.retrieve("Where were the talks held?", k=1)
     assert calls == ["Where were the talks held?"]  # an unprepared question is encoded as usual
     seed_library.prepare_queries([])
+
+
+def test_warm_loads_what_the_first_question_needs(seeds_copy: Path, tmp_path: Path) -> None:
+    lib = Library.open(tmp_path / "index")
+    lib.sync(seeds_copy)
+    catalog = lib.view().catalog
+    assert catalog._lexicon is None and catalog._lookup is None  # loaded on demand
+    lib.warm()
+    assert catalog._lexicon is not None and catalog._lookup is not None and lib._encoder is not None

@@ -11,6 +11,7 @@ from qa.retrieval import (
     Collapser,
     Weights,
     _shingles,
+    best_sentence,
     date_window,
     document_scores,
     fuse,
@@ -91,7 +92,8 @@ def test_date_boost_prefers_documents_in_the_named_range() -> None:
     assert rank([], lexical, doc_of, "keyword", Weights(date_boost=0.1), preferred=set())[0][0] == 1
 
 
-def test_collapser_agrees_with_pairwise_near_duplicate() -> None:
+@pytest.mark.parametrize("direct", [Collapser.DIRECT, 0], ids=["set intersections", "inverted index"])
+def test_collapser_agrees_with_pairwise_near_duplicate(direct: int) -> None:
     texts = [
         "Putin warned that new sanctions would be a colossal mistake, the Kremlin said on Friday.",
         "The Kremlin said on Friday that Putin warned new sanctions would be a colossal mistake.",
@@ -99,6 +101,7 @@ def test_collapser_agrees_with_pairwise_near_duplicate() -> None:
         "Talks in Geneva are planned for January 10 between Russian and American officials.",
     ]
     collapser = Collapser()
+    collapser.DIRECT = direct
     kept: list[set[tuple[str, ...]]] = []
     for text in texts:
         shingles = _shingles(text)
@@ -133,3 +136,21 @@ def test_named_date_prefers_but_never_drops(seed_library: Library) -> None:
     assert dated[0].date == "2021-12-30"
     only = seed_library.retrieve(question, k=10, since="2021-12-31")  # explicit: a filter
     assert {h.source for h in only} == {BIDEN}
+
+
+PUTIN = "Biden spoke first. Putin warned of sanctions on Friday. Talks follow."
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "expected"),
+    [
+        (PUTIN, "Putin sanctions", "Putin warned of sanctions on Friday."),
+        (PUTIN, "croissants", "Biden spoke first."),
+        ("Putin spoke. Putin spoke again.", "What did Putin say?", "Putin spoke."),  # ties: the first
+        ("İstanbul hosted talks. The Kremlin’s envoy met Erdoğan.", "kremlin's envoy", "The Kremlin’s envoy met Erdoğan."),
+        ("The KREMLIN'S envoy arrived. Nothing else.", "Kremlin’s envoy", "The KREMLIN'S envoy arrived."),
+    ],
+)
+def test_best_sentence_is_the_one_sharing_most_question_words(text: str, question: str, expected: str) -> None:
+    start, end = best_sentence(text, question)
+    assert text[start:end] == expected
