@@ -78,11 +78,13 @@ class Postings:
         pairs = np.frombuffer(b"".join(bags), dtype=np.int32).reshape(-1, 2)
         sizes = np.array([len(x) // 8 for x in bags], dtype=np.int64)
         rows = np.repeat(np.arange(len(bags), dtype=np.int32), sizes)
-        term, tf = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.float32)
-        length = np.bincount(rows, weights=tf, minlength=len(bags)).astype(np.float32)
-        norm = k1 * (1 - b + b * length / max(float(length.mean()) if len(bags) else 1.0, 1.0))
+        # In float64, then rounded to float32: the same collection gives the same weights whatever
+        # order its rows were added in (an incremental index must rank exactly as a fresh one).
+        term, tf = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.float64)
+        length = np.bincount(rows, weights=tf, minlength=len(bags))
+        norm = k1 * (1 - b + b * length / max(float(length.sum()) / max(len(bags), 1), 1.0))
         df = np.bincount(term, minlength=n_terms)
-        idf = np.log1p((len(bags) - df + 0.5) / (df + 0.5)).astype(np.float32)  # never negative, unlike classic BM25
+        idf = np.log1p((len(bags) - df + 0.5) / (df + 0.5))  # never negative, unlike classic BM25
         weight = idf[term] * tf / (tf + norm[rows])  # Lucene's form: no (k1 + 1), which ranks the same
         order = np.argsort(term, kind="stable")
         starts = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
