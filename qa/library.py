@@ -28,16 +28,16 @@ from qa.types import Answer, Document, Hit, SyncReport
 
 VIEW_ATTEMPTS = 5
 MAX_QUESTION_CHARS = 2000  # the encoder reads 256 word pieces; more text only slows the search
-_encoders: dict[tuple[str, str], Encoder] = {}
+_encoders: dict[tuple[str, str, int], Encoder] = {}
 _encoders_lock = threading.Lock()
 
 
 def shared_encoder(model_path: str | os.PathLike[str] | None) -> Encoder:
     """One loaded model per (path, precision) per process, shared by every open Library."""
-    key = (str(model_path or ""), config.precision())
+    key = (str(model_path or ""), config.precision(), config.query_threads())
     with _encoders_lock:
         if key not in _encoders:
-            _encoders[key] = Encoder(model_path, precision=config.precision())
+            _encoders[key] = Encoder(model_path, precision=config.precision(), query_threads=config.query_threads())
         return _encoders[key]
 
 
