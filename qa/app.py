@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -173,6 +174,9 @@ def serve(
         allowed_paths=[], css=CSS, ssr_mode=False, mcp_server=False, quiet=True, footer_links=["api"],
         app_kwargs={"middleware": middleware}, prevent_thread_lock=True,
     )  # fmt: skip
+    # A process started in the background by a script (`cmd &`) inherits SIGINT ignored, and Python
+    # then never turns it into KeyboardInterrupt: `kill -INT` (or a test's Ctrl-C) would do nothing.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while True:  # until Ctrl-C (KeyboardInterrupt, handled by run) or SIGTERM
             time.sleep(1)
