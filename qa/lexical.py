@@ -18,6 +18,7 @@ import Stemmer
 
 from qa import config
 from qa.errors import IndexCorrupt
+from qa.lookup import locate
 
 # Dropped from keyword queries and bags: they match everything and carry no evidence.
 STOPWORDS = frozenset(
@@ -112,13 +113,11 @@ class Postings:
 
     def scores_of(self, term_ids: Sequence[int], ids: Iterable[int]) -> dict[int, float]:
         """id -> BM25 for the given row ids that exist and match any term."""
-        wanted = np.fromiter(ids, dtype=np.int64)
-        if not len(self.ids) or not len(wanted):
+        found, at = locate(self.ids, ids)
+        if not len(found):
             return {}
-        at = np.searchsorted(self.ids, wanted).clip(0, len(self.ids) - 1)
-        found = self.ids[at] == wanted
-        s = self.scores(term_ids)[at[found]]
-        return {i: v for i, v in zip(wanted[found].tolist(), s.astype(float).tolist(), strict=True) if v > 0}
+        s = self.scores(term_ids)[at]
+        return {i: v for i, v in zip(found.tolist(), s.astype(float).tolist(), strict=True) if v > 0}
 
     def mask(self, ids: Iterable[int]) -> np.ndarray:
         """Rows whose id is in `ids`."""

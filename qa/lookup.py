@@ -14,6 +14,16 @@ import numpy as np
 from qa.errors import IndexCorrupt
 
 
+def locate(sorted_ids: np.ndarray, wanted: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(the wanted ids present in `sorted_ids`, their positions there), in the order wanted."""
+    want = np.fromiter(wanted, dtype=np.int64)
+    if not len(sorted_ids) or not len(want):
+        return want[:0], np.zeros(0, dtype=np.int64)
+    at = np.searchsorted(sorted_ids, want).clip(0, len(sorted_ids) - 1)
+    found = sorted_ids[at] == want
+    return want[found], at[found]
+
+
 @dataclass(frozen=True)
 class Lookup:
     chunk_ids: np.ndarray  # sorted
@@ -38,17 +48,14 @@ class Lookup:
 
     def documents_of(self, chunk_ids: Iterable[int]) -> dict[int, int]:
         """chunk id -> document id, for the chunk ids that exist."""
-        wanted = np.fromiter(chunk_ids, dtype=np.int64)
-        at = np.searchsorted(self.chunk_ids, wanted).clip(0, max(len(self.chunk_ids) - 1, 0))
-        found = self.chunk_ids[at] == wanted if len(self.chunk_ids) else np.zeros(len(wanted), bool)
-        return dict(zip(wanted[found].tolist(), self.chunk_docs[at[found]].tolist(), strict=True))
+        ids, at = locate(self.chunk_ids, chunk_ids)
+        return dict(zip(ids.tolist(), self.chunk_docs[at].tolist(), strict=True))
 
     def cosines(self, query: np.ndarray, doc_ids: Iterable[int]) -> dict[int, float]:
         """document id -> cosine of `query` to the document's vector, for the documents that have one."""
-        wanted = np.fromiter(doc_ids, dtype=np.int64)
-        if not len(self.doc_ids) or not len(wanted) or self.doc_vectors.shape[1] != query.shape[-1]:
+        if self.doc_vectors.shape[1] != query.shape[-1]:
             return {}
-        at = np.searchsorted(self.doc_ids, wanted).clip(0, len(self.doc_ids) - 1)
-        found = self.doc_ids[at] == wanted
-        scores = self.doc_vectors[at[found]] @ query
-        return dict(zip(wanted[found].tolist(), scores.tolist(), strict=True))
+        ids, at = locate(self.doc_ids, doc_ids)
+        if not len(ids):
+            return {}
+        return dict(zip(ids.tolist(), (self.doc_vectors[at] @ query).tolist(), strict=True))
