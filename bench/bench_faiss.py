@@ -48,10 +48,10 @@ def cached_vectors(path: Path) -> np.ndarray:
     import sqlite3
 
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    # A row is the float32 vector, then (since the cache checks rows) a 4-byte CRC-32.
-    rows = [np.frombuffer(blob[: DIM * 4], dtype=np.float32) for (blob,) in db.execute("SELECT vec FROM vectors")]
+    # A row is a passage's float32 vector and its sentences' (index format 4), then a 4-byte CRC-32.
+    rows = [np.frombuffer(blob[:-4], dtype=np.float32).reshape(-1, DIM) for (blob,) in db.execute("SELECT vecs FROM passages")]
     db.close()
-    return np.stack([r for r in rows if r.shape == (DIM,)])
+    return np.concatenate(rows)
 
 
 def single_query_ms(index: faiss.Index, queries: np.ndarray, k: int = 10) -> dict[str, float]:

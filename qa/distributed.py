@@ -1,7 +1,7 @@
 """Distributed encoding on Ray: the passages a sync must embed go through Ray Data.
 
 `RayEncoder` has the encoder protocol of `Library.sync(encoder=...)` (`.model_name`,
-`.dim`, `.encode_passages`), so the catalog diff, the FAISS index and the atomic switch
+`.dim`, `.encode_passages`, `.encode_with_spans`), so the catalog diff, the FAISS index and the atomic switch
 stay the local code; only the encoding runs on the cluster, one `embeddings.Encoder`
 per Ray worker, loaded once. Ray is an optional extra and is imported only here, inside
 functions: importing `qa` never imports Ray.
@@ -10,6 +10,7 @@ functions: importing `qa` never imports Ray.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import os
@@ -44,7 +45,7 @@ def _import_ray() -> Any:
 class EncoderActor:
     """Ray Data callable class: loads one `embeddings.Encoder` per worker, then encodes batches."""
 
-    def __init__(self, model_path: str | None, precision: str) -> None:
+    def __init__(self, model_path: str | None, precision: str, width: int = 1) -> None:
         import ray
         import torch
 
@@ -56,11 +57,18 @@ class EncoderActor:
         cpus = max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)))
         self.encoder.threads = cpus
         torch.set_num_threads(cpus)
+        self.width = width
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each text's vectors (its own, then its spans'), zero-padded to `width` rows."""
         texts = [str(t) for t in batch["text"]]
-        vectors = np.asarray(self.encoder.encode_passages(texts), dtype=np.float32)
-        return {"i": batch["i"], "vector": vectors}
+        spans = [[tuple(s) for s in json.loads(str(j))] for j in batch["spans"]]
+        out = np.zeros((len(texts), self.width, self.encoder.dim), dtype=np.float32)
+        counts = np.zeros(len(texts), dtype=np.int64)
+        for row, vectors in enumerate(self.encoder.encode_with_spans(texts, spans)):
+            out[row, : len(vectors)] = vectors
+            counts[row] = len(vectors)
+        return {"i": batch["i"], "vector": out, "count": counts}
 
 
 def _describe(model_path: str | None, precision: str) -> int:
@@ -215,9 +223,17 @@ class RayEncoder:
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """(n, dim) float32 L2-normalised vectors, row i for texts[i]."""
         texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([v[0] for v in self.encode_with_spans(texts, [[] for _ in texts])])
+
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[np.ndarray]:
+        """As `embeddings.Encoder.encode_with_spans`: per text, its vector, then its spans' vectors."""
+        texts = list(texts)
         n, dim, workers = len(texts), self.dim, self.num_workers  # connects first: Ray Data would
         if n == 0:  # otherwise start a default Ray instance of its own (all interfaces, all CPUs)
-            return np.zeros((0, dim), dtype=np.float32)
+            return []
+        width = 1 + max(len(s) for s in spans)
         ray = self._ray
         ray.data.DataContext.get_current().enable_progress_bars = self.progress
         if not self.progress:
@@ -225,10 +241,10 @@ class RayEncoder:
         # Similar lengths share a batch (less padding); the index column restores the order.
         order = sorted(range(n), key=lambda i: len(texts[i]))
         batches = math.ceil(n / self.batch_size)
-        items = [{"i": i, "text": texts[i]} for i in order]
+        items = [{"i": i, "text": texts[i], "spans": json.dumps(spans[i])} for i in order]
         dataset = ray.data.from_items(items, override_num_blocks=batches).map_batches(
             EncoderActor,
-            fn_constructor_kwargs={"model_path": self.model_path, "precision": self.precision},
+            fn_constructor_kwargs={"model_path": self.model_path, "precision": self.precision, "width": width},
             batch_size=self.batch_size,
             batch_format="numpy",
             # Ray Data's actor pools default to max_restarts=-1 and max_task_retries=-1
@@ -239,15 +255,15 @@ class RayEncoder:
             compute=ray.data.ActorPoolStrategy(size=min(workers, batches)),
             num_cpus=1,
         )
-        vectors = np.zeros((n, dim), dtype=np.float32)
-        seen = np.zeros(n, dtype=bool)
+        vectors = np.zeros((n, width, dim), dtype=np.float32)
+        counts = np.zeros(n, dtype=np.int64)
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
             rows = np.asarray(batch["i"], dtype=np.int64)
             vectors[rows] = batch["vector"]
-            seen[rows] = True
-        if not seen.all():
-            raise QAError(f"Ray returned {int(seen.sum())} of {n} vectors — run the sync again")
-        return vectors
+            counts[rows] = batch["count"]
+        if not counts.all():
+            raise QAError(f"Ray returned {int((counts > 0).sum())} of {n} vectors — run the sync again")
+        return [vectors[i, : counts[i]] for i in range(n)]
 
     def close(self) -> None:
         """Shut down the local Ray instance this encoder started (a joined cluster stays up)."""

@@ -21,6 +21,7 @@ from qa.catalog import Catalog, ChunkRow
 from qa.chunking import split_sentences
 from qa.dates import parse_question_dates
 from qa.lexical import STOPWORDS, Lexicon
+from qa.spans import all_slots, best_per_chunk
 from qa.types import Chunk, Hit, Source
 
 MODES = ("hybrid", "dense", "keyword")
@@ -34,7 +35,7 @@ class Weights:
     """How rankings are combined; the defaults are the measured ones (docs/benchmarks/retrieval.md)."""
 
     fusion: str = "convex"  # "convex": weighted sum of min-max scaled scores; "rrf": reciprocal rank fusion
-    dense: float = 0.5  # weight of the dense side (convex: the lexical side gets 1 - dense)
+    dense: float = 0.6  # weight of the dense side (convex: the lexical side gets 1 - dense)
     lexical: float = 1.0  # rrf only: weight of the lexical ranking
     rrf_k: int = config.RRF_K
     doc_lexical: float = 0.8  # weight of the whole document's BM25, as a share of the best candidate document's
@@ -83,11 +84,13 @@ def _iso(day: dt.date | None) -> str:
 
 
 def dense_candidates(vectors: VectorIndex, query: np.ndarray, n: int, allowed: Sequence[int] | None) -> Ranking:
+    """The `n` passages nearest the query, each scored by the best of its own vector and its
+    sentences' (qa/spans.py); `allowed` limits them to those chunk ids."""
     if allowed is not None and not allowed:
         return []
-    ids_allowed = np.asarray(allowed, dtype=np.int64) if allowed is not None else None
-    scores, ids = vectors.search(query, n, ids_allowed)
-    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+    ids_allowed = vectors.stored(all_slots(allowed)) if allowed is not None else None
+    scores, ids = vectors.search(query, n * config.VECTORS_PER_CANDIDATE, ids_allowed)
+    return best_per_chunk(ids[0], scores[0], n)
 
 
 def fuse(rankings: Sequence[Sequence[tuple[int, float]]], k: int = config.RRF_K, weights: Sequence[float] = ()) -> Ranking:

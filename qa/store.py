@@ -3,7 +3,7 @@
     .qa-index/
       manifest.json          format version, model, dimension, counts, folder, generation
       gen-000007/            catalog.sqlite + vectors.faiss, written whole before the manifest names it
-      vector-cache.sqlite    text hash -> vector, so no text is ever encoded twice (survives crashes)
+      vector-cache.sqlite    text hash -> its vectors (passage, sentences), so no text is ever encoded twice (survives crashes)
       lock                   held by the one writer
 
 A writer builds a new generation beside the current one and switches by replacing manifest.json
@@ -194,10 +194,13 @@ class Store:
 
 
 class VectorCache:
-    """Text hash -> vector for every text ever encoded into this index (khoj's idea).
+    """Text hash -> the vectors of every passage text ever encoded into this index (khoj's idea):
+    the passage's own vector first, then its sentences' (qa/spans.py), as one (rows, dim) array.
 
     Only a cache: when its file is damaged it is emptied and rebuilt, which costs re-encoding, never
-    a failed sync; each row carries a CRC-32 of its vector, and a row that fails it is encoded again.
+    a failed sync; each row carries a CRC-32 of its vectors, and a row that fails it is encoded again.
+    The table of index format 3 and before (`vectors`, one vector a text) is dropped: its texts
+    have no sentence vectors, so they are encoded again once.
     """
 
     def __init__(self, path: Path, dim: int):
@@ -208,11 +211,17 @@ class VectorCache:
     def _connect(self) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(self.path, check_same_thread=False)
-            db.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vec BLOB NOT NULL)")
-            db.execute("SELECT hash FROM vectors LIMIT 1").fetchall()
+            self._create(db)
+            db.execute("SELECT hash FROM passages LIMIT 1").fetchall()
             return db
         except sqlite3.DatabaseError:
             return self._reset()
+
+    @staticmethod
+    def _create(db: sqlite3.Connection) -> None:
+        with db:
+            db.execute("DROP TABLE IF EXISTS vectors")
+            db.execute("CREATE TABLE IF NOT EXISTS passages (hash TEXT PRIMARY KEY, vecs BLOB NOT NULL)")
 
     def _reset(self) -> sqlite3.Connection:
         """Throw the damaged cache away and start an empty one (the writer holds the lock)."""
@@ -221,7 +230,7 @@ class VectorCache:
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         self.db = sqlite3.connect(self.path, check_same_thread=False)
-        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self._create(self.db)
         return self.db
 
     def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
@@ -233,30 +242,31 @@ class VectorCache:
 
     def _get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
+        row = 4 * self.dim
         for i in range(0, len(hashes), 500):
             part = hashes[i : i + 500]
             marks = ",".join("?" * len(part))
-            for h, blob in self.db.execute(f"SELECT hash, vec FROM vectors WHERE hash IN ({marks})", part):
-                body = blob[: 4 * self.dim]
-                if len(blob) == 4 * self.dim + 4 and zlib.crc32(body).to_bytes(4, "little") == blob[-4:]:
-                    out[h] = np.frombuffer(body, dtype=np.float32)
+            for h, blob in self.db.execute(f"SELECT hash, vecs FROM passages WHERE hash IN ({marks})", part):
+                body = blob[:-4]
+                if len(body) >= row and len(body) % row == 0 and zlib.crc32(body).to_bytes(4, "little") == blob[-4:]:
+                    out[h] = np.frombuffer(body, dtype=np.float32).reshape(-1, self.dim)
         return out
 
-    def put_many(self, hashes: list[str], vectors: np.ndarray) -> None:
+    def put_many(self, hashes: list[str], vectors: list[np.ndarray]) -> None:
         rows = [(h, _with_crc(np.asarray(v, dtype=np.float32).tobytes())) for h, v in zip(hashes, vectors, strict=True)]
         try:
             with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO vectors (hash, vec) VALUES (?, ?)", rows)
+                self.db.executemany("INSERT OR REPLACE INTO passages (hash, vecs) VALUES (?, ?)", rows)
         except sqlite3.DatabaseError:
             with self._reset():
-                self.db.executemany("INSERT OR REPLACE INTO vectors (hash, vec) VALUES (?, ?)", rows)
+                self.db.executemany("INSERT OR REPLACE INTO passages (hash, vecs) VALUES (?, ?)", rows)
 
     def prune(self, catalog_path: Path) -> None:
         """Forget vectors no chunk of the published catalog uses."""
         try:
             with self.db:
                 self.db.execute("ATTACH DATABASE ? AS cat", (str(catalog_path),))
-                self.db.execute("DELETE FROM vectors WHERE hash NOT IN (SELECT hash FROM cat.chunks)")
+                self.db.execute("DELETE FROM passages WHERE hash NOT IN (SELECT hash FROM cat.chunks)")
             self.db.execute("DETACH DATABASE cat")
         except sqlite3.DatabaseError:
             self._reset()

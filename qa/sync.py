@@ -17,6 +17,7 @@ from qa.catalog import Catalog, FileState
 from qa.chunking import CountTokens, chunk_document
 from qa.documents import body_start, load_document, relative_name, scan
 from qa.errors import DocumentError
+from qa.spans import all_slots, sentence_spans, vector_ids
 from qa.store import Store, VectorCache
 from qa.types import Document, Skipped, SyncReport
 
@@ -34,6 +35,8 @@ class PassageEncoder(Protocol):
     def dim(self) -> int: ...
 
     def encode_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[np.ndarray]: ...
 
 
 @dataclass
@@ -122,7 +125,7 @@ def apply(
     previous = store.generation_dir(current) / "vectors.faiss" if current and not rebuild else None
     vectors = VectorIndex.load(previous) if previous else VectorIndex(dim)
     for doc_id in work.removed + [doc_id for _, _, doc_id in work.changed]:
-        vectors.remove(np.array(catalog.remove_document(doc_id), dtype=np.int64))
+        vectors.remove(all_slots(catalog.remove_document(doc_id)))
     for doc_id, st in work.touched:
         catalog.touch(doc_id, st.st_size, st.st_mtime_ns)
     rows: list[tuple[int, str, str]] = []
@@ -136,7 +139,7 @@ def apply(
         if progress:
             progress("chunk", i + 1, len(docs))
     encoded, reused, by_hash = _embed(store, rows, vectors, encoder, dim, progress)
-    catalog.set_document_vectors({d: document_vector([by_hash[h] for h in hs]) for d, hs in hashes_of.items() if hs})
+    catalog.set_document_vectors({d: document_vector([by_hash[h][0] for h in hs]) for d, hs in hashes_of.items() if hs})
     catalog.commit()
     vectors.save(gen / "vectors.faiss")
     n_docs, n_chunks = catalog.counts()
@@ -169,8 +172,8 @@ def _embed(
     dim: int,
     progress: Progress | None,
 ) -> tuple[int, int, dict[str, np.ndarray]]:
-    """Add a vector for every new chunk, encoding only texts the cache has never seen; returns
-    (encoded, reused, vector of each text hash)."""
+    """Add the vectors of every new chunk (its own, its sentences'), encoding only texts the cache
+    has never seen; returns (encoded, reused, vectors of each text hash)."""
     if not rows:
         return 0, 0, {}
     cache = VectorCache(store.root / "vector-cache.sqlite", dim)
@@ -181,8 +184,8 @@ def _embed(
     if pending:
         _encode_into(cache, known, pending, encoder(), progress)
     cache.close()
-    ids = np.array([i for i, _, _ in rows], dtype=np.int64)
-    vectors.add(ids, np.stack([known[h] for h in hashes]))
+    ids = np.concatenate([vector_ids(i, len(known[h])) for i, h, _ in rows])
+    vectors.add(ids, np.concatenate([known[h] for h in hashes]))
     return len(todo), len(rows) - len(todo), known
 
 
@@ -201,12 +204,14 @@ def _encode_into(
     enc: PassageEncoder,
     progress: Progress | None,
 ) -> None:
-    """Encode (hash, text) pairs batch by batch, committing each batch to the cache as it comes."""
+    """Encode (hash, text) pairs, with their sentences' vectors, batch by batch, committing each
+    batch to the cache as it comes."""
     # Ray pays seconds per call (job start, model load on each worker): it asks for bigger calls.
     step = int(getattr(enc, "texts_per_call", ENCODE_BATCH))
     for start in range(0, len(pending), step):
         batch = pending[start : start + step]
-        out = enc.encode_passages([t for _, t in batch])
+        texts = [t for _, t in batch]
+        out = enc.encode_with_spans(texts, [sentence_spans(t) for t in texts])
         cache.put_many([h for h, _ in batch], out)  # committed per batch: a crash keeps the work done
         known.update({h: v for (h, _), v in zip(batch, out, strict=True)})
         if progress:

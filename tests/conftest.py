@@ -6,9 +6,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa import Library
+from qa.library import View
+from qa.spans import all_slots, sentence_spans, vector_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -67,3 +70,11 @@ def make_pdf(pages: list[str]) -> bytes:
     out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+def vectors_match_catalog(view: View) -> bool:
+    """The FAISS index holds exactly each chunk's own vector and one per sentence span (qa/spans.py)."""
+    rows = view.catalog.db.execute("SELECT id, text FROM chunks").fetchall()
+    expected = np.sort(np.concatenate([vector_ids(i, 1 + len(sentence_spans(t))) for i, t in rows])) if rows else np.zeros(0)
+    stored = view.vectors.stored(all_slots(i for i, _ in rows)) if rows else np.zeros(0)
+    return len(view.vectors) == len(expected) and np.array_equal(stored, expected)

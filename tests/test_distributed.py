@@ -25,6 +25,7 @@ import pytest
 
 from qa import Library
 from qa.errors import MissingExtra, QAError
+from qa.spans import all_slots
 
 from .conftest import SEEDS
 
@@ -168,7 +169,8 @@ def test_ray_build_equals_local_build(ray_encoder: Any, corpus: Path, local_libr
     local_chunks, ray_chunks = chunk_table(local_library), chunk_table(ray_lib)
     assert ray_chunks == local_chunks
     local_vectors, ray_vectors = local_library.view().vectors, ray_lib.view().vectors
-    ids = sorted(local_chunks)
+    ids = local_vectors.stored(all_slots(local_chunks))  # each passage's vector and its sentences'
+    assert np.array_equal(ray_vectors.stored(all_slots(local_chunks)), ids) and len(ids) > len(local_chunks)
     a = np.stack([local_vectors.reconstruct(i) for i in ids])
     b = np.stack([ray_vectors.reconstruct(i) for i in ids])
     assert np.abs(a - b).max() <= 1e-5
@@ -232,6 +234,10 @@ class FailsAfterFirstBatch:
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         self.inner.encode_passages(texts[: self.inner.batch_size])
+        raise Interrupted("worker pool lost mid-sync")
+
+    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[np.ndarray]:
+        self.inner.encode_with_spans(texts[: self.inner.batch_size], spans[: self.inner.batch_size])
         raise Interrupted("worker pool lost mid-sync")
 
 

@@ -92,6 +92,28 @@ def test_packed_bert_gives_sentence_transformers_vectors(precision: str, fp32: E
     assert np.sum(short * reference, axis=1).min() < 0.9999
 
 
+def test_span_vectors_are_the_mean_of_the_token_vectors_inside_each_span(fp32: Encoder) -> None:
+    text = "Heavy snow closed schools in the north. The central bank raised rates on Wednesday. Short."
+    spans = [(0, 39), (40, 83), (84, 90)]
+    one, plain = fp32.encode_with_spans([text, TEXTS[0]], [spans, []])
+    assert one.shape == (4, fp32.dim) and plain.shape == (1, fp32.dim)
+    assert np.allclose(one[0], fp32.encode_passages([text])[0], atol=1e-6)  # row 0 is the passage's vector
+    assert np.allclose(plain[0], fp32.encode_passages([TEXTS[0]])[0], atol=1e-6)
+    # By hand from sentence-transformers' own token vectors and the tokenizer's character offsets:
+    tokens = fp32._model.encode([text], output_value="token_embeddings")[0].float().numpy()
+    offsets = fp32.tokenizer(text, return_offsets_mapping=True)["offset_mapping"]
+    for row, (a, b) in enumerate(spans, start=1):
+        inside = [i for i, (s, e) in enumerate(offsets) if e > s and s >= a and e <= b]
+        assert inside and 0 not in inside and len(offsets) - 1 not in inside  # never [CLS] or [SEP]
+        mean = tokens[inside].mean(0)
+        assert float(one[row] @ (mean / np.linalg.norm(mean))) >= 0.9999
+    # Each sentence's vector is nearer a question about that sentence than the passage's vector is.
+    bank = fp32.encode_query("central bank interest rate rise")
+    assert float(one[2] @ bank) > float(one[0] @ bank) > float(one[1] @ bank)
+    with pytest.raises(ValueError, match="2 texts but 1 span lists"):
+        fp32.encode_with_spans([text, text], [spans])
+
+
 def test_thread_chooser_uses_both_cores_until_one_thread_would_be_faster() -> None:
     chooser = ThreadChooser(2)
     speed = {1: 3.5e-4, 2: 2.4e-4}  # seconds per word piece: the second core is free
