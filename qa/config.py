@@ -12,8 +12,9 @@ OVERLAP_SENTENCES = 1
 DEFAULT_K = 5
 CANDIDATES = 200  # per retriever before fusion (measured: docs/benchmarks/retrieval.md)
 # Nearest vectors fetched per dense candidate wanted: a passage has its own vector and ~3.5
-# sentence vectors (qa/spans.py), and several of them often rank near each other.
-VECTORS_PER_CANDIDATE = 3
+# sentence vectors (qa/spans.py), and several of them often rank near each other; 3 instead of
+# 2 changed dense nDCG@10 on the news questions by < 0.003 and cost 0.1 ms (docs/benchmarks/retrieval.md).
+VECTORS_PER_CANDIDATE = 2
 RRF_K = 60  # only for Weights(fusion="rrf"); the default fusion blends scaled scores
 INDEX_DIR_NAME = ".qa-index"
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")

@@ -70,23 +70,35 @@ class Store:
 
     def __init__(self, root: Path):
         self.root = root
+        self._read: tuple[tuple[int, int, int], dict[str, Any]] | None = None  # (file identity, manifest)
 
     @property
     def manifest_path(self) -> Path:
         return self.root / "manifest.json"
 
     def manifest(self) -> dict[str, Any] | None:
+        """The published manifest. Every question asks, to notice another process's publish; a
+        publish replaces the file (a new inode), so an unchanged stat means the manifest last read."""
         try:
+            st = os.stat(self.manifest_path)
+            identity = (st.st_ino, st.st_mtime_ns, st.st_size)
+            if self._read is not None and self._read[0] == identity:
+                return dict(self._read[1])
             raw = self.manifest_path.read_text()
         except FileNotFoundError:
             return None
+        data = self._parse(raw)
+        self._read = (identity, data)
+        return dict(data)
+
+    def _parse(self, raw: str) -> dict[str, Any]:
         try:
             data = json.loads(raw)
             if not re.fullmatch(r"gen-\d{6}", data["generation"]):
                 raise ValueError(data["generation"])
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexCorrupt(f"{self.manifest_path}: damaged manifest — {self.rebuild_hint(None)}") from exc
-        return data
+        return dict(data)
 
     def require(self) -> dict[str, Any]:
         manifest = self.manifest()

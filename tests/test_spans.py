@@ -3,6 +3,8 @@ dense search scores a passage by the best of its vectors (real model, real FAISS
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from qa import Library
@@ -21,7 +23,7 @@ def test_many_short_sentences_merge_into_the_free_slots_in_order() -> None:
     spans = sentence_spans(text)
     assert len(spans) == SLOTS - 1
     assert spans[0][0] == 0 and spans[-1][1] == len(text)  # every sentence is in one span
-    assert all(b < c for (_, b), (c, _) in zip(spans, spans[1:], strict=False))  # in order, no overlap
+    assert all(b < c for (_, b), (c, _) in itertools.pairwise(spans))  # in order, no overlap
     assert text[slice(*spans[0])] == "Item 0. Item 1. Item 2."  # 40 sentences in 15 groups of 2-3
 
 
