@@ -199,9 +199,12 @@ def test_add_remove_search_save_load_round_trip(kind: str, tmp_path) -> None:
         assert list(found[:, 0]) == list(ids[:5])  # each vector finds itself first
     assert scores.shape == (5, 3)
 
+    assert index.stored(ids[95:105]).tolist() == sorted(ids[95:105])
     assert index.remove(ids[:100]) == 100 and len(index) == 2900
     _, found = index.search(vectors[:100], 10)
     assert not set(found.ravel()) & set(ids[:100])
+    # `stored` keeps the ids present now (removed ones and ones never added drop out), sorted
+    assert index.stored(np.array([ids[105], ids[99], 12, ids[101]])).tolist() == sorted([ids[101], ids[105]])
 
     _, found = index.search(vectors[500:503], 5, allowed_ids=ids[1000:1050])
     assert set(found.ravel()) <= set(ids[1000:1050])
