@@ -48,10 +48,10 @@ def cached_vectors(path: Path) -> np.ndarray:
     import sqlite3
 
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    # A row is a passage's float32 vector and its sentences' (index format 4), then a 4-byte CRC-32.
-    rows = [np.frombuffer(blob[:-4], dtype=np.float32).reshape(-1, DIM) for (blob,) in db.execute("SELECT vecs FROM passages")]
+    # A row is a passage's vector and its sentences' in float16 (index format 4), then a 4-byte CRC-32.
+    rows = [np.frombuffer(blob[:-4], dtype=np.float16).reshape(-1, DIM) for (blob,) in db.execute("SELECT vecs FROM vectors16")]
     db.close()
-    return np.concatenate(rows)
+    return np.concatenate(rows).astype(np.float32)
 
 
 def single_query_ms(index: faiss.Index, queries: np.ndarray, k: int = 10) -> dict[str, float]:

@@ -211,7 +211,8 @@ def _encode_into(
     for start in range(0, len(pending), step):
         batch = pending[start : start + step]
         texts = [t for _, t in batch]
-        out = enc.encode_with_spans(texts, [sentence_spans(t) for t in texts])
+        # Indexed as the cache keeps them, so a later build from the cache is the same index.
+        out = [VectorCache.rounded(v) for v in enc.encode_with_spans(texts, [sentence_spans(t) for t in texts])]
         cache.put_many([h for h, _ in batch], out)  # committed per batch: a crash keeps the work done
         known.update({h: v for (h, _), v in zip(batch, out, strict=True)})
         if progress:

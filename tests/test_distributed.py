@@ -173,7 +173,8 @@ def test_ray_build_equals_local_build(ray_encoder: Any, corpus: Path, local_libr
     assert np.array_equal(ray_vectors.stored(all_slots(local_chunks)), ids) and len(ids) > len(local_chunks)
     a = np.stack([local_vectors.reconstruct(i) for i in ids])
     b = np.stack([ray_vectors.reconstruct(i) for i in ids])
-    assert np.abs(a - b).max() <= 1e-5
+    # Indexed as the cache keeps them, in float16: two encodings 1e-7 apart may round one step apart.
+    assert np.abs(a - b).max() <= 2**-11 and np.mean(a != b) < 0.001
     for question in QUESTIONS:
         for mode in ("dense", "hybrid"):
             local = [h.chunk_id for h in local_library.retrieve(question, k=10, mode=mode)]

@@ -4,12 +4,15 @@ dense search scores a passage by the best of its vectors (real model, real FAISS
 from __future__ import annotations
 
 import itertools
+import sqlite3
+from pathlib import Path
 
 import numpy as np
 
 from qa import Library
 from qa.retrieval import dense_candidates
 from qa.spans import SLOTS, all_slots, best_per_chunk, sentence_spans, vector_ids
+from qa.store import VectorCache
 
 
 def test_sentence_spans_are_the_sentences_of_a_passage_of_two_or_more() -> None:
@@ -56,3 +59,27 @@ def test_a_passage_scores_the_best_of_its_own_and_its_sentences_vectors(seed_lib
     only = dense_candidates(view.vectors, query, 5, allowed)
     assert only[0][0] == chunk_id and abs(only[0][1] - best) < 1e-5
     assert {c for c, _ in only} <= set(allowed)
+
+
+def test_the_vector_cache_keeps_each_texts_vectors_in_float16_and_checks_them(tmp_path: Path) -> None:
+    path = tmp_path / "vector-cache.sqlite"
+    legacy = sqlite3.connect(path)  # an index of format 3: one float32 vector a text
+    legacy.execute("CREATE TABLE vectors (hash TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+    legacy.execute("INSERT INTO vectors VALUES ('old', ?)", (np.ones(8, np.float32).tobytes(),))
+    legacy.commit()
+    legacy.close()
+    cache = VectorCache(path, dim=8)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 8)).astype(np.float32), rng.standard_normal((1, 8)).astype(np.float32)
+    cache.put_many(["a", "b"], [a, b])
+    got = cache.get_many(["a", "b", "old", "missing"])
+    assert set(got) == {"a", "b"}  # the old table is gone: those texts are encoded again
+    assert got["a"].shape == (3, 8) and got["a"].dtype == np.float32
+    assert np.array_equal(got["a"], VectorCache.rounded(a)) and np.array_equal(got["b"], VectorCache.rounded(b))
+    assert not np.array_equal(VectorCache.rounded(a), a) and np.abs(VectorCache.rounded(a) - a).max() < 1e-2
+    (blob,) = cache.db.execute("SELECT vecs FROM vectors16 WHERE hash = 'a'").fetchone()
+    assert len(blob) == 3 * 8 * 2 + 4  # float16 rows and a CRC-32
+    cache.db.execute("UPDATE vectors16 SET vecs = ? WHERE hash = 'a'", (blob[:5] + bytes([blob[5] ^ 1]) + blob[6:],))
+    cache.db.commit()
+    assert set(cache.get_many(["a", "b"])) == {"b"}  # a row failing its CRC is encoded again
+    cache.close()
