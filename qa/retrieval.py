@@ -191,10 +191,10 @@ def best_sentence(text: str, question: str | set[str]) -> tuple[int, int]:
     return max(spans, key=lambda s: len(wanted.intersection(_WORD.findall(low, s[0], s[1]))))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _shingles(text: str) -> frozenset[tuple[str, ...]]:
     """A passage's word triples. Cached: the passages near the top of one question's list are
-    often near the top of the next (~30 µs each, 20 a question)."""
+    often near the top of the next (~30 µs each, 20 a question; ~8 kB an entry)."""
     words = terms(text)
     return frozenset(zip(words, words[1:], words[2:], strict=False)) if len(words) > 2 else frozenset({tuple(words)})
 
