@@ -123,8 +123,9 @@ class Encoder:
         """Word pieces per text, without [CLS]/[SEP]."""
         return count_with(self.tokenizer, texts)
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        """Length-sorted batches through the model (its pooling, its normalisation)."""
+    def _encode(self, texts: list[str], spans: list[list[Span]] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Length-sorted batches through the model (its pooling, its normalisation): the (n, dim)
+        vectors, and each text's span vectors when `spans` is given and PackedBert runs the model."""
         import torch
 
         # One text runs on one thread: a second gains little on a short input, and on a busy machine
@@ -132,15 +133,14 @@ class Encoder:
         torch.set_num_threads(1 if len(texts) == 1 else self.threads_now())
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if self._fast is not None and texts:
-            self._encode_packed(texts, out)
-            return out
+            return out, self._encode_packed(texts, out, spans)
         # Sorting by length cuts padding across the whole call, not only within one batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 rows = order[start : start + self.batch_size]
                 out[rows] = self._forward(self._prepare([texts[i] for i in rows])).numpy()
-        return out
+        return out, [np.zeros((0, self.dim), np.float32)] * len(texts)
 
     def _encode_packed(self, texts: list[str], out: np.ndarray, spans: list[list[Span]] | None = None) -> list[np.ndarray]:
         """PackedBert on batches of equal token counts (tokenized once, sorted by word pieces, so
@@ -182,7 +182,7 @@ class Encoder:
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Vectors for passages, shape (n, dim)."""
-        return self._encode(list(texts))
+        return self._encode(list(texts))[0]
 
     def encode_with_spans(self, texts: list[str], spans: list[list[Span]]) -> list[np.ndarray]:
         """Per text, a (1 + len(spans[i]), dim) array: row 0 its vector (as `encode_passages`), then
@@ -193,19 +193,13 @@ class Encoder:
         texts = list(texts)
         if len(spans) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        if self._fast is None or not texts:
-            return list(self._encode(texts)[:, None, :])
-        import torch
-
-        torch.set_num_threads(1 if len(texts) == 1 else self.threads_now())
-        extra = self._encode_packed(texts, out, spans)
+        out, extra = self._encode(texts, spans)
         return [np.concatenate([out[i : i + 1], extra[i]]) for i in range(len(texts))]
 
     def encode_query(self, text: str) -> np.ndarray:
         """Vector for one query, shape (dim,)."""
         if self._one is None:
-            return self._encode([text])[0]
+            return self._encode([text])[0][0]
         import torch
 
         # One text has no padding to mask or pool around, and the Rust tokenizer called directly
@@ -242,7 +236,7 @@ class Encoder:
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Vectors for many queries at once, shape (n, dim)."""
-        return self._encode(list(texts))
+        return self._encode(list(texts))[0]
 
 
 def pool_spans(tokens: np.ndarray, offsets: list[tuple[int, int]], spans: list[Span]) -> np.ndarray:

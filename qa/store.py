@@ -98,7 +98,7 @@ class Store:
                 raise ValueError(data["generation"])
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexCorrupt(f"{self.manifest_path}: damaged manifest — {self.rebuild_hint(None)}") from exc
-        return dict(data)
+        return data
 
     def require(self) -> dict[str, Any]:
         manifest = self.manifest()
