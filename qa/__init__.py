@@ -1,7 +1,7 @@
 """qa: answers from your own documents, every passage cited. Offline.
 
-from qa import retrieve
-hits = retrieve("Who requested the call?", k=3)
+    from qa import retrieve
+    hits = retrieve("Who requested the call?", k=3)
 """
 
 from __future__ import annotations

@@ -1,16 +1,16 @@
 """The exceptions qa raises. Only the CLI and the chat turn them into messages.
 
-QAError
-├── IndexMissing        no index where one was asked for
-├── IndexIncompatible   index built with another model or format
-├── IndexCorrupt        an index file is damaged or truncated
-├── IndexLocked         another writer holds the index
-├── FolderMissing       the folder to index does not exist
-├── BadQuestion         empty or unusable question
-├── BadDate             a date that cannot be parsed
-├── DocumentError       one file cannot be loaded (reported, never fatal to a sync)
-├── UploadRejected      an uploaded file is too big, of an unknown type or badly named
-└── MissingExtra        an optional dependency (ray, gradio) is not installed
+    QAError
+    ├── IndexMissing        no index where one was asked for
+    ├── IndexIncompatible   index built with another model or format
+    ├── IndexCorrupt        an index file is damaged or truncated
+    ├── IndexLocked         another writer holds the index
+    ├── FolderMissing       the folder to index does not exist
+    ├── BadQuestion         empty or unusable question
+    ├── BadDate             a date that cannot be parsed
+    ├── DocumentError       one file cannot be loaded (reported, never fatal to a sync)
+    ├── UploadRejected      an uploaded file is too big, of an unknown type or badly named
+    └── MissingExtra        an optional dependency (ray, gradio) is not installed
 """
 
 from __future__ import annotations
