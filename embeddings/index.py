@@ -79,11 +79,16 @@ class VectorIndex:
         """Every (id, vector) stored; IVF-PQ gives its approximations."""
         if len(self) == 0:
             return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
+        ids = self._stored_ids()
         if self.kind == "flat":
-            ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
             return ids, self._index.index.reconstruct_n(0, len(self))
-        ids = ivf.stored_ids(self._index)
         return ids, self._index.reconstruct_batch(ids)
+
+    def _stored_ids(self) -> np.ndarray:
+        """Every id stored, in storage order (flat: the id map; IVF: its inverted lists)."""
+        if self.kind == "flat":
+            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        return ivf.stored_ids(self._index)
 
     def remove(self, ids: np.ndarray) -> int:
         if len(ids) == 0 or len(self) == 0:
@@ -94,7 +99,7 @@ class VectorIndex:
     def stored(self, ids: np.ndarray) -> np.ndarray:
         """Those of `ids` that are in the index (sorted)."""
         if self._ids is None:
-            self._ids = np.sort(self.items()[0] if self.kind == "flat" else ivf.stored_ids(self._index))
+            self._ids = np.sort(self._stored_ids())  # ids only: no vector is read back
         wanted = np.unique(np.asarray(ids, dtype=np.int64))
         return wanted[np.isin(wanted, self._ids, assume_unique=True)]
 

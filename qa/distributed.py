@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.encoder import model_name_for
+from embeddings.encoder import Span, model_name_for
 from qa import config
 from qa.errors import MissingExtra, QAError
 
@@ -227,7 +227,7 @@ class RayEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([v[0] for v in self.encode_with_spans(texts, [[] for _ in texts])])
 
-    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[np.ndarray]:
+    def encode_with_spans(self, texts: list[str], spans: list[list[Span]]) -> list[np.ndarray]:
         """As `embeddings.Encoder.encode_with_spans`: per text, its vector, then its spans' vectors."""
         texts = list(texts)
         n, dim, workers = len(texts), self.dim, self.num_workers  # connects first: Ray Data would

@@ -18,10 +18,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from embeddings.encoder import Span
 from qa.chunking import split_sentences
 
 SLOTS = 16  # vector ids per passage: its own and up to 15 sentence groups
-Span = tuple[int, int]
 
 
 def sentence_spans(text: str) -> list[Span]:

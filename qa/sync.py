@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from embeddings import VectorIndex
+from embeddings.encoder import Span
 from qa import config
 from qa.catalog import Catalog, FileState
 from qa.chunking import CountTokens, chunk_document
@@ -36,7 +37,7 @@ class PassageEncoder(Protocol):
 
     def encode_passages(self, texts: list[str]) -> np.ndarray: ...
 
-    def encode_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[np.ndarray]: ...
+    def encode_with_spans(self, texts: list[str], spans: list[list[Span]]) -> list[np.ndarray]: ...
 
 
 @dataclass
