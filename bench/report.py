@@ -19,7 +19,7 @@ def markdown(s: dict[str, Any]) -> str:
         "(encoded) | one file changed s (encoded) | nDCG@10 hybrid / dense / keyword |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for key in ("qa_fp32", "qa_bf16"):
+    for key in ("qa_fp32", "qa_bf16", "qa_int8"):
         if key not in s:
             continue
         ing, nd = s[key]["ingest"], s[key]["ndcg"]
@@ -45,7 +45,7 @@ def markdown(s: dict[str, Any]) -> str:
         "| system | p50 ms | p95 ms | p99 ms | query encode p50 ms | RSS MB | disk bytes/passage (FAISS only) | index |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for key in ("qa_fp32", "qa_bf16"):
+    for key in ("qa_fp32", "qa_bf16", "qa_int8"):
         if key not in s:
             continue
         q, disk = s[key]["query"], s[key]["ingest"]["disk"]
@@ -61,7 +61,7 @@ def markdown(s: dict[str, Any]) -> str:
         lines.append(
             f"| txtai search (dense, k=10) | {lat['p50']} | {lat['p95']} | {lat['p99']} | - | - | - | {t['faiss_type']} |"
         )
-    best = s.get("qa_bf16") if s.get("default_precision") == "bf16" else s.get("qa_fp32")
+    best = s.get(f"qa_{s.get('default_precision')}")
     if t and best:
         lines += [
             "",
@@ -69,6 +69,9 @@ def markdown(s: dict[str, Any]) -> str:
             f"{_ratio(best['ingest']['fresh']['passages_per_s'], t['passages_per_s'])}; "
             f"query p50 hybrid / txtai {_ratio(best['query']['latency_ms']['hybrid']['p50'], t['latency_ms']['p50'])}.",
         ]
+        if "qa_int8" in s:
+            rate = s["qa_int8"]["ingest"]["fresh"]["passages_per_s"]
+            lines.append(f"qa int8 (opt-in) ingestion vs txtai: {_ratio(rate, t['passages_per_s'])}.")
     for row in s.get("faiss", []):
         nl, rnd = row["news_like"], row["random"]
         lines.append(

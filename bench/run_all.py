@@ -1,12 +1,13 @@
 """Every speed benchmark in one run (`make bench`), so that ratios compare like with like.
 
-    1. encoder variants on real passages (bench_encoder.py)
-    2. ingestion + re-index, once per precision (news_index.py), nDCG@10 of each on the headlines
+    1. encoder variants on real passages (bench_encoder.py), int8 schemes (bench_int8.py)
+    2. ingestion + re-index, once per precision (fp32, bf16, and int8 where native; news_index.py),
+       nDCG@10 of each on the headlines
     3. retrieve() latency and RSS of a fresh serving process (bench_query.py)
     4. txtai on the same passages in its own venv (bench_txtai.py), its nDCG@10 scored the same way
     5. FAISS alone at 100k and 1M vectors (bench_faiss.py)
 Writes bench/results/*.json and bench/results/summary.md (rows for docs/benchmarks/speed.md).
-Usage: python bench/run_all.py [--articles N] [--skip encoder txtai faiss] [--txtai-python PATH]
+Usage: python bench/run_all.py [--articles N] [--skip encoder fp32 int8 txtai faiss] [--txtai-python PATH]
 """
 
 from __future__ import annotations
@@ -57,17 +58,20 @@ def ndcg(index_dir: Path | None, folder: Path, run: dict[str, dict[str, float]] 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=None, help="first N news articles (default: all 3,824)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["encoder", "fp32", "txtai", "faiss"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["encoder", "fp32", "int8", "txtai", "faiss"])
     parser.add_argument("--txtai-python", default=TXTAI_PYTHON)
     args = parser.parse_args()
     sub = ["--articles", str(args.articles)] if args.articles else []
     from embeddings import Encoder
 
+    int8 = Encoder.resolve_precision("int8") == "int8" and "int8" not in args.skip
     summary: dict[str, Any] = {"articles": args.articles or "all", "default_precision": Encoder.resolve_precision("auto")}
     if "encoder" not in args.skip:
         script("bench_encoder.py")
+        if int8:
+            script("bench_int8.py")
     folder = news_index.subset_folder(args.articles)
-    precisions = [p for p in ("fp32", "bf16") if not (p == "fp32" and "fp32" in args.skip)]
+    precisions = [p for p in ("fp32", "bf16") if not (p == "fp32" and "fp32" in args.skip)] + (["int8"] if int8 else [])
     for precision in precisions:
         index_dir = Path(f"/tmp/qa-bench/index-{precision}")
         script("news_index.py", *sub, "--index", str(index_dir), env={"QA_PRECISION": precision})
@@ -83,7 +87,7 @@ def main() -> None:
         summary["txtai"] = json.loads(out.strip().splitlines()[-1])
         summary["txtai"]["ndcg"] = ndcg(None, folder, json.loads(run_path.read_text()))
     if "faiss" not in args.skip:
-        script("bench_faiss.py", "--index", f"/tmp/qa-bench/index-{precisions[-1]}")
+        script("bench_faiss.py", "--index", f"/tmp/qa-bench/index-{summary['default_precision']}")
         summary["faiss"] = json.loads((RESULTS / "faiss.json").read_text())["sizes"]
     record = json.loads(write_result("summary", summary).read_text())  # with machine, command, date
     from bench.report import markdown

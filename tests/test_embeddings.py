@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import embeddings.encoder as encoder_module
 import embeddings.index as index_module
 from embeddings import Encoder, VectorIndex, VectorIndexError, ivf
 from embeddings.encoder import bf16_supported
+from embeddings.int8 import int8_supported
 from embeddings.threads import BURST, EXPLORE, ThreadChooser
 
 TEXTS = [
@@ -160,11 +162,42 @@ def test_a_query_beside_another_in_flight_takes_one_thread(fp32: Encoder, monkey
     fp32._queries = 0
 
 
-def test_auto_precision_is_a_known_one() -> None:
-    assert Encoder.resolve_precision("auto") in ("fp32", "bf16")
+def test_precisions_fall_back_to_what_this_cpu_runs_natively(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Encoder.resolve_precision("auto") == ("bf16" if bf16_supported() else "fp32")
+    native_int8 = bf16_supported() and int8_supported()
+    assert Encoder.resolve_precision("int8") == ("int8" if native_int8 else Encoder.resolve_precision("auto"))
     assert Encoder.resolve_precision("fp32") == "fp32"
     with pytest.raises(ValueError, match="precision"):
         Encoder.resolve_precision("fp8")
+    # Without native int8, int8 (asked for or auto) falls back to bf16; without bf16, all to fp32.
+    monkeypatch.setattr(encoder_module, "bf16_supported", lambda: True)
+    monkeypatch.setattr(encoder_module, "int8_supported", lambda: False)
+    assert [Encoder.resolve_precision(p) for p in ("auto", "int8", "bf16")] == ["bf16", "bf16", "bf16"]
+    monkeypatch.setattr(encoder_module, "int8_supported", lambda: True)
+    assert [Encoder.resolve_precision(p) for p in ("auto", "int8", "bf16")] == ["bf16", "int8", "bf16"]
+    monkeypatch.setattr(encoder_module, "bf16_supported", lambda: False)
+    assert [Encoder.resolve_precision(p) for p in ("auto", "int8", "bf16")] == ["fp32", "fp32", "fp32"]
+
+
+@pytest.mark.skipif(not (bf16_supported() and int8_supported()), reason="this CPU has no native int8 and bf16")
+def test_int8_passages_agree_with_fp32_and_queries_stay_bf16(fp32: Encoder) -> None:
+    int8, bf16 = Encoder(precision="int8"), Encoder(precision="bf16")
+    assert int8.precision == "int8"
+    passages = int8.encode_passages(TEXTS)
+    cosines = np.sum(passages * fp32.encode_passages(TEXTS), axis=1)
+    assert cosines.min() >= 0.995 and cosines.mean() >= 0.998, cosines
+    # Each query finds the same passage first as in fp32.
+    queries = fp32.encode_queries(QUERIES[:2])
+    assert (queries @ passages.T).argmax(1).tolist() == (queries @ fp32.encode_passages(TEXTS).T).argmax(1).tolist() == [0, 1]
+    # The int8 model really runs for passages (not bf16 under another name) ...
+    assert int8._int8 is not None and np.sum(passages * bf16.encode_passages(TEXTS), axis=1).min() < 0.99999
+    # ... and never for queries: one or many, they are bf16's vectors.
+    one = np.stack([int8.encode_query(q) for q in QUERIES])
+    assert np.sum(one * bf16.encode_queries(QUERIES), axis=1).min() >= 0.99999
+    assert np.sum(one * int8.encode_queries(QUERIES), axis=1).min() >= 0.99999
+    # Span vectors come from the same int8 forward as their passage's row 0.
+    rows = int8.encode_with_spans(TEXTS[:1], [[(0, 30)]])[0]
+    assert float(rows[0] @ int8.encode_passages(TEXTS[:1])[0]) >= 0.99999 and rows.shape == (2, int8.dim)
 
 
 def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
