@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import qa
+from embeddings import Encoder
 from qa import Library, config
 from qa.errors import BadQuestion, IndexIncompatible, IndexMissing
 from qa.lexical import tokens
@@ -269,3 +270,19 @@ def test_warm_loads_what_the_first_question_needs(seeds_copy: Path, tmp_path: Pa
     assert catalog._lexicon is None and catalog._lookup is None  # loaded on demand
     lib.warm()
     assert catalog._lexicon is not None and catalog._lookup is not None and lib._encoder is not None
+
+
+@pytest.mark.skipif(Encoder.resolve_precision("int8") != "int8", reason="this CPU has no native int8 and bf16")
+def test_int8_precision_indexes_and_answers_the_seeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed_library: Library
+) -> None:
+    # QA_PRECISION=int8 end to end: the sync encodes through the int8 model, questions stay bf16,
+    # and the seeds' questions find the same passages first as the default index does.
+    monkeypatch.setenv("QA_PRECISION", "int8")
+    lib = Library.open(tmp_path / "index")
+    lib.sync(SEEDS)
+    assert lib.encoder.precision == "int8" and lib.encoder._int8 is not None
+    assert lib.encoder is not seed_library.encoder
+    assert vectors_match_catalog(lib.view())
+    for question in QUESTIONS:
+        assert lib.retrieve(question, k=1)[0].chunk_id == seed_library.retrieve(question, k=1)[0].chunk_id, question
