@@ -2,12 +2,12 @@
 
 torch's dynamic quantisation (bench_encoder.py's "int8") gives cosine 0.935 to fp32: one scale for a
 whole batch of activations, and BERT's activations have a few channels far larger than the rest.
-`embeddings.int8.Int8Bert` keeps rankings: weights int8 per output channel, activations int8 per
+`embeddings.int8.int8_bert` keeps rankings: weights int8 per output channel, activations int8 per
 tensor after SmoothQuant (each input channel's range moved into the weights), run by oneDNN's
 quantised linear with the bias, GELU and residual add fused. Variants:
 
   bf16        embeddings.Encoder(precision="bf16"): qa's default on this CPU
-  int8        Int8Bert as precision "int8" runs it: Q/K/V, attention output and FFN-in in int8,
+  int8        int8_bert as precision "int8" runs it: Q/K/V, attention output and FFN-in in int8,
               FFN-out (its input is GELU's output) in bf16, SmoothQuant alpha 0.7
   int8-raw    the same without SmoothQuant
   int8-4      all four linears in int8
@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import NEWS_DIR, news_folder, title_queries, write_result
 from embeddings import Encoder
-from embeddings.int8 import LINEARS, Int8Bert, int8_supported
+from embeddings.int8 import LINEARS, int8_bert, int8_supported
 
 Model = Callable[[Any, Any], Any]
 
@@ -97,13 +97,13 @@ def main() -> None:
     texts, owners = articles(args.articles + 200)
     ids = list(dict.fromkeys(owners))
     gate, timed = set(ids[: args.articles]), set(ids[args.articles :])
-    # Int8Bert calibrates on its own text (embeddings.int8.CALIBRATION), never on these.
+    # int8_bert calibrates on its own text (embeddings.int8.CALIBRATION), never on these.
     sample = random.Random(7).sample([t for t, o in zip(texts, owners, strict=True) if o in timed], args.passages)
     models: dict[str, Model] = {
         "bf16": bf16._fast,
-        "int8": Int8Bert(bf16._fast, bert, tokenize, alpha=args.alpha),
-        "int8-raw": Int8Bert(bf16._fast, bert, tokenize, alpha=None),
-        "int8-4": Int8Bert(bf16._fast, bert, tokenize, linears=LINEARS, alpha=args.alpha),
+        "int8": int8_bert(bf16._fast, bert, tokenize, alpha=args.alpha),
+        "int8-raw": int8_bert(bf16._fast, bert, tokenize, alpha=None),
+        "int8-4": int8_bert(bf16._fast, bert, tokenize, linears=LINEARS, alpha=args.alpha),
     }
     reference = fp32._model.encode(sample, normalize_embeddings=True, batch_size=16)
     for model in models.values():

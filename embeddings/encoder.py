@@ -2,7 +2,7 @@
 
 For BERT models (MiniLM is one) the transformer runs through `PackedBert`, its forward with
 oneDNN-prepacked weights: 2x the Hugging Face module on a short query, same vectors. Precision
-"int8" (opt-in) runs passage batches through `Int8Bert` (embeddings/int8.py) instead.
+"int8" (opt-in) runs passage batches through an int8 copy of it (embeddings/int8.py) instead.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.int8 import Int8Bert, int8_supported
+from embeddings.int8 import int8_bert, int8_supported
 from embeddings.packed import PackedBert, padded
 from embeddings.threads import ThreadChooser
 
@@ -96,7 +96,7 @@ class Encoder:
         self._fast = PackedBert.for_model(model)
         if self.precision == "int8" and self._fast is None:
             self.precision = "bf16"  # the int8 forward is PackedBert's: other models stay in bf16
-        self._int8: Int8Bert | None = None  # built (and calibrated) by the first passage batch
+        self._int8: PackedBert | None = None  # built (and calibrated) by the first passage batch
         self._int8_lock = threading.Lock()
         self.batch_size = batch_size
         dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
@@ -157,14 +157,14 @@ class Encoder:
                 out[rows] = self._forward(self._prepare([texts[i] for i in rows])).numpy()
         return out, [np.zeros((0, self.dim), np.float32)] * len(texts)
 
-    def _passage_model(self) -> PackedBert | Int8Bert:
+    def _passage_model(self) -> PackedBert:
         """PackedBert, or in int8 its int8 version, made and calibrated on first use (~0.2 s)."""
         assert self._fast is not None
         if self.precision != "int8":
             return self._fast
         with self._int8_lock:
             if self._int8 is None:
-                self._int8 = Int8Bert(self._fast, self._model[0].auto_model, self._calibration_batch)
+                self._int8 = int8_bert(self._fast, self._model[0].auto_model, self._calibration_batch)
             return self._int8
 
     def _calibration_batch(self, texts: list[str]) -> tuple[Any, Any]:
@@ -172,9 +172,9 @@ class Encoder:
         return padded(ids, self.tokenizer.pad_token_id or 0)
 
     def _encode_packed(
-        self, texts: list[str], out: np.ndarray, spans: list[list[Span]] | None, model: PackedBert | Int8Bert
+        self, texts: list[str], out: np.ndarray, spans: list[list[Span]] | None, model: PackedBert
     ) -> list[np.ndarray]:
-        """`model` (PackedBert or Int8Bert) on batches of equal token counts (tokenized once, sorted
+        """`model` (PackedBert, or its int8 copy) on batches of equal token counts (tokenized once, sorted
         by word pieces, so a batch pads little), mean pooling and normalising in fp32 as the model's
         Pooling does. With `spans`, also each span's vector from the same token vectors."""
         import torch

@@ -20,10 +20,11 @@ Why these three, and how (bench/bench_int8.py, docs/benchmarks/speed.md):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
-from embeddings.packed import PackedBert
+from embeddings.packed import Linear, PackedBert
 
 ALPHA = 0.7  # SmoothQuant's migration strength: 0.5 gave cosine 0.9988, 0.7 0.9993 (bench_int8.py's study)
 
@@ -101,21 +102,19 @@ def int8_supported() -> bool:
         return False
 
 
-class _Bf16Linear:
-    """A PackedBert linear (prepacked bf16 weight, bias); records its input's channel maxima when asked."""
+class _Recorder(Linear):
+    """A bf16 linear that keeps the largest magnitude of each input channel it is given (`peak`)."""
 
-    def __init__(self, weight: Any, bias: Any):
-        self.weight, self.bias = weight, bias
-        self.peak: Any = None  # per input channel, over the calibration text, when recording
+    def __init__(self, linear: Linear):
+        super().__init__(linear.weight, linear.bias)
+        self.peak: Any = None
 
-    def __call__(self, x: Any, post: str = "none", residual: Any | None = None, record: bool = False) -> Any:
+    def __call__(self, x: Any, post: str = "none", residual: Any | None = None) -> Any:
         import torch
 
-        if record:
-            m = x.detach().float().abs().reshape(-1, x.shape[-1]).amax(0)
-            self.peak = m if self.peak is None else torch.maximum(self.peak, m)
-        y = torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, post, [], "none" if post == "gelu" else "")
-        return y if residual is None else y + residual
+        m = x.detach().float().abs().reshape(-1, x.shape[-1]).amax(0)
+        self.peak = m if self.peak is None else torch.maximum(self.peak, m)
+        return super().__call__(x, post, residual)
 
 
 class _Int8Linear:
@@ -138,7 +137,7 @@ class _Int8Linear:
         self.zero = torch.zeros(w.shape[0], dtype=torch.int64)
         self.bias = bias.float()
 
-    def __call__(self, x: Any, post: str = "none", residual: Any | None = None, record: bool = False) -> Any:
+    def __call__(self, x: Any, post: str = "none", residual: Any | None = None) -> Any:
         import torch
 
         shape = x.shape
@@ -162,66 +161,40 @@ LINEARS = ("qkv", "out", "up", "down")  # a layer's four: Q/K/V, attention outpu
 INT8_LINEARS = ("qkv", "out", "up")
 
 
-class Int8Bert:
-    """PackedBert's forward for passage batches with some linears in int8 (by default Q/K/V,
-    attention output and FFN-in; `linears` and `alpha` exist for bench/bench_int8.py's study).
+def int8_bert(
+    packed: PackedBert,
+    bert: Any,
+    tokenize: Callable[[list[str]], tuple[Any, Any]],
+    linears: tuple[str, ...] = INT8_LINEARS,
+    alpha: float | None = ALPHA,
+) -> PackedBert:
+    """A copy of the bf16 `packed` whose `linears` (by default Q/K/V, attention output and FFN-in)
+    are int8 (`linears` and `alpha` vary only in bench/bench_int8.py's study). Embeddings, layer
+    norms and the other linears are shared, not copied. The weights to quantise come from `bert`,
+    the module `packed` was made from; the channel maxima from one bf16 pass over CALIBRATION."""
+    import torch
 
-    Built from a bf16 PackedBert (its embeddings, layer norms and other linears are shared, not
-    copied) and the BERT module it came from (the weights to quantise), then calibrated: the bf16
-    forward runs once over CALIBRATION, recording each linear's input maxima per channel.
-    """
+    model = copy.copy(packed)  # with linears that record, on the same weights
+    model.layers = [tuple(_Recorder(p) if isinstance(p, Linear) else p for p in layer) for layer in packed.layers]
+    with torch.inference_mode():
+        for batch in calibration_texts():
+            ids, mask = tokenize(batch)
+            model(ids, None if bool(mask.all()) else mask.bool())
 
-    def __init__(
-        self,
-        packed: PackedBert,
-        bert: Any,
-        tokenize: Callable[[list[str]], tuple[Any, Any]],
-        linears: tuple[str, ...] = INT8_LINEARS,
-        alpha: float | None = ALPHA,
-    ):
-        import torch
+    def int8(name: str, linear: _Recorder, *modules: Any) -> Linear | _Int8Linear:
+        if name not in linears:
+            return Linear(linear.weight, linear.bias)
+        return _Int8Linear(torch.cat([m.weight.detach() for m in modules]), linear.bias, linear.peak, alpha)
 
-        self.packed = packed
-        # First bf16 linears that record, over the calibration text; then int8 ones from what they saw.
-        self.layers: list[tuple[Any, ...]] = [
-            (_Bf16Linear(*qkv), _Bf16Linear(*out), norm1, _Bf16Linear(*up), _Bf16Linear(*down), norm2)
-            for qkv, out, norm1, up, down, norm2 in packed.layers
-        ]
-        with torch.inference_mode():
-            for batch in calibration_texts():
-                ids, mask = tokenize(batch)
-                self(ids, None if bool(mask.all()) else mask.bool(), record=True)
-
-        def int8(name: str, linear: _Bf16Linear, *modules: Any) -> _Bf16Linear | _Int8Linear:
-            if name not in linears:
-                return linear
-            weight = torch.cat([m.weight.detach() for m in modules])
-            return _Int8Linear(weight, linear.bias, linear.peak, alpha)
-
-        self.layers = [
-            (
-                int8("qkv", qkv, layer.attention.self.query, layer.attention.self.key, layer.attention.self.value),
-                int8("out", out, layer.attention.output.dense),
-                norm1,
-                int8("up", up, layer.intermediate.dense),
-                int8("down", down, layer.output.dense),
-                norm2,
-            )
-            for layer, (qkv, out, norm1, up, down, norm2) in zip(bert.encoder.layer, self.layers, strict=True)
-        ]
-
-    def __call__(self, ids: Any, mask: Any | None, record: bool = False) -> Any:
-        """Token vectors (batch, tokens, dim) in bf16, as PackedBert's."""
-        import torch.nn.functional as F
-
-        p = self.packed
-        batch, n = ids.shape
-        dim = p.word.shape[1]
-        x = F.layer_norm(p.word[ids] + p.token_type + p.position[:n], (dim,), *p.norm)
-        attend = None if mask is None else mask[:, None, None, :]
-        for qkv, out, norm1, up, down, norm2 in self.layers:
-            q, k, v = qkv(x, record=record).view(batch, n, 3, p.heads, -1).permute(2, 0, 3, 1, 4)
-            a = F.scaled_dot_product_attention(q, k, v, attn_mask=attend).transpose(1, 2).reshape(batch, n, dim)
-            x = F.layer_norm(out(a, residual=x, record=record), (dim,), *norm1)
-            x = F.layer_norm(down(up(x, "gelu", record=record), residual=x, record=record), (dim,), *norm2)
-        return x
+    model.layers = [
+        (
+            int8("qkv", qkv, layer.attention.self.query, layer.attention.self.key, layer.attention.self.value),
+            int8("out", out, layer.attention.output.dense),
+            norm1,
+            int8("up", up, layer.intermediate.dense),
+            int8("down", down, layer.output.dense),
+            norm2,
+        )
+        for layer, (qkv, out, norm1, up, down, norm2) in zip(bert.encoder.layer, model.layers, strict=True)
+    ]
+    return model

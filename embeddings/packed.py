@@ -24,9 +24,9 @@ class PackedBert:
         pack = torch.ops.mkldnn._reorder_linear_weight
         emb, config = bert.embeddings, bert.config
 
-        def weights(*linears: Any) -> tuple[Any, Any]:
+        def weights(*linears: Any) -> Linear:
             w = torch.cat([lin.weight.detach() for lin in linears])
-            return pack(w, 16), torch.cat([lin.bias.detach() for lin in linears])  # 16: rows of a short query
+            return Linear(pack(w, 16), torch.cat([lin.bias.detach() for lin in linears]))  # 16: rows of a short query
 
         def norm(ln: Any) -> tuple[Any, Any, float]:
             return ln.weight.detach(), ln.bias.detach(), float(ln.eps)
@@ -36,7 +36,9 @@ class PackedBert:
         self.token_type = emb.token_type_embeddings.weight.detach()[0]
         self.norm = norm(emb.LayerNorm)
         self.heads = int(config.num_attention_heads)
-        self.layers = [
+        # Per layer (qkv, out, norm1, up, down, norm2); a linear is a `Linear` or anything called
+        # like one (embeddings/int8.py swaps some for int8 ones).
+        self.layers: list[tuple[Any, ...]] = [
             (
                 weights(layer.attention.self.query, layer.attention.self.key, layer.attention.self.value),
                 weights(layer.attention.output.dense),
@@ -69,22 +71,33 @@ class PackedBert:
 
     def __call__(self, ids: Any, mask: Any | None) -> Any:
         """Token vectors (batch, tokens, dim) in the weights' dtype; `mask` (bool, True = token) or None."""
-        import torch
         import torch.nn.functional as F
 
-        linear = torch.ops.mkldnn._linear_pointwise
         batch, n = ids.shape
         dim = self.word.shape[1]
         # The embeddings summed in Hugging Face's order: in bf16 every sum rounds.
         x = F.layer_norm(self.word[ids] + self.token_type + self.position[:n], (dim,), *self.norm)
         attend = None if mask is None else mask[:, None, None, :]
         for qkv, out, norm1, up, down, norm2 in self.layers:
-            q, k, v = linear(x, *qkv, "none", [], "").view(batch, n, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+            q, k, v = qkv(x).view(batch, n, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
             a = F.scaled_dot_product_attention(q, k, v, attn_mask=attend).transpose(1, 2).reshape(batch, n, dim)
-            x = F.layer_norm(linear(a, *out, "none", [], "") + x, (dim,), *norm1)
-            y = linear(x, *up, "gelu", [], "none")
-            x = F.layer_norm(linear(y, *down, "none", [], "") + x, (dim,), *norm2)
+            x = F.layer_norm(out(a, residual=x), (dim,), *norm1)
+            x = F.layer_norm(down(up(x, "gelu"), residual=x), (dim,), *norm2)
         return x
+
+
+class Linear:
+    """A linear layer on oneDNN-prepacked weights, GELU fused when asked, the residual added after."""
+
+    def __init__(self, weight: Any, bias: Any):
+        import torch
+
+        self.weight, self.bias = weight, bias
+        self._op = torch.ops.mkldnn._linear_pointwise
+
+    def __call__(self, x: Any, post: str = "none", residual: Any | None = None) -> Any:
+        y = self._op(x, self.weight, self.bias, post, [], "none" if post == "gelu" else "")
+        return y if residual is None else y + residual
 
 
 def padded(rows: list[list[int]], pad_id: int) -> tuple[Any, Any]:
