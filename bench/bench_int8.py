@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import NEWS_DIR, news_folder, title_queries, write_result
+from bench.common import news_chunks, title_queries, write_result
 from embeddings import Encoder
 from embeddings.int8 import LINEARS, int8_bert, int8_supported
 
@@ -48,23 +48,6 @@ def encode(encoder: Encoder, model: Model, texts: list[str]) -> np.ndarray:
     out = np.empty((len(texts), encoder.dim), np.float32)
     encoder._encode_packed(texts, out, None, model)
     return out
-
-
-def articles(limit: int) -> tuple[list[str], list[str]]:
-    """Passages (qa's chunks) of the first `limit` articles with text, and each passage's article id."""
-    from embeddings.encoder import token_counter
-    from qa.chunking import chunk_document
-    from qa.documents import body_start, load_document, scan
-
-    folder = news_folder(NEWS_DIR)
-    count = token_counter()
-    texts, owners = [], []
-    for path in scan(folder)[:limit]:
-        doc = load_document(path, folder)
-        for c in chunk_document(doc, count, body_start(doc)):
-            texts.append(c.text)
-            owners.append(path.stem)
-    return texts, owners
 
 
 def dense_ndcg(passages: np.ndarray, owners: list[str], queries: np.ndarray, targets: list[str]) -> float:
@@ -94,7 +77,7 @@ def main() -> None:
     if bf16.precision != "bf16" or bf16._fast is None or not int8_supported():
         sys.exit("needs a CPU with native bf16 (AVX512-BF16 or AMX) and int8 (VNNI or AMX), and PackedBert")
     bert, tokenize = bf16._model[0].auto_model, bf16._calibration_batch
-    texts, owners = articles(args.articles + 200)
+    owners, texts = (list(column) for column in zip(*news_chunks(args.articles + 200), strict=True))
     ids = list(dict.fromkeys(owners))
     gate, timed = set(ids[: args.articles]), set(ids[args.articles :])
     # int8_bert calibrates on its own text (embeddings.int8.CALIBRATION), never on these.

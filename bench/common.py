@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import platform
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +28,22 @@ def news_folder(folder: Path = NEWS_DIR) -> Path:
     return folder
 
 
-def news_passages(limit: int | None = None, folder: Path = NEWS_DIR) -> list[str]:
-    """Real passages: the news articles cut by qa's own chunker, in file order."""
+def news_chunks(articles: int | None = None, folder: Path = NEWS_DIR) -> Iterator[tuple[str, str]]:
+    """(article id, passage) for the news articles cut by qa's own chunker, in file order; the
+    first `articles` files only, when given."""
     from embeddings.encoder import token_counter
     from qa.chunking import chunk_document
     from qa.documents import body_start, load_document, scan
 
     count = token_counter()
-    out: list[str] = []
-    for path in scan(news_folder(folder)):
+    for path in scan(news_folder(folder))[:articles]:
         doc = load_document(path, folder)
-        out.extend(c.text for c in chunk_document(doc, count, body_start(doc)))
-        if limit and len(out) >= limit:
-            return out[:limit]
-    return out
+        yield from ((path.stem, c.text) for c in chunk_document(doc, count, body_start(doc)))
+
+
+def news_passages(limit: int | None = None, folder: Path = NEWS_DIR) -> list[str]:
+    """Real passages: the first `limit` of `news_chunks`."""
+    return [text for _, text in itertools.islice(news_chunks(folder=folder), limit)]
 
 
 def title_queries(path: Path = TITLES) -> list[tuple[str, str, str]]:
