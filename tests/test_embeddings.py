@@ -211,7 +211,7 @@ def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
 def kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Pick the index type by the size thresholds, as a large corpus or a small machine would."""
     if request.param != "flat":
-        monkeypatch.setattr(index_module, "FLAT_MAX", 1000)
+        monkeypatch.setattr(index_module, "FLAT_MAX_BYTES", 64_000)
     if request.param == "ivfpq":
         monkeypatch.setattr(ivf, "MEMORY_SHARE", 0.0)
     return str(request.param)
@@ -256,7 +256,7 @@ def test_add_remove_search_save_load_round_trip(kind: str, tmp_path) -> None:
 
 
 def test_ivf_recall_at_10_meets_target(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index_module, "FLAT_MAX", 1000)
+    monkeypatch.setattr(index_module, "FLAT_MAX_BYTES", 64_000)
     data = clustered(5200, dim=64, seed=1)
     vectors, queries = data[:5000], data[5000:]  # queries: unseen, from the same distribution
     index = VectorIndex(64)
@@ -283,6 +283,49 @@ def test_tune_nprobe_picks_the_smallest_depth_reaching_the_target() -> None:
 
     wanted = ivf.TARGET_RECALL + ivf.MARGIN
     assert 1 < nprobe < index.nlist and recall(nprobe) >= wanted > recall(nprobe - 1)
+
+
+def test_flat_index_is_exact_over_float16_and_sized_by_bytes() -> None:
+    vectors = clustered(3000, dim=64, seed=3)
+    queries = clustered(20, dim=64, seed=4)
+    index = VectorIndex(64)
+    index.add(np.arange(3000), vectors)
+    assert index.kind == "flat" and len(index) <= index_module.flat_max(64)
+    exact = queries @ vectors.T
+    scores, found = index.search(queries, 10)
+    truth = np.argsort(-exact, axis=1)[:, :10]
+    # float16 codes move a cosine by ~1e-4 at most: the same ranking but for near-ties
+    assert np.abs(scores - np.take_along_axis(exact, found, axis=1)).max() < 1e-3
+    assert np.mean([len(set(t) & set(f)) for t, f in zip(truth, found, strict=True)]) >= 9.9
+    assert np.abs(index.items()[1] - vectors).max() < 1e-3  # stored at half the bytes of float32
+    # twice the dimensions, half the vectors: the budget is bytes scanned a question
+    assert index_module.flat_max(768) * 2 == index_module.flat_max(384) > 150_000
+
+
+def test_older_indexes_load_and_an_ivf_below_the_flat_size_turns_exact_on_its_next_change(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vectors = clustered(3000, seed=6)
+    old_flat = index_module.faiss.IndexIDMap2(index_module.faiss.IndexFlatIP(32))  # float32, as before session 6
+    old_flat.add_with_ids(vectors[:100], np.arange(100))
+    index_module.faiss.write_index(old_flat, str(tmp_path / "flat.faiss"))
+    loaded = VectorIndex.load(tmp_path / "flat.faiss")
+    assert loaded.kind == "flat" and list(loaded.search(vectors[:3], 1)[1][:, 0]) == [0, 1, 2]
+    loaded.add(np.arange(100, 200), vectors[100:200])
+    assert len(loaded) == 200 and loaded.search(vectors[150], 1)[1][0, 0] == 150
+
+    monkeypatch.setattr(index_module, "FLAT_MAX_BYTES", 64_000)  # 1,000 vectors of 32 dimensions
+    grown = VectorIndex(32)
+    grown.add(np.arange(2000), vectors[:2000])
+    assert grown.kind == "ivf"
+    grown.save(tmp_path / "ivf.faiss")
+    monkeypatch.setattr(index_module, "FLAT_MAX_BYTES", 128 << 20)  # a later version: exact up to here
+    reopened = VectorIndex.load(tmp_path / "ivf.faiss")
+    assert reopened.kind == "ivf"  # untouched until something changes
+    reopened.add(np.arange(2000, 2100), vectors[2000:2100])
+    assert reopened.kind == "flat" and len(reopened) == 2100
+    assert sorted(reopened.stored(np.arange(2100)).tolist()) == list(range(2100))
+    assert list(reopened.search(vectors[:5], 1)[1][:, 0]) == [0, 1, 2, 3, 4]
 
 
 def test_truncated_or_missing_file_raises_a_clear_error(tmp_path) -> None:
