@@ -2,7 +2,7 @@
 
     python bench/eval_news.py eval  [--modes all] [--split all|odd|even]   # qa's own retrieval, qa.eval metrics
     python bench/eval_news.py dump  [--index DIR] [--depth 1000] [--bm25 K1,B ...] [--exact]  # cache dense + keyword candidates
-    python bench/eval_news.py tune  [--grid NAME] [--split odd]             # replay qa.retrieval.rank on them
+    python bench/eval_news.py tune  [--grid NAME] [--split odd] [--oracle]  # replay qa.retrieval.rank on them
     python bench/eval_news.py subset --ids 1,10-19 --out DIR                # some articles + their queries
 
 The articles are written at run time into the user cache (never committed); the index is the one
@@ -134,6 +134,12 @@ GRIDS = {
     "rrf-weights": [{"fusion": "rrf", "lexical": w} for w in (0.5, 0.75, 1.0, 1.5, 2.0)],
     "alpha": [{"dense": a} for a in (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)],
     "doc": [{"doc_lexical": a, "doc_dense": b} for a in (0.0, 0.2, 0.3, 0.5, 0.8) for b in (0.0, 0.2, 0.3, 0.5, 0.8, 1.2)],
+    "weights": [
+        {"dense": a, "doc_lexical": b, "doc_dense": c}
+        for a in (0.3, 0.45, 0.6, 0.75, 0.9)
+        for b in (0.4, 0.8, 1.2)
+        for c in (0.4, 0.8, 1.2)
+    ],
 }
 
 
@@ -143,6 +149,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
     data = split(load_tsv(args.tsv, args.corpus or corpus()), args.split)
     base = json.loads(args.base) if args.base else {}
     grid = [dict(base)] if args.grid == "none" else [{**base, **g} for g in GRIDS[args.grid]]
+    best_rank: dict[str, int] = {}  # --oracle: each query's best rank of its article over the grid
     for depth, mode, setting in itertools.product(args.depth, args.modes.split(","), grid):
         weights = dataclasses.replace(retrieval.DEFAULT, **setting)
         run = {}
@@ -154,8 +161,14 @@ def cmd_tune(args: argparse.Namespace) -> None:
             ranked = retrieval.rank(dense, lexical, cands["doc_of"], mode, weights, None, doc_scores)
             docs = doc_ranking((_Hit(cands["source_of"][c]) for c, _ in ranked), data.doc_id)
             run[q] = {d: float(len(docs) - i) for i, d in enumerate(docs)}
+            if args.oracle:
+                (target,) = data.qrels[q]  # known-item sets: one relevant document
+                best_rank[q] = min(best_rank.get(q, 10**9), docs.index(target) + 1 if target in docs else 10**9)
         metrics = score(data.qrels, run) if args.ranx else known_item_metrics(data.qrels, run)
         print(json.dumps({"split": args.split, "mode": mode, "depth": depth, **setting, **metrics}), flush=True)
+    if args.oracle:  # an upper bound, not a setting: the weights chosen per query knowing its answer
+        recall = sum(r <= 10 for r in best_rank.values()) / len(best_rank)
+        print(json.dumps({"split": args.split, "oracle_over": len(grid), "recall@10": round(recall, 4)}), flush=True)
 
 
 def known_item_metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -264,6 +277,7 @@ def main() -> None:
     t.add_argument("--split", default="odd", choices=("all", "odd", "even"))
     t.add_argument("--name", default="default")
     t.add_argument("--ranx", action="store_true", help="score with ranx (slow) instead of the known-item formulas")
+    t.add_argument("--oracle", action="store_true", help="also R@10 with each query's best setting of the grid (a bound)")
     b = sub.add_parser("subset")
     b.add_argument("--ids", required=True, help="article id ranges, e.g. 1,10-19,100-191")
     b.add_argument("--out", type=Path, required=True)
