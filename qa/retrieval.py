@@ -228,6 +228,10 @@ class Collapser:
                 if len(shingles & kept) / max(1, min(len(shingles), len(kept))) >= self.threshold:
                     return i
             return None
+        if not self.owners:  # built once past DIRECT kept: a question's top 5 never needs it
+            for i, kept in enumerate(self.kept):
+                for s in kept:
+                    self.owners[s].append(i)
         shared = Counter(i for s in shingles for i in self.owners.get(s, ()))
         for i, n in sorted(shared.items()):
             if n / max(1, min(len(shingles), len(self.kept[i]))) >= self.threshold:
@@ -235,8 +239,9 @@ class Collapser:
         return None
 
     def keep(self, shingles: frozenset[tuple[str, ...]]) -> None:
-        for s in shingles:
-            self.owners[s].append(len(self.kept))
+        if self.owners:
+            for s in shingles:
+                self.owners[s].append(len(self.kept))
         self.kept.append(shingles)
 
 
