@@ -230,8 +230,7 @@ class Collapser:
             return None
         if not self.owners:  # built once past DIRECT kept: a question's top 5 never needs it
             for i, kept in enumerate(self.kept):
-                for s in kept:
-                    self.owners[s].append(i)
+                self._own(i, kept)
         shared = Counter(i for s in shingles for i in self.owners.get(s, ()))
         for i, n in sorted(shared.items()):
             if n / max(1, min(len(shingles), len(self.kept[i]))) >= self.threshold:
@@ -240,9 +239,12 @@ class Collapser:
 
     def keep(self, shingles: frozenset[tuple[str, ...]]) -> None:
         if self.owners:
-            for s in shingles:
-                self.owners[s].append(len(self.kept))
+            self._own(len(self.kept), shingles)
         self.kept.append(shingles)
+
+    def _own(self, i: int, shingles: frozenset[tuple[str, ...]]) -> None:
+        for s in shingles:
+            self.owners[s].append(i)
 
 
 def to_source(row: ChunkRow) -> Source:
