@@ -191,7 +191,7 @@ def best_sentence(text: str, question: str | set[str]) -> tuple[int, int]:
         return max(spans, key=lambda s: len(wanted & set(terms(text[s[0] : s[1]]))))
     # ASCII lowers in place; the wanted words hold no stop words, so these need no filtering.
     low = text.lower()
-    return max(spans, key=lambda s: len(wanted.intersection(_WORD.findall(low, s[0], s[1]))))
+    return max(spans, key=lambda s: len(wanted.intersection(_ASCII_WORD.findall(low, s[0], s[1]))))
 
 
 @functools.lru_cache(maxsize=1024)
