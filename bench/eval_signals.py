@@ -1,0 +1,231 @@
+"""New document signals, replayed over every article (issue 6, session 7): do they lift R@10?
+
+    python bench/eval_news.py dump --exact --name hx2                          # headline candidates
+    python bench/eval_news.py deep --out /tmp/deep.tsv                         # 600 detail questions
+    python bench/eval_news.py dump --exact --name dx2 --tsv /tmp/deep.tsv
+    python bench/eval_signals.py build --name hx2 --tsv ../shared/data/news_titles.tsv
+    python bench/eval_signals.py build --name dx2 --tsv /tmp/deep.tsv
+    python bench/eval_signals.py sentences                                     # ~4 min of encoding
+    python bench/eval_signals.py report --headlines hx2 --details dx2
+
+`build` scores every document, not only the candidates' documents: the best fused passage score of
+each document from the dump (as `retrieval.rank` computes it), whole-text BM25 and the cosine to
+the document vector. `report` adds each new signal to qa's own score (best passage + 0.8 x BM25
+share + 0.8 x cosine; it reproduces `eval_news.py tune` to the fourth decimal) at a few weights and
+prints nDCG@10 / R@10 / R@100 on the odd and even headlines and on the detail questions.
+
+Signals: the cosine to an embedding of each article's 40 most distinctive words (tf-idf), lexical
+pseudo-relevance feedback (RM3-style: the top documents' weighted terms as a second BM25 query),
+reciprocal rank fusion at the document level, and the best cosine over each article's sentences
+encoded one by one (not pooled inside their passage, as the index does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import math
+import pickle
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from eval_news import RESULTS, TSV, corpus, log  # noqa: E402
+
+from qa import retrieval  # noqa: E402
+from qa.catalog import Catalog  # noqa: E402
+from qa.chunking import split_sentences  # noqa: E402
+from qa.eval import default_index_dir, load_tsv  # noqa: E402
+from qa.lexical import STOPWORDS, Lexicon  # noqa: E402
+from qa.library import Library  # noqa: E402
+from qa.store import Store  # noqa: E402
+
+Matrices = dict[str, Any]
+
+
+def open_index() -> tuple[Path, Catalog]:
+    index = default_index_dir(corpus())
+    store = Store(index)
+    return index, Catalog(store.generation_dir(store.require()) / "catalog.sqlite", readonly=True)
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    data = load_tsv(args.tsv, corpus())
+    index, catalog = open_index()
+    lookup, lexicon = catalog.lookup(), Lexicon.load(catalog.db, catalog.path)
+    docids = lookup.doc_ids
+    if not np.array_equal(lexicon.documents.ids, docids):
+        raise SystemExit("every document needs a vector and a bag: rebuild the index")
+    pos = {d: i for i, d in enumerate(docids.tolist())}
+    by_stem = {Path(p).stem: d for d, p in catalog.db.execute("SELECT id, path FROM documents")}
+    qids, texts = list(data.queries), list(data.queries.values())
+    queries = Library.open(index).encoder.encode_queries(texts)
+    bm25 = np.stack([lexicon.documents.scores(lexicon.ids_of(t)) for t in texts])
+    with (RESULTS / f"candidates-{args.name}.pkl").open("rb") as fh:
+        cands = pickle.load(fh)
+    passage = np.full(bm25.shape, -np.inf, dtype=np.float32)  # best fused passage per document
+    for r, q in enumerate(qids):
+        ids, values = retrieval.combine(cands["dense"][q][:200], cands["lexical"][q][:200], "hybrid", retrieval.DEFAULT)
+        np.maximum.at(passage[r], [pos[cands["doc_of"][c]] for c in ids.tolist()], values.astype(np.float32))
+    target = np.array([pos[by_stem[next(iter(data.qrels[q]))]] for q in qids])
+    np.savez(
+        RESULTS / f"signals-{args.name}.npz",
+        queries=queries, bm25=bm25, passage=passage, target=target, docids=docids,
+        cosine=queries @ lookup.doc_vectors.T, odd=np.array([int(q.lstrip("td")) % 2 == 1 for q in qids]),
+    )  # fmt: skip
+    log(f"wrote {RESULTS / f'signals-{args.name}.npz'}")
+
+
+def cmd_sentences(args: argparse.Namespace) -> None:
+    """Every distinct sentence of every document, encoded alone; and each article's keywords."""
+    index, catalog = open_index()
+    encoder = Library.open(index).encoder
+    docs, texts, seen = [], [], set()
+    for doc, text in catalog.db.execute("SELECT doc_id, text FROM chunks ORDER BY id"):
+        for a, b in split_sentences(text) or [(0, len(text))]:
+            if (key := (doc, text[a:b].strip())) not in seen and key[1]:
+                seen.add(key)
+                docs.append(doc)
+                texts.append(key[1])
+    log(f"encoding {len(texts)} sentences")
+    vectors = encoder.encode_queries(texts).astype(np.float16)
+    word = re.compile(r"[a-z][a-z'-]*[a-z]")
+    bodies: dict[int, list[str]] = collections.defaultdict(list)
+    for doc, text in zip(docs, texts, strict=True):  # each sentence once: passages overlap by one
+        bodies[doc] += word.findall(text.lower())
+    df = collections.Counter(w for words in bodies.values() for w in set(words))
+    keywords = []
+    doc_ids = sorted(bodies)
+    for d in doc_ids:
+        tf = collections.Counter(w for w in bodies[d] if w not in STOPWORDS)
+        weight = {w: (1 + math.log(c)) * math.log(len(bodies) / df[w]) for w, c in tf.items()}
+        top = set(sorted(weight, key=lambda w: -weight[w])[:40])
+        keywords.append(" ".join(w for w in dict.fromkeys(bodies[d]) if w in top))  # in reading order
+    np.savez(
+        RESULTS / "signals-corpus.npz", sentences=vectors, sentence_doc=np.array(docs),
+        keyword_doc=np.array(doc_ids), keywords=encoder.encode_queries(keywords),
+    )  # fmt: skip
+    log(f"wrote {RESULTS / 'signals-corpus.npz'}")
+
+
+def per_document_max(queries: np.ndarray, vectors: np.ndarray, owner: np.ndarray, docids: np.ndarray) -> np.ndarray:
+    """(query, document) -> the best cosine of the query to any of the document's vectors."""
+    col = np.searchsorted(docids, owner)
+    order = np.argsort(col, kind="stable")
+    col, vectors = col[order], vectors[order]
+    out = np.full((len(queries), len(docids)), -1.0, dtype=np.float32)
+    for s in range(0, len(vectors), 20_000):
+        sim = queries @ vectors[s : s + 20_000].astype(np.float32).T
+        c = col[s : s + 20_000]
+        starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        out[:, c[starts]] = np.maximum(out[:, c[starts]], np.maximum.reduceat(sim, starts, axis=1))
+    return out
+
+
+def qa_score(m: Matrices) -> np.ndarray:
+    """qa's defaults: best fused passage + doc_lexical x BM25 share of the best candidate + doc_dense x cosine."""
+    w = retrieval.DEFAULT
+    candidate = np.isfinite(m["passage"])
+    bm25 = np.where(candidate, m["bm25"], 0)
+    best = bm25.max(1, keepdims=True)
+    best[best == 0] = 1
+    score = np.where(candidate, m["passage"], 0) + w.doc_lexical * bm25 / best + w.doc_dense * m["cosine"]
+    return np.where(candidate, score, -np.inf)
+
+
+def metrics(score: np.ndarray, target: np.ndarray) -> str:
+    t = score[np.arange(len(target)), target]
+    rank = 1 + (score > t[:, None]).sum(1)
+    ndcg = np.where(rank <= 10, 1 / np.log2(rank + 1), 0).mean()
+    return f"{ndcg:.4f} / {(rank <= 10).mean():.4f} / {(rank <= 100).mean():.4f}"
+
+
+def rm3(m: Matrices, lexicon: Lexicon, bags: dict[int, np.ndarray], feedback: int, n_terms: int = 10) -> np.ndarray:
+    """BM25 of every document for a second query: the n_terms heaviest terms (tf share x idf) of the
+    `feedback` best documents by qa's score, weighted, as a share of the best candidate's."""
+    post = lexicon.documents
+    df = np.diff(post.starts)
+    idf = np.log1p((len(post.ids) - df + 0.5) / (df + 0.5))
+    base = qa_score(m)
+    out = np.zeros_like(m["bm25"])
+    for r in range(len(base)):
+        weights: dict[int, float] = collections.defaultdict(float)
+        for di in np.argsort(-base[r])[:feedback]:
+            bag = bags[int(m["docids"][di])]
+            for t, v in zip(bag[:, 0].tolist(), (bag[:, 1] / bag[:, 1].sum() * idf[bag[:, 0]]).tolist(), strict=True):
+                weights[t] += v
+        top = sorted(weights.items(), key=lambda kv: -kv[1])[:n_terms]
+        for t, v in top:
+            lo, hi = post.starts[t], post.starts[t + 1]
+            out[r, post.rows[lo:hi]] += v / top[0][1] * post.weights[lo:hi]
+    out = np.where(np.isfinite(m["passage"]), out, 0)
+    best = out.max(1, keepdims=True)
+    best[best == 0] = 1
+    return out / best
+
+
+def rrf(m: Matrices, k: int) -> np.ndarray:
+    """Reciprocal rank fusion of the three document rankings (best passage, BM25, cosine), candidates only."""
+    candidate = np.isfinite(m["passage"])
+    total = np.zeros(m["bm25"].shape)
+    for s in (m["passage"], m["bm25"], m["cosine"]):
+        order = np.argsort(-np.where(candidate, s, -np.inf), axis=1, kind="stable")
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(1, order.shape[1] + 1)[None, :], axis=1)
+        total += 1 / (k + rank)
+    return np.where(candidate, total, -np.inf)
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    sets = {name: dict(np.load(RESULTS / f"signals-{name}.npz")) for name in (args.headlines, args.details)}
+    corpus_vectors = dict(np.load(RESULTS / "signals-corpus.npz"))
+    _, catalog = open_index()
+    lexicon = Lexicon.load(catalog.db, catalog.path)
+    bags = {i: np.frombuffer(b, np.int32).reshape(-1, 2) for i, b in catalog.db.execute("SELECT id, bag FROM documents")}
+    for m in sets.values():
+        order = np.searchsorted(corpus_vectors["keyword_doc"], m["docids"])
+        m["keywords"] = m["queries"] @ corpus_vectors["keywords"][order].T
+        m["sentences"] = per_document_max(m["queries"], corpus_vectors["sentences"], corpus_vectors["sentence_doc"], m["docids"])
+        m["rm3-1"], m["rm3-3"] = rm3(m, lexicon, bags, 1), rm3(m, lexicon, bags, 3)
+
+    def row(label: str, score: Any) -> None:
+        h, d = sets[args.headlines], sets[args.details]
+        sh, sd = score(h), score(d)
+        odd = h["odd"]
+        print(f"| {label} | {metrics(sh[odd], h['target'][odd])} | {metrics(sh[~odd], h['target'][~odd])} "
+              f"| {metrics(sh, h['target'])} | {metrics(sd, d['target'])} |", flush=True)  # fmt: skip
+
+    print("| signal | headlines odd | headlines even | headlines all | details |")
+    print("|---|---|---|---|---|")
+    row("qa's defaults", qa_score)
+    for name in ("keywords", "sentences", "rm3-1", "rm3-3"):
+        for w in (0.2, 0.4, 0.8):
+            row(f"+ {w} x {name}", lambda m, n=name, w=w: qa_score(m) + w * m[n])
+    for k in (10, 60):
+        row(f"document RRF, k={k}", lambda m, k=k: rrf(m, k))
+    row("+ 0.4 x keywords + 0.8 x sentences", lambda m: qa_score(m) + 0.4 * m["keywords"] + 0.8 * m["sentences"])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--name", required=True, help="the candidates dump (bench/results/candidates-NAME.pkl)")
+    b.add_argument("--tsv", type=Path, default=TSV)
+    sub.add_parser("sentences")
+    r = sub.add_parser("report")
+    r.add_argument("--headlines", default="hx2")
+    r.add_argument("--details", default="dx2")
+    args = p.parse_args()
+    {"build": cmd_build, "sentences": cmd_sentences, "report": cmd_report}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
