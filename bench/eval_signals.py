@@ -45,6 +45,7 @@ from qa.chunking import split_sentences  # noqa: E402
 from qa.eval import default_index_dir, load_tsv  # noqa: E402
 from qa.lexical import STOPWORDS, Lexicon  # noqa: E402
 from qa.library import Library  # noqa: E402
+from qa.spans import SLOTS  # noqa: E402
 from qa.store import Store  # noqa: E402
 
 Matrices = dict[str, Any]
@@ -186,7 +187,7 @@ def rrf(m: Matrices, k: int) -> np.ndarray:
 def cmd_report(args: argparse.Namespace) -> None:
     sets = {name: dict(np.load(RESULTS / f"signals-{name}.npz")) for name in (args.headlines, args.details)}
     corpus_vectors = dict(np.load(RESULTS / "signals-corpus.npz"))
-    _, catalog = open_index()
+    index, catalog = open_index()
     lexicon = Lexicon.load(catalog.db, catalog.path)
     bags = {i: np.frombuffer(b, np.int32).reshape(-1, 2) for i, b in catalog.db.execute("SELECT id, bag FROM documents")}
     for m in sets.values():
@@ -211,6 +212,18 @@ def cmd_report(args: argparse.Namespace) -> None:
     for k in (10, 60):
         row(f"document RRF, k={k}", lambda m, k=k: rrf(m, k))
     row("+ 0.4 x keywords + 0.8 x sentences", lambda m: qa_score(m) + 0.4 * m["keywords"] + 0.8 * m["sentences"])
+
+    # Dense alone, a document by its best vector: the index's (passages and their pooled sentences)
+    # against the passages' with the sentences encoded alone.
+    stored, matrix = Library.open(index).view().vectors.items()
+    chunk_doc = dict(catalog.db.execute("SELECT id, doc_id FROM chunks"))
+    owner = np.array([chunk_doc[int(i) // SLOTS] for i in stored])
+    own = stored % SLOTS == 0
+    for m in sets.values():
+        m["index"] = per_document_max(m["queries"], matrix, owner, m["docids"])
+        m["alone"] = np.maximum(per_document_max(m["queries"], matrix[own], owner[own], m["docids"]), m["sentences"])
+    row("dense: passages + pooled sentences (the index)", lambda m: m["index"])
+    row("dense: passages + sentences encoded alone", lambda m: m["alone"])
 
 
 def main() -> None:
