@@ -6,13 +6,18 @@
     python bench/eval_signals.py build --name hx2 --tsv ../shared/data/news_titles.tsv
     python bench/eval_signals.py build --name dx2 --tsv /tmp/deep.tsv
     python bench/eval_signals.py sentences                                     # ~4 min of encoding
-    python bench/eval_signals.py report --headlines hx2 --details dx2
+    python bench/eval_news.py dump --exact --name nx2 --tsv bench/questions/natural.tsv
+    python bench/eval_signals.py build --name nx2 --tsv bench/questions/natural.tsv
+    python bench/eval_signals.py report --headlines hx2 --others dx2 nx2
+    python bench/eval_signals.py alone --name dx2    # then: eval_news.py tune --name dx2-alone --tsv ...
 
 `build` scores every document, not only the candidates' documents: the best fused passage score of
 each document from the dump (as `retrieval.rank` computes it), whole-text BM25 and the cosine to
 the document vector. `report` adds each new signal to qa's own score (best passage + 0.8 x BM25
 share + 0.8 x cosine; it reproduces `eval_news.py tune` to the fourth decimal) at a few weights and
-prints nDCG@10 / R@10 / R@100 on the odd and even headlines and on the detail questions.
+prints nDCG@10 / R@10 / R@100 on the odd and even headlines, the detail questions (half a sentence
+copied from deep inside an article) and the 120 natural questions (`bench/questions/natural.tsv`,
+written in their own words: see docs/benchmarks/retrieval.md).
 
 Signals: the cosine to an embedding of each article's 40 most distinctive words (tf-idf), lexical
 pseudo-relevance feedback (RM3-style: the top documents' weighted terms as a second BM25 query),
@@ -45,7 +50,7 @@ from qa.chunking import split_sentences  # noqa: E402
 from qa.eval import default_index_dir, load_tsv  # noqa: E402
 from qa.lexical import STOPWORDS, Lexicon  # noqa: E402
 from qa.library import Library  # noqa: E402
-from qa.spans import SLOTS  # noqa: E402
+from qa.spans import SLOTS, best_per_chunk  # noqa: E402
 from qa.store import Store  # noqa: E402
 
 Matrices = dict[str, Any]
@@ -79,7 +84,8 @@ def cmd_build(args: argparse.Namespace) -> None:
     np.savez(
         RESULTS / f"signals-{args.name}.npz",
         queries=queries, bm25=bm25, passage=passage, target=target, docids=docids,
-        cosine=queries @ lookup.doc_vectors.T, odd=np.array([int(q.lstrip("td")) % 2 == 1 for q in qids]),
+        cosine=queries @ lookup.doc_vectors.T, qids=np.array(qids),
+        odd=np.array([int(q.lstrip("tdn")) % 2 == 1 for q in qids]),
     )  # fmt: skip
     log(f"wrote {RESULTS / f'signals-{args.name}.npz'}")
 
@@ -88,12 +94,13 @@ def cmd_sentences(args: argparse.Namespace) -> None:
     """Every distinct sentence of every document, encoded alone; and each article's keywords."""
     index, catalog = open_index()
     encoder = Library.open(index).encoder
-    docs, texts, seen = [], [], set()
-    for doc, text in catalog.db.execute("SELECT doc_id, text FROM chunks ORDER BY id"):
+    docs, chunks, texts, seen = [], [], [], set()
+    for chunk, doc, text in catalog.db.execute("SELECT id, doc_id, text FROM chunks ORDER BY id"):
         for a, b in split_sentences(text) or [(0, len(text))]:
             if (key := (doc, text[a:b].strip())) not in seen and key[1]:
                 seen.add(key)
                 docs.append(doc)
+                chunks.append(chunk)  # the first passage that holds it
                 texts.append(key[1])
     log(f"encoding {len(texts)} sentences")
     vectors = encoder.encode_queries(texts).astype(np.float16)
@@ -110,10 +117,32 @@ def cmd_sentences(args: argparse.Namespace) -> None:
         top = set(sorted(weight, key=lambda w: -weight[w])[:40])
         keywords.append(" ".join(w for w in dict.fromkeys(bodies[d]) if w in top))  # in reading order
     np.savez(
-        RESULTS / "signals-corpus.npz", sentences=vectors, sentence_doc=np.array(docs),
+        RESULTS / "signals-corpus.npz", sentences=vectors, sentence_doc=np.array(docs), sentence_chunk=np.array(chunks),
         keyword_doc=np.array(doc_ids), keywords=encoder.encode_queries(keywords),
     )  # fmt: skip
     log(f"wrote {RESULTS / 'signals-corpus.npz'}")
+
+
+def cmd_alone(args: argparse.Namespace) -> None:
+    """A dump as `eval_news.py dump --exact` would write it if the index held each sentence encoded
+    alone instead of pooled in its passage: candidates-NAME-alone.pkl, for `eval_news.py tune`."""
+    import faiss
+
+    index, _ = open_index()
+    stored, matrix = Library.open(index).view().vectors.items()
+    own = stored % SLOTS == 0
+    corpus_vectors = np.load(RESULTS / "signals-corpus.npz")
+    ids = np.concatenate([stored[own], corpus_vectors["sentence_chunk"] * SLOTS + 1])
+    vectors = np.concatenate([matrix[own], corpus_vectors["sentences"]]).astype(np.float32)
+    with (RESULTS / f"candidates-{args.name}.pkl").open("rb") as fh:
+        cands = pickle.load(fh)
+    built = np.load(RESULTS / f"signals-{args.name}.npz")
+    queries, qids = built["queries"], built["qids"].tolist()
+    scores, rows = faiss.knn(queries, vectors, 2 * args.depth, faiss.METRIC_INNER_PRODUCT)
+    cands["dense"] = {q: best_per_chunk(ids[rows[r]], scores[r], args.depth) for r, q in enumerate(qids)}
+    with (RESULTS / f"candidates-{args.name}-alone.pkl").open("wb") as fh:
+        pickle.dump(cands, fh)
+    log(f"wrote {RESULTS / f'candidates-{args.name}-alone.pkl'}")
 
 
 def per_document_max(queries: np.ndarray, vectors: np.ndarray, owner: np.ndarray, docids: np.ndarray) -> np.ndarray:
@@ -185,7 +214,7 @@ def rrf(m: Matrices, k: int) -> np.ndarray:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    sets = {name: dict(np.load(RESULTS / f"signals-{name}.npz")) for name in (args.headlines, args.details)}
+    sets = {name: dict(np.load(RESULTS / f"signals-{name}.npz")) for name in (args.headlines, *args.others)}
     corpus_vectors = dict(np.load(RESULTS / "signals-corpus.npz"))
     index, catalog = open_index()
     lexicon = Lexicon.load(catalog.db, catalog.path)
@@ -197,14 +226,14 @@ def cmd_report(args: argparse.Namespace) -> None:
         m["rm3-1"], m["rm3-3"] = rm3(m, lexicon, bags, 1), rm3(m, lexicon, bags, 3)
 
     def row(label: str, score: Any) -> None:
-        h, d = sets[args.headlines], sets[args.details]
-        sh, sd = score(h), score(d)
-        odd = h["odd"]
-        print(f"| {label} | {metrics(sh[odd], h['target'][odd])} | {metrics(sh[~odd], h['target'][~odd])} "
-              f"| {metrics(sh, h['target'])} | {metrics(sd, d['target'])} |", flush=True)  # fmt: skip
+        h = sets[args.headlines]
+        sh, odd = score(h), h["odd"]
+        cells = [metrics(sh[odd], h["target"][odd]), metrics(sh[~odd], h["target"][~odd]), metrics(sh, h["target"])]
+        cells += [metrics(score(sets[name]), sets[name]["target"]) for name in args.others]
+        print(f"| {label} | " + " | ".join(cells) + " |", flush=True)
 
-    print("| signal | headlines odd | headlines even | headlines all | details |")
-    print("|---|---|---|---|---|")
+    print("| signal | headlines odd | headlines even | headlines all | " + " | ".join(args.others) + " |")
+    print("|---" * (4 + len(args.others)) + "|")
     row("qa's defaults", qa_score)
     for name in ("keywords", "sentences", "rm3-1", "rm3-3"):
         for w in (0.2, 0.4, 0.8):
@@ -233,11 +262,14 @@ def main() -> None:
     b.add_argument("--name", required=True, help="the candidates dump (bench/results/candidates-NAME.pkl)")
     b.add_argument("--tsv", type=Path, default=TSV)
     sub.add_parser("sentences")
+    a = sub.add_parser("alone")
+    a.add_argument("--name", required=True, help="the candidates dump to redo with sentences encoded alone")
+    a.add_argument("--depth", type=int, default=1000)
     r = sub.add_parser("report")
     r.add_argument("--headlines", default="hx2")
-    r.add_argument("--details", default="dx2")
+    r.add_argument("--others", nargs="+", default=["dx2", "nx2"], help="more question sets (signals-NAME.npz)")
     args = p.parse_args()
-    {"build": cmd_build, "sentences": cmd_sentences, "report": cmd_report}[args.command](args)
+    {"build": cmd_build, "sentences": cmd_sentences, "alone": cmd_alone, "report": cmd_report}[args.command](args)
 
 
 if __name__ == "__main__":
