@@ -26,10 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa import config, retrieval  # noqa: E402
+from qa.catalog import Catalog  # noqa: E402
 from qa.eval import Dataset, default_index_dir, doc_ranking, evaluate_modes, load_tsv, score  # noqa: E402
 from qa.lexical import Lexicon  # noqa: E402
 from qa.newsdata import cache_dir, write_corpus  # noqa: E402
 from qa.spans import best_per_chunk  # noqa: E402
+from qa.store import Store  # noqa: E402
 
 TSV = ROOT.parent / "shared/data/news_titles.tsv"
 RESULTS = ROOT / "bench/results"
@@ -72,17 +74,21 @@ def cmd_eval(args: argparse.Namespace) -> None:
         fh.write(json.dumps(record) + "\n")
 
 
+def published_catalog(index: Path) -> Catalog:
+    """The index's published catalog, read-only, straight from the store (not through Library: a
+    keyword-only index may hold placeholder vectors)."""
+    store = Store(index)
+    return Catalog(store.generation_dir(store.require()) / "catalog.sqlite", readonly=True)
+
+
 def cmd_dump(args: argparse.Namespace) -> None:
     """Per query: dense and keyword candidates (chunk id, score) to `depth`, the document evidence
     (whole-text BM25, cosine to the document vector) of their documents, and chunk -> document."""
-    from qa.catalog import Catalog
     from qa.library import Library
-    from qa.store import Store
 
     data = load_tsv(args.tsv, args.corpus or corpus())
     index = args.index or default_index_dir(data.corpus)
-    store = Store(index)  # the catalog straight from the store: a keyword-only index may hold placeholder vectors
-    catalog = Catalog(store.generation_dir(store.require()) / "catalog.sqlite", readonly=True)
+    catalog = published_catalog(index)
     doc_of = dict(catalog.db.execute("SELECT id, doc_id FROM chunks"))
     source_of = dict(catalog.db.execute("SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id"))
     qids, texts = list(data.queries), list(data.queries.values())

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from eval_news import RESULTS, TSV, corpus, log  # noqa: E402
+from eval_news import RESULTS, TSV, corpus, log, published_catalog  # noqa: E402
 
 from qa import retrieval  # noqa: E402
 from qa.catalog import Catalog  # noqa: E402
@@ -51,15 +51,20 @@ from qa.eval import default_index_dir, load_tsv  # noqa: E402
 from qa.lexical import STOPWORDS, Lexicon  # noqa: E402
 from qa.library import Library  # noqa: E402
 from qa.spans import SLOTS, best_per_chunk  # noqa: E402
-from qa.store import Store  # noqa: E402
 
 Matrices = dict[str, Any]
 
 
 def open_index() -> tuple[Path, Catalog]:
     index = default_index_dir(corpus())
-    store = Store(index)
-    return index, Catalog(store.generation_dir(store.require()) / "catalog.sqlite", readonly=True)
+    return index, published_catalog(index)
+
+
+def share_of_best(scores: np.ndarray) -> np.ndarray:
+    """Each row as a share of its best (as `retrieval.document_scores` scales document BM25)."""
+    best = scores.max(1, keepdims=True)
+    best[best == 0] = 1
+    return scores / best
 
 
 def cmd_build(args: argparse.Namespace) -> None:
@@ -163,10 +168,8 @@ def qa_score(m: Matrices) -> np.ndarray:
     """qa's defaults: best fused passage + doc_lexical x BM25 share of the best candidate + doc_dense x cosine."""
     w = retrieval.DEFAULT
     candidate = np.isfinite(m["passage"])
-    bm25 = np.where(candidate, m["bm25"], 0)
-    best = bm25.max(1, keepdims=True)
-    best[best == 0] = 1
-    score = np.where(candidate, m["passage"], 0) + w.doc_lexical * bm25 / best + w.doc_dense * m["cosine"]
+    bm25 = share_of_best(np.where(candidate, m["bm25"], 0))
+    score = np.where(candidate, m["passage"], 0) + w.doc_lexical * bm25 + w.doc_dense * m["cosine"]
     return np.where(candidate, score, -np.inf)
 
 
@@ -179,15 +182,14 @@ def metrics(score: np.ndarray, target: np.ndarray) -> str:
 
 def rm3(m: Matrices, lexicon: Lexicon, bags: dict[int, np.ndarray], feedback: int, n_terms: int = 10) -> np.ndarray:
     """BM25 of every document for a second query: the n_terms heaviest terms (tf share x idf) of the
-    `feedback` best documents by qa's score, weighted, as a share of the best candidate's."""
+    `feedback` best documents by qa's score (m["qa"]), weighted, as a share of the best candidate's."""
     post = lexicon.documents
     df = np.diff(post.starts)
     idf = np.log1p((len(post.ids) - df + 0.5) / (df + 0.5))
-    base = qa_score(m)
     out = np.zeros_like(m["bm25"])
-    for r in range(len(base)):
+    for r in range(len(out)):
         weights: dict[int, float] = collections.defaultdict(float)
-        for di in np.argsort(-base[r])[:feedback]:
+        for di in np.argsort(-m["qa"][r])[:feedback]:
             bag = bags[int(m["docids"][di])]
             for t, v in zip(bag[:, 0].tolist(), (bag[:, 1] / bag[:, 1].sum() * idf[bag[:, 0]]).tolist(), strict=True):
                 weights[t] += v
@@ -195,10 +197,7 @@ def rm3(m: Matrices, lexicon: Lexicon, bags: dict[int, np.ndarray], feedback: in
         for t, v in top:
             lo, hi = post.starts[t], post.starts[t + 1]
             out[r, post.rows[lo:hi]] += v / top[0][1] * post.weights[lo:hi]
-    out = np.where(np.isfinite(m["passage"]), out, 0)
-    best = out.max(1, keepdims=True)
-    best[best == 0] = 1
-    return out / best
+    return share_of_best(np.where(np.isfinite(m["passage"]), out, 0))
 
 
 def rrf(m: Matrices, k: int) -> np.ndarray:
@@ -220,6 +219,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     lexicon = Lexicon.load(catalog.db, catalog.path)
     bags = {i: np.frombuffer(b, np.int32).reshape(-1, 2) for i, b in catalog.db.execute("SELECT id, bag FROM documents")}
     for m in sets.values():
+        m["qa"] = qa_score(m)
         order = np.searchsorted(corpus_vectors["keyword_doc"], m["docids"])
         m["keywords"] = m["queries"] @ corpus_vectors["keywords"][order].T
         m["sentences"] = per_document_max(m["queries"], corpus_vectors["sentences"], corpus_vectors["sentence_doc"], m["docids"])
@@ -234,13 +234,13 @@ def cmd_report(args: argparse.Namespace) -> None:
 
     print("| signal | headlines odd | headlines even | headlines all | " + " | ".join(args.others) + " |")
     print("|---" * (4 + len(args.others)) + "|")
-    row("qa's defaults", qa_score)
+    row("qa's defaults", lambda m: m["qa"])
     for name in ("keywords", "sentences", "rm3-1", "rm3-3"):
         for w in (0.2, 0.4, 0.8):
-            row(f"+ {w} x {name}", lambda m, n=name, w=w: qa_score(m) + w * m[n])
+            row(f"+ {w} x {name}", lambda m, n=name, w=w: m["qa"] + w * m[n])
     for k in (10, 60):
         row(f"document RRF, k={k}", lambda m, k=k: rrf(m, k))
-    row("+ 0.4 x keywords + 0.8 x sentences", lambda m: qa_score(m) + 0.4 * m["keywords"] + 0.8 * m["sentences"])
+    row("+ 0.4 x keywords + 0.8 x sentences", lambda m: m["qa"] + 0.4 * m["keywords"] + 0.8 * m["sentences"])
 
     # Dense alone, a document by its best vector: the index's (passages and their pooled sentences)
     # against the passages' with the sentences encoded alone.
