@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from eval_news import RESULTS, TSV, corpus, log, published_catalog  # noqa: E402
 
-from qa import retrieval  # noqa: E402
+from qa import config, retrieval  # noqa: E402
 from qa.catalog import Catalog  # noqa: E402
 from qa.chunking import split_sentences  # noqa: E402
 from qa.eval import default_index_dir, load_tsv  # noqa: E402
@@ -82,8 +82,9 @@ def cmd_build(args: argparse.Namespace) -> None:
     with (RESULTS / f"candidates-{args.name}.pkl").open("rb") as fh:
         cands = pickle.load(fh)
     passage = np.full(bm25.shape, -np.inf, dtype=np.float32)  # best fused passage per document
+    depth = config.CANDIDATES  # per retriever, as search() takes them
     for r, q in enumerate(qids):
-        ids, values = retrieval.combine(cands["dense"][q][:200], cands["lexical"][q][:200], "hybrid", retrieval.DEFAULT)
+        ids, values = retrieval.combine(cands["dense"][q][:depth], cands["lexical"][q][:depth], "hybrid", retrieval.DEFAULT)
         np.maximum.at(passage[r], [pos[cands["doc_of"][c]] for c in ids.tolist()], values.astype(np.float32))
     target = np.array([pos[by_stem[next(iter(data.qrels[q]))]] for q in qids])
     np.savez(
