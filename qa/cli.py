@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from qa.errors import QAError
 
@@ -47,9 +47,16 @@ def add_ask(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print {question, answer, hits} as JSON")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line naming the fix, not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} — see: {self.prog} --help\n")
+
+
 def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="qa", description="Answers from your own documents, every passage cited.")
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    top = OneLineParser(prog="qa", description="Answers from your own documents, every passage cited.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
     add_index(sub)
     add_ask(sub)
     words = list(sys.argv[1:] if argv is None else argv)

@@ -15,8 +15,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from qa.errors import BadDate
-
 Span = tuple[dt.date, dt.date]
 
 
@@ -109,14 +107,6 @@ def parse_question_dates(question: str, today: dt.date | None = None) -> DateRan
     except (ValueError, OverflowError, ArithmeticError, LookupError, TypeError):
         # "February 30", "9999 years ago": the calendar or dateparser gives up
         return None
-
-
-def parse_date_arg(value: str) -> dt.date:
-    """A --since/--until value: YYYY-MM-DD."""
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except (ValueError, AttributeError):
-        raise BadDate(f"Bad date {value!r}: use YYYY-MM-DD, e.g. 2017-01-31") from None
 
 
 def _parse(question: str, today: dt.date) -> DateRange | None:

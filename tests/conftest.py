@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,9 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import Library
+from qa import Library, config
+from qa.chunking import CountTokens, chunk_document
+from qa.documents import body_start
 from qa.library import View
 from qa.spans import all_slots, sentence_spans, vector_ids
+from qa.types import Document, Hit
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -42,6 +46,26 @@ def seed_library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
 def line_number(text: str, offset: int) -> int:
     """Which line `offset` is on, counting \r\n, \r and \n as one break each (an oracle for the chunker)."""
     return text[:offset].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+
+
+def check_chunks(doc: Document, count_tokens: CountTokens) -> None:
+    """Every chunk invariant: exact spans, trimmed text, right lines and page, within the window,
+    in order, and nothing after the header left outside every chunk."""
+    chunks = chunk_document(doc, count_tokens, body_start(doc))
+    assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+    for c in chunks:
+        assert doc.text[c.start : c.end] == c.text and c.text and c.text.strip() == c.text
+        assert c.line_start == line_number(doc.text, c.start)
+        assert c.line_end == line_number(doc.text, c.end)
+        assert c.page == doc.page_at(c.start)
+    assert all(a.start < b.start for a, b in itertools.pairwise(chunks))
+    sizes = count_tokens([c.text for c in chunks])
+    assert all(n <= config.MAX_TOKENS - 2 for n in sizes), max(sizes)
+    covered = bytearray(len(doc.text))
+    for c in chunks:
+        covered[c.start : c.end] = b"\x01" * (c.end - c.start)
+    lost = [i for i in range(body_start(doc), len(doc.text)) if not covered[i] and not doc.text[i].isspace()]
+    assert not lost, f"text outside every chunk: {doc.text[lost[0] : lost[0] + 40]!r}"
 
 
 def make_pdf(pages: list[str]) -> bytes:
@@ -78,3 +102,45 @@ def vectors_match_catalog(view: View) -> bool:
     expected = np.sort(np.concatenate([vector_ids(i, 1 + len(sentence_spans(t))) for i, t in rows])) if rows else np.zeros(0)
     stored = view.vectors.stored(all_slots(i for i, _ in rows)) if rows else np.zeros(0)
     return len(view.vectors) == len(expected) and np.array_equal(stored, expected)
+
+
+# Two encodings of one text that differ only in what shares its batch agree to float rounding. In
+# fp32 the difference is ~1e-7, and after the float16 the index keeps an element may sit one step
+# (2**-11 below 1) apart: a cosine of 0.9999 and scores 1e-3 apart are far outside what rounding can
+# do and far inside any real change. bf16 keeps 8 bits of mantissa (relative steps of 2**-8 = 0.004
+# per operation), so bf16 builds are compared with ties of 1e-2.
+MIN_COSINE = 0.9999
+TIE_FP32 = 1e-3
+TIE_BF16 = 1e-2
+
+
+def assert_same_vectors(a: np.ndarray, b: np.ndarray) -> None:
+    """Row by row the same vectors up to float16 rounding of float32 encodings."""
+    assert a.shape == b.shape
+    assert np.abs(a - b).max() <= 2**-11, np.abs(a - b).max()
+    cos = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    assert cos.min() >= MIN_COSINE, cos.min()
+
+
+def place(hit: Hit) -> tuple[str, int, int]:
+    """A hit's passage by where it stands, the same in two builds that number chunks differently."""
+    return (hit.source, hit.start, hit.end)
+
+
+def assert_same_ranking(expected: list[Hit], got: list[Hit], tie: float = TIE_FP32) -> None:
+    """The same hits in the same order with the same scores, except that hits whose scores lie
+    within `tie` of each other may trade places, and the last place may go to a hit tied with it."""
+    assert len(got) == len(expected), (len(expected), len(got))
+    pos = {place(h): i for i, h in enumerate(got)}
+    kept = {place(h) for h in expected}
+    cut = expected[-1].score if expected else 0.0
+    for h in expected:
+        assert place(h) in pos or h.score - cut <= tie, (place(h), h.score, "missing")
+    for h in got:
+        assert place(h) in kept or abs(h.score - cut) <= tie, (place(h), h.score, "extra")
+    for i, a in enumerate(expected):
+        if place(a) in pos:
+            assert abs(got[pos[place(a)]].score - a.score) <= tie, (place(a), a.score, got[pos[place(a)]].score)
+        for b in expected[i + 1 :]:
+            if place(a) in pos and place(b) in pos and a.score - b.score > tie:
+                assert pos[place(a)] < pos[place(b)], (place(a), place(b), a.score, b.score)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import qa.sync
-from qa import Library, config
+from qa import Library
 from qa.catalog import FileState
 from qa.cli import main
 from qa.errors import BadDate, BadQuestion, QAError
@@ -177,11 +177,6 @@ def test_nothing_else_is_lost(odd_folder: tuple[Library, SyncReport]) -> None:
     assert {s.path for s in report.skipped} == {c.name for c in CASES if c.skipped}
     assert report.added == len(indexed)
     assert lib.retrieve("What did Biden warn Putin of if Russia invaded Ukraine?", k=1)[0].source == BIDEN
-
-
-def test_size_limit_is_named_and_below_the_cost_we_accept() -> None:
-    """50 MB of text would take ~25 minutes to encode on 2 cores (docs/benchmarks/integrity.md)."""
-    assert config.MAX_FILE_BYTES < 50 * 2**20 <= config.MAX_PDF_BYTES
 
 
 def plan_as(uid: int, folder: Path, known: dict[str, FileState] | None = None) -> tuple[list[str], dict[str, str], list[int]]:

@@ -25,6 +25,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from qa.app import SERVER_MAX_FILE_BYTES
 from tests.test_app import AUTH, PAYLOAD_NAME, PAYLOAD_TITLE, QUESTION, SOURCE, shared_server
 
+pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = [

@@ -8,12 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from embeddings.encoder import token_counter
-from qa import config
 from qa.chunking import chunk_document, split_sentences
 from qa.documents import body_start, load_document
 from qa.types import Document
 
-from .conftest import BIDEN, SEEDS, line_number
+from .conftest import BIDEN, SEEDS, check_chunks
 
 COUNT = token_counter()
 
@@ -25,35 +24,21 @@ sentence = st.builds(
 texts = st.lists(sentence, max_size=30).map(lambda parts: " ".join(parts))
 
 
-def check_invariants(doc: Document) -> None:
-    chunks = chunk_document(doc, COUNT)
-    for chunk in chunks:
-        assert doc.text[chunk.start : chunk.end] == chunk.text
-        assert chunk.text.strip() == chunk.text and chunk.text
-        assert chunk.line_start == line_number(doc.text, chunk.start)
-        assert chunk.line_end == line_number(doc.text, chunk.end)
-        assert COUNT([chunk.text])[0] <= config.MAX_TOKENS - 2 or len(chunk.text.split()) == 1
-    covered = set()
-    for chunk in chunks:
-        covered.update(range(chunk.start, chunk.end))
-    assert all(i in covered for i, ch in enumerate(doc.text) if not ch.isspace())
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
 def test_spans_are_exact_for_any_text(text: str) -> None:
-    check_invariants(Document(path="x.txt", text=text))
+    check_chunks(Document(path="x.txt", text=text), COUNT)
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.text(min_size=1, max_size=3000))
 def test_spans_are_exact_for_raw_unicode(text: str) -> None:
-    check_invariants(Document(path="x.txt", text=text))
+    check_chunks(Document(path="x.txt", text=text), COUNT)
 
 
 def test_one_giant_sentence_is_split_at_words() -> None:
     text = " ".join(f"word{i}" for i in range(2000))
-    check_invariants(Document(path="x.txt", text=text))
+    check_chunks(Document(path="x.txt", text=text), COUNT)
 
 
 def test_seed_chunks_are_whole_sentences_with_one_overlap() -> None:

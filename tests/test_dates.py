@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.dates import DateRange, parse_date_arg, parse_question_dates
-from qa.errors import BadDate
+from qa.dates import DateRange, parse_question_dates
 
 TODAY = dt.date(2017, 3, 9)  # a Thursday; plays the newest document of a corpus
 D = dt.date
@@ -126,15 +125,3 @@ GARBAGE += [" and ", "last ", "week ", "of ", "ago ", "early ", "Christmas ", "Q
 def test_garbage_never_raises(text: str) -> None:
     got = parse_question_dates(text, today=TODAY)
     assert got is None or (isinstance(got, DateRange) and got.phrase in text)
-
-
-def test_parse_date_arg() -> None:
-    assert parse_date_arg("2017-01-31") == D(2017, 1, 31)
-    assert parse_date_arg(" 2016-12-30 ") == D(2016, 12, 30)
-
-
-@pytest.mark.parametrize("value", ["2017-13-01", "31/01/2017", "yesterday", ""])
-def test_parse_date_arg_rejects(value: str) -> None:
-    with pytest.raises(BadDate) as err:
-        parse_date_arg(value)
-    assert repr(value) in str(err.value) and "YYYY-MM-DD" in str(err.value)

@@ -6,7 +6,6 @@ doc.text[c.start:c.end] == c.text, cites the right lines and fits the model's wi
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +15,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from embeddings.encoder import token_counter
-from qa import config
 from qa.chunking import CountTokens, chunk_document
-from qa.documents import body_start, load_document
+from qa.documents import load_document
 from qa.errors import DocumentError
 from qa.types import Document
 
-from .conftest import line_number
+from .conftest import check_chunks
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SUFFIXES = [".txt", ".md", ".html", ".htm"]
@@ -48,24 +46,6 @@ def load_or_refuse(folder: Path, suffix: str, data: bytes) -> Document | None:
     except DocumentError as exc:
         assert str(exc).startswith(f"fuzz{suffix}: ") and "—" in str(exc)
         return None
-
-
-def check_chunks(doc: Document, count_tokens: CountTokens) -> None:
-    chunks = chunk_document(doc, count_tokens, body_start(doc))
-    assert [c.ordinal for c in chunks] == list(range(len(chunks)))
-    for c in chunks:
-        assert doc.text[c.start : c.end] == c.text and c.text.strip()
-        assert c.line_start == line_number(doc.text, c.start)
-        assert c.line_end == line_number(doc.text, c.end)
-        assert c.page == doc.page_at(c.start)
-    assert all(a.start < b.start for a, b in itertools.pairwise(chunks))
-    sizes = count_tokens([c.text for c in chunks])
-    assert all(n <= config.MAX_TOKENS - 2 for n in sizes), max(sizes)
-    covered = bytearray(len(doc.text))
-    for c in chunks:
-        covered[c.start : c.end] = b"\x01" * (c.end - c.start)
-    lost = [i for i in range(body_start(doc), len(doc.text)) if not covered[i] and not doc.text[i].isspace()]
-    assert not lost, f"text outside every chunk: {doc.text[lost[0] : lost[0] + 40]!r}"
 
 
 @FUZZ

@@ -21,8 +21,11 @@ import pytest
 from qa import Library
 from qa.errors import IndexCorrupt, IndexLocked
 from qa.store import Store
+from qa.types import Hit
 
-from .conftest import BIDEN, vectors_match_catalog
+from .conftest import BIDEN, TIE_BF16, TIE_FP32, assert_same_ranking, vectors_match_catalog
+
+pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
 
 SUBJECTS = ["The harbour master", "A local farmer", "The city council", "Our librarian", "The ferry captain",
             "A retired teacher", "The mayor of Tromsø", "The bakery owner", "A young engineer", "The museum curator",
@@ -62,21 +65,23 @@ def write_files(folder: Path, n: int, seed: int, prefix: str = "doc") -> list[Pa
     return paths
 
 
-def fingerprint(index: Path, scores: bool = True) -> list[tuple[object, ...]]:
+def results(index: Path) -> dict[tuple[str, str], list[Hit]]:
     """What a reader sees: every hit of every question, in both hybrid and keyword mode."""
     lib = Library.open(index)
     try:
         view = lib.view()
         assert view.catalog.counts()[1] == view.manifest["chunks"]
         assert vectors_match_catalog(view)
-        return [
-            (mode, h.source, h.start, h.end, round(h.score, 5) if scores else None)
-            for mode in ("hybrid", "keyword")
-            for q in QUESTIONS
-            for h in lib.retrieve(q, k=5, mode=mode)
-        ]
+        return {(mode, q): lib.retrieve(q, k=5, mode=mode) for mode in ("hybrid", "keyword") for q in QUESTIONS}
     finally:
         lib.close()
+
+
+def assert_same_results(index: Path, expected: dict[tuple[str, str], list[Hit]], tie: float) -> None:
+    """The index answers as `expected` (another build of the same files) does, up to batch rounding."""
+    got = results(index)
+    for key, hits in expected.items():
+        assert_same_ranking(hits, got[key], tie=tie)
 
 
 def generation(index: Path) -> str:
@@ -159,14 +164,14 @@ def test_sigkill_at_any_moment_leaves_the_last_good_index(tmp_path: Path, monkey
         path.unlink()
     fresh = tmp_path / "fresh"
     Library.open(fresh).sync(folder)
-    expected_final = fingerprint(fresh, scores=False)
+    expected_final = results(fresh)
 
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     moments = ["chunking", "encoding", "publishing", "random", "random"]  # each costs a process start
     encoded_before_kill = 0
     encode_total = 0
-    before = fingerprint(index)
+    before = results(index)
     log: list[str] = []
     for name in moments:
         gen = generation(index)
@@ -179,18 +184,18 @@ def test_sigkill_at_any_moment_leaves_the_last_good_index(tmp_path: Path, monkey
         if name in ("chunking", "encoding"):
             assert hit_moment, f"the run never reached {name}: {run.err[-2000:]!r}"
         if generation(index) == gen:
-            assert fingerprint(index) == before, f"killed while {name} (random seed {seed}): the index changed"
+            assert results(index) == before, f"killed while {name} (random seed {seed}): the index changed"
         else:  # the kill came after the switch: the new index must then be complete
             assert name not in ("chunking", "encoding")
-            assert fingerprint(index, scores=False) == expected_final, f"killed while {name} (seed {seed})"
-            before = fingerprint(index)
+            assert_same_results(index, expected_final, TIE_FP32)  # killed after the switch: complete
+            before = results(index)
 
     code, out, err = Run(folder, index).finish()
     assert code == 0, err
     encoded = int(re.search(r"(\d+) passages encoded", out).group(1))  # type: ignore[union-attr]
     print("\n".join([*log, out]))  # shown with pytest -s: the figures in docs/benchmarks/integrity.md
     assert encode_total > 0 and encoded <= encode_total - encoded_before_kill, out
-    assert fingerprint(index, scores=False) == expected_final
+    assert_same_results(index, expected_final, TIE_FP32)
     gens = sorted(p.name for p in index.glob("gen-*"))
     assert len(gens) <= 2 and generation(index) in gens
     assert not list(index.glob("*.tmp"))
@@ -388,7 +393,7 @@ def test_damaged_index_is_a_clear_error(
         Path(hint.group(1)).unlink()
         report = Library.open(index).sync(hint.group(2))
         assert report.chunks_encoded == 0 and report.chunks_reused > 0
-        assert fingerprint(index) == fingerprint(built_index[1])
+        assert_same_results(index, results(built_index[1]), TIE_FP32)
 
 
 @pytest.mark.parametrize("damage", [truncate, scramble, lambda p: p.write_bytes(b"not a database at all" * 100)])
@@ -408,4 +413,4 @@ def test_damaged_vector_cache_never_blocks_a_sync(
     assert lib.retrieve("What did Biden warn Putin of?", k=1)[0].source == BIDEN
     fresh = tmp_path / "fresh"
     Library.open(fresh).sync(folder)
-    assert fingerprint(index, scores=False) == fingerprint(fresh, scores=False)
+    assert_same_results(index, results(fresh), TIE_BF16)

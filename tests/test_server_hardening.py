@@ -29,6 +29,8 @@ from qa.app_upload import MAX_NAME, MAX_UPLOAD_BYTES
 from qa.library import Library
 from tests.test_app import AUTH, QUESTION, SOURCE, Server, shared_server
 
+pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
+
 LOAD_USERS, LOAD_SECONDS = 50, 60
 
 
@@ -78,10 +80,6 @@ def sparse(path: Path, size: int) -> Path:
     with path.open("wb") as f:
         f.truncate(size)
     return path
-
-
-def test_upload_limits_are_ordered() -> None:
-    assert 0 < MAX_UPLOAD_BYTES <= SERVER_MAX_FILE_BYTES
 
 
 def test_oversized_upload_gets_a_clear_message_from_the_handler(tmp_path: Path) -> None:
