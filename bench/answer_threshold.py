@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from qa import Library
-from qa.answer import score_sentences
-from qa.newsdata import read_articles
+from qa.answer.extract import score_sentences
+from qa.eval.newsdata import read_articles
 
 TITLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "news_titles.tsv"
 OFF_TOPIC = [

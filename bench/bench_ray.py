@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import Timer, news_passages, write_result
-from qa.distributed import EncoderActor, RayEncoder
+from qa.ingest.distributed import EncoderActor, RayEncoder
 
 
 class StampedEncoderActor(EncoderActor):

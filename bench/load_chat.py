@@ -1,9 +1,9 @@
 """Load on the chat server: N concurrent gradio_client users asking questions on the seeds, on loopback.
 
-    .venv/bin/python bench/load_chat.py                      # the sweep behind qa.app's queue settings
+    .venv/bin/python bench/load_chat.py                      # the sweep behind qa.serve.app's queue settings
     .venv/bin/python bench/load_chat.py --users 50 --per-user 2 --settings 1,100,40
 
-Each setting (read_concurrency, max_queue, max_threads) gets a fresh server (qa.app.serve on a copy of
+Each setting (read_concurrency, max_queue, max_threads) gets a fresh server (qa.serve.app.serve on a copy of
 seeds/, with a login); every user connects with its own Client (own session), waits for the others, then
 asks its questions one after another through /chat (the streamed answer, as the page asks). Latency is
 from submit to the whole streamed answer. Figures go to docs/benchmarks/chat.md.
@@ -129,13 +129,13 @@ def free_port() -> int:
 
 @contextmanager
 def server(read_concurrency: int, max_queue: int, max_threads: int) -> Iterator[str]:
-    """qa.app.serve on a copy of the seeds with these queue settings; yields its URL."""
+    """qa.serve.app.serve on a copy of the seeds with these queue settings; yields its URL."""
     with tempfile.TemporaryDirectory(prefix="qa-load-") as tmp:
         root = Path(tmp)
         shutil.copytree(REPO / "seeds", root / "docs")
         port = free_port()
         code = (
-            "from qa.app import serve; "
+            "from qa.serve.app import serve; "
             f"serve({str(root / 'docs')!r}, {str(root / 'index')!r}, port={port}, auth={AUTH!r}, "
             f"read_concurrency={read_concurrency}, max_queue={max_queue}, max_threads={max_threads})"
         )

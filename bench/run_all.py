@@ -38,7 +38,7 @@ def script(name: str, *args: str, python: str = sys.executable, env: dict[str, s
 
 def ndcg(index_dir: Path | None, folder: Path, run: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
     """qa eval's metrics on the headlines of the articles in `folder`: per mode for qa, or for a given run."""
-    from qa.eval import evaluate_modes, load_tsv, score
+    from qa.eval.retrieval import evaluate_modes, load_tsv, score
 
     data = load_tsv(TITLES, folder)
     present = {p.stem for p in folder.glob("*.txt")}

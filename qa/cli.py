@@ -20,9 +20,9 @@ EPILOG = {
 # Subcommands living in other modules: each has add_parser(subparsers) and run(args) -> int.
 # Imported only when their name is on the command line, so `qa ask` never imports gradio or ray.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "chat": ("qa.app", "serve the chat in the browser (Gradio)"),
-    "check": ("qa.check", "check a claim or a quote against the documents"),
-    "eval": ("qa.eval", "measure retrieval quality on a BEIR folder or a query TSV"),
+    "chat": ("qa.serve.app", "serve the chat in the browser (Gradio)"),
+    "check": ("qa.answer.check", "check a claim or a quote against the documents"),
+    "eval": ("qa.eval.retrieval", "measure retrieval quality on a BEIR folder or a query TSV"),
 }
 
 
@@ -93,7 +93,7 @@ def run_index(args: argparse.Namespace) -> int:
 
     encoder = None
     if args.ray:
-        from qa.distributed import make_ray_encoder
+        from qa.ingest.distributed import make_ray_encoder
 
         encoder = make_ray_encoder(None if args.ray == "local" else args.ray, None)
     lib = Library.open(args.index)

@@ -12,7 +12,7 @@ OVERLAP_SENTENCES = 1
 DEFAULT_K = 5
 CANDIDATES = 200  # per retriever before fusion (measured: docs/benchmarks/retrieval.md)
 # Nearest vectors fetched per dense candidate wanted: a passage has its own vector and ~3.5
-# sentence vectors (qa/spans.py), and several of them often rank near each other; 3 instead of
+# sentence vectors (qa/index/slots.py), and several of them often rank near each other; 3 instead of
 # 2 changed dense nDCG@10 on the news questions by < 0.003 and cost 0.1 ms (docs/benchmarks/retrieval.md).
 VECTORS_PER_CANDIDATE = 2
 RRF_K = 60  # only for Weights(fusion="rrf"); the default fusion blends scaled scores
@@ -23,7 +23,7 @@ SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_PDF_BYTES = 64 * 1024 * 1024  # a PDF's bytes are mostly images and fonts, not text
 # 2: whole-document BM25 and document vectors; 3: in-memory BM25 from stored term counts;
-# 4: sentence vectors beside each passage's (qa/spans.py)
+# 4: sentence vectors beside each passage's (qa/index/slots.py)
 FORMAT_VERSION = 4
 # BM25 (k1: term-frequency saturation, b: length normalisation) of passages and of whole documents;
 # a 128-token passage saturates fast (measured: docs/benchmarks/retrieval.md).

@@ -17,13 +17,13 @@ import numpy as np
 from embeddings import Encoder, VectorIndex, VectorIndexError
 from embeddings.encoder import model_name_for, token_counter
 from qa import config
-from qa.answer import answer
-from qa.catalog import Catalog
-from qa.chunking import CountTokens
+from qa.answer.extract import answer
 from qa.errors import BadDate, BadQuestion, FolderMissing, IndexCorrupt
-from qa.retrieval import MODES, DateWindow, date_window, search
-from qa.store import Store
-from qa.sync import PassageEncoder, Progress, apply, plan
+from qa.index.catalog import Catalog
+from qa.index.store import Store
+from qa.ingest.chunking import CountTokens
+from qa.ingest.sync import PassageEncoder, Progress, apply, plan
+from qa.search.retrieve import MODES, DateWindow, date_window, search
 from qa.types import Answer, Document, Hit, SyncReport
 
 VIEW_ATTEMPTS = 5

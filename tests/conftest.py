@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from qa import Library, config
-from qa.chunking import CountTokens, chunk_document
-from qa.documents import body_start
+from qa.index.slots import all_slots, sentence_spans, vector_ids
+from qa.ingest.chunking import CountTokens, chunk_document
+from qa.ingest.loaders import body_start
 from qa.library import View
-from qa.spans import all_slots, sentence_spans, vector_ids
 from qa.types import Document, Hit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def make_pdf(pages: list[str]) -> bytes:
 
 
 def vectors_match_catalog(view: View) -> bool:
-    """The FAISS index holds exactly each chunk's own vector and one per sentence span (qa/spans.py)."""
+    """The FAISS index holds exactly each chunk's own vector and one per sentence span (qa/index/slots.py)."""
     rows = view.catalog.db.execute("SELECT id, text FROM chunks").fetchall()
     expected = np.sort(np.concatenate([vector_ids(i, 1 + len(sentence_spans(t))) for i, t in rows])) if rows else np.zeros(0)
     stored = view.vectors.stored(all_slots(i for i, _ in rows)) if rows else np.zeros(0)

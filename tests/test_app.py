@@ -23,12 +23,12 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from qa.app_chat import CHECK, Handlers
-from qa.app_render import Target, answer_pieces, check_sources_html, check_text, document_html, sources_html
-from qa.app_upload import place, safe_name
-from qa.check import VERBATIM, Check, Occurrence
+from qa.answer.check import VERBATIM, Check, Occurrence
 from qa.errors import UploadRejected
 from qa.library import Library
+from qa.serve.handlers import CHECK, Handlers
+from qa.serve.render import Target, answer_pieces, check_sources_html, check_text, document_html, sources_html
+from qa.serve.upload import place, safe_name
 from qa.types import Answer, Document, Hit
 
 pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
@@ -65,14 +65,14 @@ def free_port() -> int:
 
 
 def start_server(root: Path, env_extra: dict[str, str]) -> Server:
-    """`python -m qa.app` (= `qa chat`) on a copy of the seeds, on a free loopback port; waits until it answers."""
+    """`python -m qa.serve.app` (= `qa chat`) on a copy of the seeds, on a free loopback port; waits until it answers."""
     folder, index, log = root / "docs", root / "index", root / "server.log"
     if not folder.exists():
         shutil.copytree(SEEDS, folder)
         (folder / PAYLOAD_NAME).write_text(PAYLOAD_DOC)
     port = free_port()
     env = {**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio-tmp"), **env_extra}
-    cmd = [sys.executable, "-m", "qa.app", str(folder), "--index", str(index), "--port", str(port)]
+    cmd = [sys.executable, "-m", "qa.serve.app", str(folder), "--index", str(index), "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 240

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-import qa.sync
+import qa.ingest.sync
 from qa import Library
-from qa.catalog import FileState
 from qa.cli import main
 from qa.errors import BadDate, BadQuestion, QAError
-from qa.sync import plan
+from qa.index.catalog import FileState
+from qa.ingest.sync import plan
 from qa.types import Answer, SyncReport
 
 from .conftest import BIDEN, PESKOV, make_pdf
@@ -145,8 +145,8 @@ def odd_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Libra
         case.make(folder)
     lib = Library.open(tmp_path_factory.mktemp("index"))
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(qa.sync, "scan", vanishing(qa.sync.scan, "scan", "vanishes-after-scan.txt"))
-        mp.setattr(qa.sync, "load_document", vanishing(qa.sync.load_document, "load", "vanishes-while-loading.txt"))
+        mp.setattr(qa.ingest.sync, "scan", vanishing(qa.ingest.sync.scan, "scan", "vanishes-after-scan.txt"))
+        mp.setattr(qa.ingest.sync, "load_document", vanishing(qa.ingest.sync.load_document, "load", "vanishes-while-loading.txt"))
         report = lib.sync(folder)
     (folder / "ledger-50mb.txt").unlink()
     yield lib, report

@@ -22,7 +22,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from qa.app import SERVER_MAX_FILE_BYTES
+from qa.serve.app import SERVER_MAX_FILE_BYTES
 from tests.test_app import AUTH, PAYLOAD_NAME, PAYLOAD_TITLE, QUESTION, SOURCE, shared_server
 
 pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa import Library, cli
-from qa.check import (
+from qa.answer.check import (
     CLOSE,
     CLOSE_RATIO,
     MAX_OCCURRENCES,
@@ -26,7 +26,7 @@ from qa.check import (
     check,
     label_for,
 )
-from qa.quotes import extract_quotes, find_quote, fold, fold_with_map
+from qa.answer.quotes import extract_quotes, find_quote, fold, fold_with_map
 from qa.types import Document
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.dates import DateRange, parse_question_dates
+from qa.search.dates import DateRange, parse_question_dates
 
 TODAY = dt.date(2017, 3, 9)  # a Thursday; plays the newest document of a corpus
 D = dt.date

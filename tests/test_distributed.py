@@ -25,7 +25,7 @@ import pytest
 
 from qa import Library
 from qa.errors import MissingExtra, QAError
-from qa.spans import all_slots
+from qa.index.slots import all_slots
 
 from .conftest import SEEDS, assert_same_ranking, assert_same_vectors
 
@@ -113,7 +113,7 @@ def fp32() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def ray_encoder() -> Iterator[Any]:
     pytest.importorskip("ray", reason="Ray is not installed — run: pip install 'qa[ray]'")
-    from qa.distributed import RayEncoder
+    from qa.ingest.distributed import RayEncoder
 
     encoder = RayEncoder(num_workers=2, batch_size=16, precision="fp32")
     try:
@@ -139,12 +139,12 @@ def local_library(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def test_importing_qa_does_not_import_ray() -> None:
-    code = "import qa, qa.distributed, qa.cli, sys; assert 'ray' not in sys.modules, 'ray imported'"
+    code = "import qa, qa.ingest.distributed, qa.cli, sys; assert 'ray' not in sys.modules, 'ray imported'"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    from qa.distributed import make_ray_encoder
+    from qa.ingest.distributed import make_ray_encoder
 
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
     with pytest.raises(MissingExtra, match=r"pip install 'qa\[ray\]'"):
@@ -153,7 +153,7 @@ def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_unreachable_cluster_fails_fast() -> None:
     pytest.importorskip("ray", reason="Ray is not installed — run: pip install 'qa[ray]'")
-    from qa.distributed import make_ray_encoder
+    from qa.ingest.distributed import make_ray_encoder
 
     started = time.monotonic()
     with pytest.raises(QAError, match=r"Cannot reach Ray at 127\.0\.0\.1:9 .*--ray HOST:6379"):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from qa import Library
-from qa.documents import load_document, scan
 from qa.errors import DocumentError
+from qa.ingest.loaders import load_document, scan
 
 from .conftest import BIDEN, SEEDS, make_pdf
 

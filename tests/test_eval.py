@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa import cli
-from qa.eval import DatasetError, doc_ranking, load_tsv, score
+from qa.eval.retrieval import DatasetError, doc_ranking, load_tsv, score
 from qa.types import Hit, Source
 
 QRELS = {"q1": {"d1": 1}, "q2": {"d4": 1, "d5": 1}, "q3": {"d7": 1}, "q4": {"d9": 2, "d10": 1}}

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from embeddings.encoder import token_counter
-from qa.chunking import CountTokens, chunk_document
-from qa.documents import load_document
 from qa.errors import DocumentError
+from qa.ingest.chunking import CountTokens, chunk_document
+from qa.ingest.loaders import load_document
 from qa.types import Document
 
 from .conftest import check_chunks

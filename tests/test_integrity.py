@@ -20,7 +20,7 @@ import pytest
 
 from qa import Library
 from qa.errors import IndexCorrupt, IndexLocked
-from qa.store import Store
+from qa.index.store import Store
 from qa.types import Hit
 
 from .conftest import BIDEN, TIE_BF16, TIE_FP32, assert_same_ranking, vectors_match_catalog
@@ -44,7 +44,10 @@ QUESTIONS = [
 ]
 BATCH = 16  # encoder batch of the killed runs: many small commits to the vector cache
 # `qa index` exactly as the CLI runs it, with a smaller encoder batch so a kill lands between batches.
-RUNNER = "import sys, qa.sync; qa.sync.ENCODE_BATCH = int(sys.argv[1]); from qa.cli import main; sys.exit(main(sys.argv[2:]))"
+RUNNER = (
+    "import sys, qa.ingest.sync; qa.ingest.sync.ENCODE_BATCH = int(sys.argv[1]); "
+    "from qa.cli import main; sys.exit(main(sys.argv[2:]))"
+)
 PROGRESS = re.compile(r"(chunk|encode):\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 
 

@@ -1,4 +1,4 @@
-"""In-memory BM25 (qa/lexical.py): tokens, weights worked out by hand and against bm25s, top-n."""
+"""In-memory BM25 (qa/index/lexicon.py): tokens, weights worked out by hand and against bm25s, top-n."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from qa.lexical import Postings, bag, query_terms, tokens
+from qa.index.lexicon import Postings, bag, query_terms, tokens
 
 
 def postings(texts: list[list[str]], k1: float = 1.2, b: float = 0.75) -> tuple[Postings, dict[str, int]]:

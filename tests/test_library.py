@@ -17,7 +17,7 @@ import qa
 from embeddings import Encoder
 from qa import Library, config
 from qa.errors import BadQuestion, IndexIncompatible, IndexMissing
-from qa.lexical import tokens
+from qa.index.lexicon import tokens
 
 from .conftest import BIDEN, PESKOV, SEEDS, TIE_BF16, assert_same_ranking, vectors_match_catalog
 

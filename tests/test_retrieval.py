@@ -1,4 +1,4 @@
-"""Fusion, document scores, date preference and near-duplicate collapse (qa/retrieval.py)."""
+"""Fusion, document scores, date preference and near-duplicate collapse (qa/search/retrieve.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from qa import Library
-from qa.retrieval import (
+from qa.index.slots import SLOTS
+from qa.search.retrieve import (
     Collapser,
     Weights,
     _shingles,
@@ -18,7 +19,6 @@ from qa.retrieval import (
     near_duplicate,
     rank,
 )  # fmt: skip
-from qa.spans import SLOTS
 
 from .conftest import BIDEN, PESKOV
 

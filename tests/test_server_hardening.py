@@ -22,11 +22,11 @@ from gradio.routes import App
 from gradio_client import Client, handle_file
 
 from bench.load_chat import load
-from qa.app import SERVER_MAX_FILE_BYTES, build_app
-from qa.app_auth import is_public
-from qa.app_chat import Handlers
-from qa.app_upload import MAX_NAME, MAX_UPLOAD_BYTES
 from qa.library import Library
+from qa.serve.app import SERVER_MAX_FILE_BYTES, build_app
+from qa.serve.auth import is_public
+from qa.serve.handlers import Handlers
+from qa.serve.upload import MAX_NAME, MAX_UPLOAD_BYTES
 from tests.test_app import AUTH, QUESTION, SOURCE, Server, shared_server
 
 pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process

@@ -1,4 +1,4 @@
-"""Sentence vectors beside passage vectors (qa/spans.py): their spans, their ids, and how a
+"""Sentence vectors beside passage vectors (qa/index/slots.py): their spans, their ids, and how a
 dense search scores a passage by the best of its vectors (real model, real FAISS)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from qa import Library
-from qa.retrieval import dense_candidates
-from qa.spans import SLOTS, all_slots, best_per_chunk, sentence_spans, vector_ids
-from qa.store import VectorCache
+from qa.index.slots import SLOTS, all_slots, best_per_chunk, sentence_spans, vector_ids
+from qa.index.store import VectorCache
+from qa.search.retrieve import dense_candidates
 
 
 def test_sentence_spans_are_the_sentences_of_a_passage_of_two_or_more() -> None:

@@ -14,12 +14,12 @@ import numpy as np
 from embeddings import VectorIndex
 from embeddings.encoder import Span
 from qa import config
-from qa.catalog import Catalog, FileState
-from qa.chunking import CountTokens, chunk_document
-from qa.documents import body_start, load_document, relative_name, scan
 from qa.errors import DocumentError
-from qa.spans import all_slots, sentence_spans, vector_ids
-from qa.store import Store, VectorCache
+from qa.index.catalog import Catalog, FileState
+from qa.index.slots import all_slots, sentence_spans, vector_ids
+from qa.index.store import Store, VectorCache
+from qa.ingest.chunking import CountTokens, chunk_document
+from qa.ingest.loaders import body_start, load_document, relative_name, scan
 from qa.types import Document, Skipped, SyncReport
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

@@ -11,7 +11,7 @@ from pathlib import Path
 from qa import config
 from qa.errors import UploadRejected
 
-MAX_UPLOAD_BYTES = config.MAX_FILE_BYTES  # the page's limit; the server's own (qa.app) sits just above it
+MAX_UPLOAD_BYTES = config.MAX_FILE_BYTES  # the page's limit; the server's own (qa.serve.app) sits just above it
 MAX_NAME = 120  # characters of the stem kept; long names are cut, the suffix stays
 _UNSAFE = re.compile(r"[^\w.\- ]+")
 

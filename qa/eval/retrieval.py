@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from qa.errors import BadQuestion, FolderMissing, QAError
-from qa.newsdata import cache_dir
+from qa.eval.newsdata import cache_dir
 from qa.types import Hit
 
 MODES = ("hybrid", "dense", "keyword")

@@ -114,10 +114,10 @@ def write_corpus(folder: Path, wheel: Path | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m qa.newsdata FOLDER: write the articles into FOLDER."""
+    """python -m qa.eval.newsdata FOLDER: write the articles into FOLDER."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m qa.newsdata FOLDER", file=sys.stderr)
+        print("usage: python -m qa.eval.newsdata FOLDER", file=sys.stderr)
         return 2
     print(f"{write_corpus(Path(args[0]))} articles in {args[0]}")
     return 0

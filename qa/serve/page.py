@@ -65,7 +65,7 @@ def _api(fn: Callable[..., Any], reading: AbstractContextManager[Any]) -> Callab
 
 
 def register_api(lib: Library, check: Callable[..., Any] | None, reading: AbstractContextManager[Any], concurrency: int) -> None:
-    """/retrieve, /ask and (when qa.check is there) /check, for gradio_client and plain HTTP.
+    """/retrieve, /ask and (when qa.answer.check is there) /check, for gradio_client and plain HTTP.
 
     They share the page's "read" workers and its lock around Library calls (see Handlers.reading).
     """

@@ -6,8 +6,8 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.chunking import split_sentences
-from qa.retrieval import terms
+from qa.ingest.chunking import split_sentences
+from qa.search.retrieve import terms
 from qa.types import Answer, Hit, Quote
 
 MAX_QUOTES = 3

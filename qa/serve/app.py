@@ -22,13 +22,13 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from qa import config
-from qa.app_auth import LoginRequired
-from qa.app_chat import ASK, CHECK, Handlers, load_check
-from qa.app_page import CSS, OPEN_JS, SCROLL_JS, register_api
-from qa.app_render import esc
-from qa.app_upload import MAX_UPLOAD_BYTES
 from qa.errors import QAError
 from qa.library import Library
+from qa.serve.auth import LoginRequired
+from qa.serve.handlers import ASK, CHECK, Handlers, load_check
+from qa.serve.page import CSS, OPEN_JS, SCROLL_JS, register_api
+from qa.serve.render import esc
+from qa.serve.upload import MAX_UPLOAD_BYTES
 
 AUTH_ENV = "QA_AUTH"  # read by config.auth(); named here for the help text
 # Queue settings, measured with bench/load_chat.py: 50 users x 2 questions (docs/benchmarks/chat.md, "Load").
@@ -167,7 +167,7 @@ def serve(
         file=sys.stderr,
         flush=True,
     )
-    # With a login, LoginRequired also closes the routes gradio leaves open (qa/app_auth.py).
+    # With a login, LoginRequired also closes the routes gradio leaves open (qa/serve/auth.py).
     middleware = [Middleware(LoginRequired)] if auth else []
     demo.queue(default_concurrency_limit=1, max_size=max_queue).launch(
         server_name=host, server_port=port, auth=auth, max_file_size=SERVER_MAX_FILE_BYTES, max_threads=max_threads,
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m qa.app FOLDER ...`: the same as `qa chat FOLDER ...`."""
+    """`python -m qa.serve.app FOLDER ...`: the same as `qa chat FOLDER ...`."""
     top = argparse.ArgumentParser(prog="qa")
     add_parser(top.add_subparsers(dest="command", required=True))
     args = top.parse_args(["chat", *(sys.argv[1:] if argv is None else argv)])

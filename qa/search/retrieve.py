@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25, qa/lexical.py) candidate passages, their scores scaled
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25, qa/index/lexicon.py) candidate passages, their scores scaled
 and blended, each lifted by how well its whole document matches (BM25 of the document's text, cosine
 to the document's vector), nudged towards the dates a question names, near-duplicates collapsed.
 The weights are measured: docs/benchmarks/retrieval.md.
@@ -19,11 +19,11 @@ import numpy as np
 
 from embeddings import VectorIndex
 from qa import config
-from qa.catalog import Catalog, ChunkRow
-from qa.chunking import split_sentences
-from qa.dates import parse_question_dates
-from qa.lexical import STOPWORDS, Lexicon
-from qa.spans import all_slots, best_per_chunk
+from qa.index.catalog import Catalog, ChunkRow
+from qa.index.lexicon import STOPWORDS, Lexicon
+from qa.index.slots import all_slots, best_per_chunk
+from qa.ingest.chunking import split_sentences
+from qa.search.dates import parse_question_dates
 from qa.types import Chunk, Hit, Source
 
 MODES = ("hybrid", "dense", "keyword")
@@ -90,7 +90,7 @@ def _iso(day: dt.date | None) -> str:
 
 def dense_candidates(vectors: VectorIndex, query: np.ndarray, n: int, allowed: Sequence[int] | None) -> Ranking:
     """The `n` passages nearest the query, each scored by the best of its own vector and its
-    sentences' (qa/spans.py); `allowed` limits them to those chunk ids."""
+    sentences' (qa/index/slots.py); `allowed` limits them to those chunk ids."""
     if allowed is not None and not allowed:
         return []
     ids_allowed = vectors.stored(all_slots(allowed)) if allowed is not None else None

@@ -207,7 +207,7 @@ class Store:
 
 class VectorCache:
     """Text hash -> the vectors of every passage text ever encoded into this index (khoj's idea):
-    the passage's own vector first, then its sentences' (qa/spans.py), as one (rows, dim) array,
+    the passage's own vector first, then its sentences' (qa/index/slots.py), as one (rows, dim) array,
     kept in float16 (half the disk; `rounded` gives what a vector reads back as, and sync indexes
     that, so an index built from the cache equals one built fresh).
 

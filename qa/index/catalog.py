@@ -1,5 +1,5 @@
 """SQLite catalog of documents and chunks: their text and citation fields, each one's stemmed term
-counts for BM25 (qa/lexical.py), and each document's vector (the normalised mean of its passage vectors)."""
+counts for BM25 (qa/index/lexicon.py), and each document's vector (the normalised mean of its passage vectors)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexCorrupt
-from qa.lexical import Lexicon, bag, tokens
-from qa.lookup import Lookup
+from qa.index.lexicon import Lexicon, bag, tokens
+from qa.index.lookup import Lookup
 from qa.types import Chunk, Document
 
 SCHEMA = """

@@ -18,7 +18,7 @@ import Stemmer
 
 from qa import config
 from qa.errors import IndexCorrupt
-from qa.lookup import locate
+from qa.index.lookup import locate
 
 # Dropped from keyword queries and bags: they match everything and carry no evidence.
 STOPWORDS = frozenset(

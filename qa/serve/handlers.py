@@ -11,7 +11,10 @@ from typing import Any
 
 import gradio as gr
 
-from qa.app_render import (
+from qa.config import DEFAULT_K
+from qa.errors import QAError
+from qa.library import Library
+from qa.serve.render import (
     Target,
     answer_pieces,
     check_sources_html,
@@ -23,22 +26,19 @@ from qa.app_render import (
     timeline_frame,
     timeline_limits,
 )
-from qa.app_upload import place
-from qa.config import DEFAULT_K
-from qa.errors import QAError
-from qa.library import Library
+from qa.serve.upload import place
 
 ASK, CHECK = "Ask a question", "Check a claim"
-Check = Callable[..., Any]  # qa.check.check(lib, text, k) -> Check
+Check = Callable[..., Any]  # qa.answer.check.check(lib, text, k) -> Check
 STREAM_PAUSE = 0.06  # seconds between cited sentences: the answer visibly streams in, in well under a second
 # Gradio sees this default and passes a live progress bar in its place.
 PROGRESS = gr.Progress()
 
 
 def load_check() -> Check | None:
-    """qa.check.check when that module is installed, else None (the page then has no claim mode)."""
+    """qa.answer.check.check when that module is installed, else None (the page then has no claim mode)."""
     try:
-        from qa.check import check
+        from qa.answer.check import check
     except ImportError:
         return None
     return check

@@ -1,7 +1,7 @@
 """Check a claim or a quote against the documents: is it there, where, and who had it first?
 
 The quoted parts of the text (or the whole text) are searched verbatim and nearly so across
-every document (qa.quotes); the passages most similar to the whole text come from retrieval,
+every document (qa.answer.quotes); the passages most similar to the whole text come from retrieval,
 each with its best supporting sentence. The label comes from thresholds measured in
 docs/benchmarks/check.md. Nothing here can tell whether a passage contradicts the text.
 """
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qa.answer.quotes import Difference, extract_quotes, find_quote
 from qa.errors import BadQuestion
-from qa.quotes import Difference, extract_quotes, find_quote
 from qa.types import Hit
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def _occurrences(quote: str, docs: list[Any]) -> list[Occurrence]:
 
 def _support(lib: Library, text: str, hits: list[Hit]) -> tuple[list[Hit], list[float]]:
     """Rescore each passage's sentences against the text; mark the best one in each."""
-    from qa.chunking import split_sentences
+    from qa.ingest.chunking import split_sentences
 
     spans = [split_sentences(h.text) or [(0, len(h.text))] for h in hits]
     flat = [h.text[s:e] for h, sp in zip(hits, spans, strict=True) for s, e in sp]

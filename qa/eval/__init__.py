@@ -1,0 +1,1 @@
+"""Measuring quality: retrieval on BEIR folders and query files, and the news corpus they run on."""

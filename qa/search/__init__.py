@@ -1,0 +1,1 @@
+"""From a question to cited passages: dates it names, dense and lexical candidates, fusion, near-duplicates."""

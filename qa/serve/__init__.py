@@ -1,0 +1,1 @@
+"""The chat in the browser and the servers for programs; imported only by `qa chat` (gradio stays optional)."""
