@@ -30,35 +30,42 @@ class Document:
 
 
 @dataclasses.dataclass(frozen=True)
-class Chunk:
-    """A run of whole sentences of one document. Invariant: doc.text[start:end] == text."""
+class Citation:
+    """Where a passage stands: enough for a fact-checker to open the file and find the words.
 
-    doc_path: str
-    ordinal: int
-    start: int
-    end: int
-    line_start: int  # 1-based, inclusive
-    line_end: int
-    text: str
-    page: int | None = None
+    `start`/`end` are character offsets into the document's text; lines are 1-based and
+    inclusive, counting \n, \r\n and a lone \r as one break each (qa.text).
+    """
 
-
-@dataclasses.dataclass(frozen=True)
-class Source:
-    """Where a passage stands: enough for a fact-checker to open it."""
-
-    source: str
-    date: str | None
+    source: str  # relative to the indexed folder, POSIX separators
+    date: dt.date | None
     title: str
     start: int
     end: int
     line_start: int
     line_end: int
     page: int | None = None
+    section: str = ""  # the headings above the passage, e.g. "Costs › 2024"
+
+    @property
+    def citation(self) -> Citation:
+        """Only the citation fields (of a Chunk, Hit or Occurrence)."""
+        return Citation(**{f.name: getattr(self, f.name) for f in dataclasses.fields(Citation)})
+
+    def to_json(self) -> dict[str, Any]:
+        return jsonable(dataclasses.asdict(self))
 
 
-@dataclasses.dataclass(frozen=True)
-class Hit:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Chunk(Citation):
+    """A run of whole sentences of one document. Invariant: doc.text[start:end] == text."""
+
+    ordinal: int
+    text: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Hit(Citation):
     """One retrieved passage with its citation.
 
     `sentence_start`/`sentence_end` locate the sentence that best matches the question
@@ -70,19 +77,11 @@ class Hit:
     score: float
     chunk_id: int
     text: str
-    source: str
-    date: str | None  # ISO date of the document, or None
-    title: str
-    start: int
-    end: int
-    line_start: int
-    line_end: int
-    page: int | None
     sentence_start: int
     sentence_end: int
     dense_score: float | None = None
     lexical_score: float | None = None
-    duplicates: tuple[Source, ...] = ()
+    duplicates: tuple[Citation, ...] = ()
     neighbours: tuple[Chunk, ...] = ()
 
     @property
@@ -91,9 +90,18 @@ class Hit:
         return self.text[self.sentence_start : self.sentence_end]
 
     def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["sentence"] = self.sentence
-        return data
+        return {**super().to_json(), "sentence": self.sentence}
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with dates as ISO strings and tuples as lists, ready for json.dumps."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
 
 
 @dataclasses.dataclass(frozen=True)

@@ -291,7 +291,10 @@ def test_document_text_is_escaped_in_every_panel() -> None:
         sentence_end=len(text) - 5,
     )
     doc = Document(path=hit.source, text=text, title=PAYLOAD)
-    occurrence = Occurrence(PAYLOAD, hit.source, None, PAYLOAD, 17, 17 + len(PAYLOAD), 1, 1, None, PAYLOAD, 100.0)
+    occurrence = Occurrence(
+        source=hit.source, date=None, title=PAYLOAD, start=17, end=17 + len(PAYLOAD), line_start=1, line_end=1,
+        quote=PAYLOAD, text=PAYLOAD, ratio=100.0,
+    )
     claim = Check(text=PAYLOAD, label=VERBATIM, occurrences=(occurrence,), passages=(hit,), note=PAYLOAD, support=(0.9,))
     answer = Answer(question=PAYLOAD, text=f"{text} [1]", quotes=(), hits=(hit,), found=True, date_note=PAYLOAD)
     panels = {

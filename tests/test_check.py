@@ -136,7 +136,7 @@ def test_earliest_source_comes_first() -> None:
     ]
     occ = _occurrences(PHRASE, docs)
     assert [o.source for o in occ] == ["c.txt", "b.txt", "a.txt", "undated.txt"]
-    assert [o.date for o in occ] == ["2021-12-31", "2022-01-05", "2022-03-01", None]
+    assert [o.date for o in occ] == [dt.date(2021, 12, 31), dt.date(2022, 1, 5), dt.date(2022, 3, 1), None]
     assert all((o.line_start, o.line_end) == (2, 2) for o in occ)
 
 
@@ -165,7 +165,7 @@ def test_check_finds_the_seed_quote_verbatim(seed_library: Library) -> None:
     [o] = c.occurrences
     doc = seed_library.document(SEED)
     assert doc is not None
-    assert (o.source, o.date, o.ratio) == (SEED, "2021-12-31", 100.0)
+    assert (o.source, o.date, o.ratio) == (SEED, dt.date(2021, 12, 31), 100.0)
     assert doc.text[o.start : o.end] == o.text == PHRASE
     assert o.line_start == o.line_end == doc.text[: o.start].count("\n") + 1
     assert "contradict" in c.note
@@ -209,9 +209,9 @@ def test_check_lists_the_earliest_source_first(tmp_path: Path) -> None:
         lib.close()
     assert c.label == VERBATIM
     assert [(o.source, o.date) for o in c.occurrences] == [
-        ("b.txt", "2021-12-30"),
-        ("c.txt", "2022-01-15"),
-        ("a.txt", "2022-03-01"),
+        ("b.txt", dt.date(2021, 12, 30)),
+        ("c.txt", dt.date(2022, 1, 15)),
+        ("a.txt", dt.date(2022, 3, 1)),
     ]
 
 

@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from embeddings.encoder import token_counter
-from qa.ingest.chunking import chunk_document, split_sentences
+from qa.ingest.chunking import chunk_document
 from qa.ingest.loaders import body_start, load_document
+from qa.text import split_sentences
 from qa.types import Document
 
 from .conftest import BIDEN, SEEDS, check_chunks

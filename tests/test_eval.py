@@ -9,7 +9,7 @@ import pytest
 
 from qa import cli
 from qa.eval.retrieval import DatasetError, doc_ranking, load_tsv, score
-from qa.types import Hit, Source
+from qa.types import Citation, Hit
 
 QRELS = {"q1": {"d1": 1}, "q2": {"d4": 1, "d5": 1}, "q3": {"d7": 1}, "q4": {"d9": 2, "d10": 1}}
 RUN = {
@@ -75,7 +75,7 @@ def _hit(source: str, *dups: str) -> Hit:
     return Hit(
         rank=1, score=1.0, chunk_id=0, text="x", source=source, date=None, title="", start=0, end=1,
         line_start=1, line_end=1, page=None, sentence_start=0, sentence_end=1,
-        duplicates=tuple(Source(d, None, "", 0, 1, 1, 1) for d in dups),
+        duplicates=tuple(Citation(d, None, "", 0, 1, 1, 1) for d in dups),
     )  # fmt: skip
 
 

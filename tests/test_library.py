@@ -40,7 +40,7 @@ def test_biden_question_cites_the_warning(seed_library: Library) -> None:
     assert top.source == BIDEN
     assert "serious costs and consequences" in line_span(SEEDS, top.source, top.line_start, top.line_end)
     assert "serious costs and consequences" in top.text
-    assert top.date == "2021-12-31"
+    assert top.date == dt.date(2021, 12, 31)
 
 
 def test_peskov_question_finds_the_kremlin_article(seed_library: Library) -> None:
@@ -82,7 +82,7 @@ def test_unanswerable_question_says_so(seed_library: Library) -> None:
 
 def test_date_filter_excludes_other_days(seed_library: Library) -> None:
     dates = {h.date for h in seed_library.retrieve(QUESTIONS[0], k=10, until="2021-12-30")}
-    assert dates and dates <= {"2021-12-30"}
+    assert dates and dates <= {dt.date(2021, 12, 30)}
 
 
 def test_module_retrieve_reads_qa_index(seed_library: Library, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -134,7 +134,7 @@ def test_named_date_prefers_but_never_drops(seed_library: Library) -> None:
     plain = {h.source for h in seed_library.retrieve(question, k=10)}
     dated = seed_library.retrieve(question + " on December 30", k=10)
     assert {h.source for h in dated} == plain == {BIDEN, PESKOV}  # nothing filtered out
-    assert dated[0].date == "2021-12-30"
+    assert dated[0].date == dt.date(2021, 12, 30)
     only = seed_library.retrieve(question, k=10, since="2021-12-31")  # explicit: a filter
     assert {h.source for h in only} == {BIDEN}
 

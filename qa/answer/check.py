@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,8 @@ import numpy as np
 
 from qa.answer.quotes import Difference, extract_quotes, find_quote
 from qa.errors import BadQuestion
-from qa.types import Hit
+from qa.text import line_breaks, line_of
+from qa.types import Citation, Hit
 
 if TYPE_CHECKING:
     from qa.library import Library
@@ -43,19 +45,11 @@ NOTES = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class Occurrence:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Occurrence(Citation):
     """One place a quote occurs. Invariant: document.text[start:end] == text."""
 
     quote: str
-    source: str
-    date: str | None
-    title: str
-    start: int
-    end: int
-    line_start: int
-    line_end: int
-    page: int | None
     text: str
     ratio: float  # 0..100; 100 means verbatim after folding case and punctuation
     differences: tuple[Difference, ...] = ()
@@ -88,7 +82,7 @@ class Check:
             "label": self.label,
             "note": self.note,
             "quotes": list(self.quotes),
-            "occurrences": [{**dataclasses.asdict(o), "verbatim": o.verbatim} for o in self.occurrences],
+            "occurrences": [{**o.to_json(), "verbatim": o.verbatim} for o in self.occurrences],
             "passages": [{**h.to_json(), "support": s} for h, s in zip(self.passages, self.support, strict=True)],
             "best_passage": self.best,
         }
@@ -97,18 +91,22 @@ class Check:
 def _occurrences(quote: str, docs: list[Any]) -> list[Occurrence]:
     out = []
     for m in find_quote(quote, docs, cutoff=CLOSE_RATIO):
-        d, date = m.doc, m.doc.date.isoformat() if m.doc.date else None
-        lines = (d.text.count("\n", 0, m.start) + 1, d.text.count("\n", 0, max(m.start, m.end - 1)) + 1)
-        page = d.page_at(m.start)
-        out.append(Occurrence(quote, d.path, date, d.title, m.start, m.end, *lines, page, m.text, m.ratio, m.differences))
+        d, breaks = m.doc, line_breaks(m.doc.text)
+        out.append(
+            Occurrence(
+                source=d.path, date=d.date, title=d.title, start=m.start, end=m.end, line_start=line_of(breaks, m.start),
+                line_end=line_of(breaks, max(m.start, m.end - 1)), page=d.page_at(m.start), quote=quote, text=m.text,
+                ratio=m.ratio, differences=m.differences,
+            )
+        )  # fmt: skip
     # Oldest first, so the reader sees who published it first; undated last.
-    out.sort(key=lambda o: (o.date is None, o.date or "", -o.ratio, o.source, o.start))
+    out.sort(key=lambda o: (o.date is None, o.date or dt.date.min, -o.ratio, o.source, o.start))
     return out
 
 
 def _support(lib: Library, text: str, hits: list[Hit]) -> tuple[list[Hit], list[float]]:
     """Rescore each passage's sentences against the text; mark the best one in each."""
-    from qa.ingest.chunking import split_sentences
+    from qa.text import split_sentences
 
     spans = [split_sentences(h.text) or [(0, len(h.text))] for h in hits]
     flat = [h.text[s:e] for h, sp in zip(hits, spans, strict=True) for s, e in sp]

@@ -6,8 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.ingest.chunking import split_sentences
-from qa.search.retrieve import terms
+from qa.text import split_sentences, terms
 from qa.types import Answer, Hit, Quote
 
 MAX_QUOTES = 3

@@ -50,25 +50,24 @@ class FileState:
     mtime_ns: int
 
 
-@dataclass(frozen=True)
-class ChunkRow:
-    """A chunk as stored, joined with its document's citation fields."""
+@dataclass(frozen=True, kw_only=True)
+class ChunkRow(Chunk):
+    """A chunk as stored, with its row id and its document's."""
 
     id: int
     doc_id: int
-    ordinal: int
-    start: int
-    end: int
-    line_start: int
-    line_end: int
-    page: int | None
-    text: str
-    source: str
-    date: str | None
-    title: str
 
 
 _CHUNK_COLUMNS = 'c.id, c.doc_id, c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.text, d.path, d.date, d.title'
+
+
+def _chunk_row(row: tuple) -> ChunkRow:
+    """A row of _CHUNK_COLUMNS as a ChunkRow."""
+    id_, doc_id, ordinal, start, end, line_start, line_end, page, text, source, date, title = row
+    return ChunkRow(
+        id=id_, doc_id=doc_id, ordinal=ordinal, start=start, end=end, line_start=line_start, line_end=line_end,
+        page=page, text=text, source=source, date=dt.date.fromisoformat(date) if date else None, title=title,
+    )  # fmt: skip
 
 
 class Catalog:
@@ -169,13 +168,13 @@ class Catalog:
             marks = ",".join("?" * len(part))
             sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})"
             for row in self.db.execute(sql, part):
-                out[row[0]] = ChunkRow(*row)
+                out[row[0]] = _chunk_row(row)
         return out
 
     def neighbours(self, doc_id: int, ordinal: int, n: int) -> list[ChunkRow]:
         sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id "
         sql += "WHERE c.doc_id = ? AND c.ordinal BETWEEN ? AND ? AND c.ordinal != ? ORDER BY c.ordinal"
-        return [ChunkRow(*r) for r in self.db.execute(sql, (doc_id, ordinal - n, ordinal + n, ordinal))]
+        return [_chunk_row(r) for r in self.db.execute(sql, (doc_id, ordinal - n, ordinal + n, ordinal))]
 
     def ids_in_dates(self, since: dt.date | None, until: dt.date | None) -> list[int]:
         clause, args = _dated(since, until)

@@ -19,16 +19,8 @@ import Stemmer
 from qa import config
 from qa.errors import IndexCorrupt
 from qa.index.lookup import locate
+from qa.text import STOPWORDS
 
-# Dropped from keyword queries and bags: they match everything and carry no evidence.
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most
-    my myself no nor not now of off on once only or other our ours out over own said same say says she
-    should so some such than that the their theirs them then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you your""".split()
-)
 MAX_QUERY_TERMS = 64  # a pasted page must not become a thousand-term query
 _WORD = re.compile(r"[^\W_]+")
 _STEMMER = Stemmer.Stemmer("english")

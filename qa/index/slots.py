@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from embeddings.encoder import Span
-from qa.ingest.chunking import split_sentences
+from qa.text import split_sentences
 
 SLOTS = 16  # vector ids per passage: its own and up to 15 sentence groups
 

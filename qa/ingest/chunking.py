@@ -2,57 +2,14 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Sequence
 
 from qa import config
+from qa.text import line_breaks, line_of, split_sentences
 from qa.types import Chunk, Document
 
 CountTokens = Callable[[list[str]], list[int]]
-
-# A sentence ends at . ! ? … (plus closing quotes or brackets) followed by white space and
-# something that can start a sentence; a blank line always ends one.
-_END = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+["'“‘«(\[]?[A-Z0-9])|\n[ \t]*\n""")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "gov", "sen", "rep", "lt", "col",
-    "capt", "sgt", "inc", "ltd", "co", "corp", "vs", "etc", "no", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e",
-}  # fmt: skip
-
-
-def _is_abbreviation(text: str, dot: int) -> bool:
-    """True when the period at `dot` ends an abbreviation or an initial, not a sentence."""
-    start = dot
-    while start > 0 and (text[start - 1].isalpha() or text[start - 1] == "."):
-        start -= 1
-    word = text[start:dot].lower()
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Spans of the sentences in text[start:end], white space trimmed, never empty."""
-    end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
-    cursor = start
-    for match in _END.finditer(text, start, end):
-        if match.group().startswith(".") and _is_abbreviation(text, match.start()):
-            continue
-        _append_trimmed(text, cursor, match.end(), spans)
-        cursor = match.end()
-    _append_trimmed(text, cursor, end, spans)
-    return spans
-
-
-def _append_trimmed(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    if a < b:
-        spans.append((a, b))
-
 
 def _split_long(text: str, span: tuple[int, int], count_tokens: CountTokens, limit: int) -> list[tuple[int, int]]:
     """Cut one over-long sentence at word boundaries into pieces of at most `limit` tokens."""
@@ -156,19 +113,11 @@ def _sentences(text: str, start: int, end: int, count_tokens: CountTokens, limit
     return sentences, sizes
 
 
-def line_breaks(text: str) -> list[int]:
-    """Offsets of the last character of each line break: \n, \r\n and a lone \r (old Mac files) alike."""
-    return [m.end() - 1 for m in _LINE_BREAK.finditer(text)]
-
-
-def line_of(breaks: list[int], offset: int) -> int:
-    """1-based line number of the character at `offset`."""
-    return bisect.bisect_right(breaks, offset - 1) + 1
-
-
 def _chunk(doc: Document, ordinal: int, a: int, b: int, newlines: list[int]) -> Chunk:
     return Chunk(
-        doc_path=doc.path,
+        source=doc.path,
+        date=doc.date,
+        title=doc.title,
         ordinal=ordinal,
         start=a,
         end=b,

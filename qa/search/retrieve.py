@@ -6,9 +6,9 @@ The weights are measured: docs/benchmarks/retrieval.md.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
-import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -20,16 +20,14 @@ import numpy as np
 from embeddings import VectorIndex
 from qa import config
 from qa.index.catalog import Catalog, ChunkRow
-from qa.index.lexicon import STOPWORDS, Lexicon
+from qa.index.lexicon import Lexicon
 from qa.index.slots import all_slots, best_per_chunk
-from qa.ingest.chunking import split_sentences
 from qa.search.dates import parse_question_dates
-from qa.types import Chunk, Hit, Source
+from qa.text import ASCII_WORD, split_sentences, terms
+from qa.types import Chunk, Citation, Hit
 
 MODES = ("hybrid", "dense", "keyword")
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-_ASCII_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")  # _WORD on lower-cased ASCII, in 70% of its time
 Ranking = list[tuple[int, float]]
 
 
@@ -61,13 +59,6 @@ class DateWindow:
 
 class QueryEncoder(Protocol):
     def encode_query(self, text: str) -> np.ndarray: ...
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased content words of `text`, in order, without stop words."""
-    low = text.lower()
-    words = _ASCII_WORD.findall(low) if low.isascii() else _WORD.findall(low.replace("’", "'"))
-    return [w for w in words if w not in STOPWORDS]
 
 
 def date_window(catalog: Catalog, question: str, since: dt.date | None, until: dt.date | None) -> DateWindow:
@@ -191,7 +182,7 @@ def best_sentence(text: str, question: str | set[str]) -> tuple[int, int]:
         return max(spans, key=lambda s: len(wanted & set(terms(text[s[0] : s[1]]))))
     # ASCII lowers in place; the wanted words hold no stop words, so these need no filtering.
     low = text.lower()
-    return max(spans, key=lambda s: len(wanted.intersection(_ASCII_WORD.findall(low, s[0], s[1]))))
+    return max(spans, key=lambda s: len(wanted.intersection(ASCII_WORD.findall(low, s[0], s[1]))))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -247,12 +238,8 @@ class Collapser:
             self.owners[s].append(i)
 
 
-def to_source(row: ChunkRow) -> Source:
-    return Source(row.source, row.date, row.title, row.start, row.end, row.line_start, row.line_end, row.page)
-
-
 def to_chunk(row: ChunkRow) -> Chunk:
-    return Chunk(row.source, row.ordinal, row.start, row.end, row.line_start, row.line_end, row.text, row.page)
+    return Chunk(**{f.name: getattr(row, f.name) for f in dataclasses.fields(Chunk)})
 
 
 def search(
@@ -294,7 +281,7 @@ def search(
     rows = catalog.chunk_rows(c for c, _ in ranked[: 4 * k])
     dense_of, lexical_of = dict(dense), dict(lexical)
     collapser = Collapser()
-    kept: list[tuple[ChunkRow, float, list[Source]]] = []
+    kept: list[tuple[ChunkRow, float, list[Citation]]] = []
     for chunk_id, score in ranked[: 4 * k]:  # past the k-th hit, only to find more twins
         row = rows.get(chunk_id)
         if row is None:
@@ -302,7 +289,7 @@ def search(
         shingles = _shingles(row.text)
         twin = collapser.twin(shingles)
         if twin is not None:
-            kept[twin][2].append(to_source(row))
+            kept[twin][2].append(row.citation)
         elif len(kept) < k:
             collapser.keep(shingles)
             kept.append((row, score, []))
@@ -313,9 +300,8 @@ def search(
         around = tuple(to_chunk(r) for r in catalog.neighbours(row.doc_id, row.ordinal, neighbours)) if neighbours else ()
         hits.append(
             Hit(
-                rank=position, score=round(score, 6), chunk_id=row.id, text=row.text, source=row.source, date=row.date,
-                title=row.title, start=row.start, end=row.end, line_start=row.line_start, line_end=row.line_end,
-                page=row.page, sentence_start=s_start, sentence_end=s_end, dense_score=dense_of.get(row.id),
+                **vars(row.citation), rank=position, score=round(score, 6), chunk_id=row.id, text=row.text,
+                sentence_start=s_start, sentence_end=s_end, dense_score=dense_of.get(row.id),
                 lexical_score=lexical_of.get(row.id), duplicates=tuple(dups), neighbours=around,
             )
         )  # fmt: skip
