@@ -27,10 +27,10 @@ from bench.common import Timer, percentiles, title_queries, write_result
 from bench.news_index import INDEX_DIR, real_vectors
 from embeddings import ivf
 from embeddings.index import flat_index
-from qa import config
+from qa.search import retrieve
 
 DIM = 384
-DEPTH = config.CANDIDATES * config.VECTORS_PER_CANDIDATE  # the vectors retrieve() asks FAISS for: 400
+DEPTH = retrieve.CANDIDATES * retrieve.VECTORS_PER_CANDIDATE  # the vectors retrieve() asks FAISS for: 400
 
 
 def unit(x: np.ndarray) -> np.ndarray:

@@ -25,20 +25,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa import config, retrieval  # noqa: E402
-from qa.eval.newsdata import cache_dir, write_corpus  # noqa: E402
+from qa import config  # noqa: E402
+from qa.eval.newsdata import write_corpus  # noqa: E402
 from qa.eval.retrieval import Dataset, default_index_dir, doc_ranking, evaluate_modes, load_tsv, score  # noqa: E402
 from qa.index.catalog import Catalog  # noqa: E402
-from qa.index.lexicon import Lexicon  # noqa: E402
+from qa.index.lexicon import (  # noqa: E402
+    BM25,
+    DOC_BM25,
+    Lexicon,
+)
 from qa.index.slots import best_per_chunk  # noqa: E402
 from qa.index.store import Store  # noqa: E402
+from qa.ingest import chunking  # noqa: E402
+from qa.search import fusion, retrieve  # noqa: E402
 
 TSV = ROOT.parent / "shared/data/news_titles.tsv"
 RESULTS = ROOT / "bench/results"
 
 
 def corpus() -> Path:
-    folder = cache_dir() / "news/articles"
+    folder = config.cache_dir() / "news/articles"
     write_corpus(folder)
     return folder
 
@@ -62,11 +68,11 @@ def cmd_eval(args: argparse.Namespace) -> None:
     data = split(load_tsv(args.tsv, args.corpus or corpus()), args.split)
     lib = Library.open(args.index or default_index_dir(data.corpus))
     log(str(lib.sync(data.corpus)))
-    modes = retrieval.MODES if args.modes == "all" else tuple(args.modes.split(","))
+    modes = config.MODES if args.modes == "all" else tuple(args.modes.split(","))
     started = time.monotonic()
     results = evaluate_modes(lib, data, modes, 10, log)
-    record = {"split": args.split, "queries": len(data.queries), "chunk_tokens": config.CHUNK_TOKENS,
-              "candidates": config.CANDIDATES, "weights": dataclasses.asdict(retrieval.DEFAULT),
+    record = {"split": args.split, "queries": len(data.queries), "chunk_tokens": chunking.CHUNK_TOKENS,
+              "candidates": retrieve.CANDIDATES, "weights": dataclasses.asdict(fusion.DEFAULT),
               "seconds": round(time.monotonic() - started), "results": results}  # fmt: skip
     print(json.dumps(record))
     RESULTS.mkdir(exist_ok=True)
@@ -92,13 +98,13 @@ def cmd_dump(args: argparse.Namespace) -> None:
     doc_of = dict(catalog.db.execute("SELECT id, doc_id FROM chunks"))
     source_of = dict(catalog.db.execute("SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id"))
     qids, texts = list(data.queries), list(data.queries.values())
-    dense: dict[str, retrieval.Ranking] = {}
+    dense: dict[str, fusion.Ranking] = {}
     vecs = None
     if not args.keyword_only:
         log("encoding queries")
         lib = Library.open(index)
         vecs = lib.encoder.encode_queries(texts)
-        wanted = args.depth * config.VECTORS_PER_CANDIDATE
+        wanted = args.depth * retrieve.VECTORS_PER_CANDIDATE
         if args.exact:  # what the IVF search costs in quality: every stored vector, exactly
             import faiss
 
@@ -111,11 +117,11 @@ def cmd_dump(args: argparse.Namespace) -> None:
     for setting in args.bm25:  # one dump per BM25 setting; the dense side is shared
         values = [float(x) for x in setting.split(",")]
         k1, b = values[:2]
-        doc = (values[2], values[3]) if len(values) == 4 else config.DOC_BM25
+        doc = (values[2], values[3]) if len(values) == 4 else DOC_BM25
         log(f"keyword search, k1 {k1}, b {b}, documents {doc}")
         lexicon = Lexicon.load(catalog.db, catalog.path, (k1, b), doc)
         words = {q: lexicon.ids_of(t) for q, t in zip(qids, texts, strict=True)}
-        lexical = {q: retrieval.lexical_candidates(lexicon, w, args.depth, None) for q, w in words.items()}
+        lexical = {q: retrieve.lexical_candidates(lexicon, w, args.depth, None) for q, w in words.items()}
         documents = {}
         lookup = catalog.lookup()
         for r, q in enumerate(qids):
@@ -157,14 +163,14 @@ def cmd_tune(args: argparse.Namespace) -> None:
     grid = [dict(base)] if args.grid == "none" else [{**base, **g} for g in GRIDS[args.grid]]
     best_rank: dict[str, int] = {}  # --oracle: each query's best rank of its article over the grid
     for depth, mode, setting in itertools.product(args.depth, args.modes.split(","), grid):
-        weights = dataclasses.replace(retrieval.DEFAULT, **setting)
+        weights = dataclasses.replace(fusion.DEFAULT, **setting)
         run = {}
         for q in data.queries:
             dense, lexical = cands["dense"].get(q, [])[:depth], cands["lexical"].get(q, [])[:depth]
             docs = {cands["doc_of"][c] for c, _ in dense + lexical}  # as search(): the candidates' documents only
             doc_lexical, doc_dense = ({d: v for d, v in side.items() if d in docs} for side in cands["documents"][q])
-            doc_scores = retrieval.document_scores(doc_lexical, doc_dense, mode, weights)
-            ranked = retrieval.rank(dense, lexical, cands["doc_of"], mode, weights, None, doc_scores)
+            doc_scores = fusion.document_scores(doc_lexical, doc_dense, mode, weights)
+            ranked = fusion.rank(dense, lexical, cands["doc_of"], mode, weights, None, doc_scores)
             docs = doc_ranking((_Hit(cands["source_of"][c]) for c, _ in ranked), data.doc_id)
             run[q] = {d: float(len(docs) - i) for i, d in enumerate(docs)}
             if args.oracle:
@@ -230,8 +236,8 @@ def cmd_deep(args: argparse.Namespace) -> None:
     import csv
     import random
 
-    from qa.ingest.chunking import split_sentences
     from qa.ingest.loaders import body_start, load_document
+    from qa.text import split_sentences
 
     folder = args.corpus or corpus()
     rng = random.Random(args.seed)
@@ -271,7 +277,7 @@ def main() -> None:
     d.add_argument(
         "--bm25",
         nargs="+",
-        default=["{},{}".format(*config.BM25)],
+        default=["{},{}".format(*BM25)],
         metavar="K1,B",
         help="BM25 k1,b of passages [,k1,b of documents]; more than one writes candidates-NAME-kK1-bB[-dK1-B].pkl for each",
     )
@@ -279,7 +285,7 @@ def main() -> None:
     t.add_argument("--grid", default="none", choices=("none", *GRIDS))
     t.add_argument("--base", help="JSON of Weights fields every setting starts from")
     t.add_argument("--modes", default="hybrid")
-    t.add_argument("--depth", type=int, nargs="+", default=[config.CANDIDATES])
+    t.add_argument("--depth", type=int, nargs="+", default=[retrieve.CANDIDATES])
     t.add_argument("--split", default="odd", choices=("all", "odd", "even"))
     t.add_argument("--name", default="default")
     t.add_argument("--ranx", action="store_true", help="score with ranx (slow) instead of the known-item formulas")

@@ -12,7 +12,7 @@
     python bench/eval_signals.py alone --name dx2    # then: eval_news.py tune --name dx2-alone --tsv ...
 
 `build` scores every document, not only the candidates' documents: the best fused passage score of
-each document from the dump (as `retrieval.rank` computes it), whole-text BM25 and the cosine to
+each document from the dump (as `fusion.rank` computes it), whole-text BM25 and the cosine to
 the document vector. `report` adds each new signal to qa's own score (best passage + 0.8 x BM25
 share + 0.8 x cosine; it reproduces `eval_news.py tune` to the fourth decimal) at a few weights and
 prints nDCG@10 / R@10 / R@100 on the odd and even headlines, the detail questions (half a sentence
@@ -44,13 +44,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from eval_news import RESULTS, TSV, corpus, log, published_catalog  # noqa: E402
 
-from qa import config, retrieval  # noqa: E402
 from qa.eval.retrieval import default_index_dir, load_tsv  # noqa: E402
 from qa.index.catalog import Catalog  # noqa: E402
-from qa.index.lexicon import STOPWORDS, Lexicon  # noqa: E402
+from qa.index.lexicon import Lexicon  # noqa: E402
 from qa.index.slots import SLOTS, best_per_chunk  # noqa: E402
-from qa.ingest.chunking import split_sentences  # noqa: E402
 from qa.library import Library  # noqa: E402
+from qa.search import fusion, retrieve  # noqa: E402
+from qa.text import STOPWORDS, split_sentences  # noqa: E402
 
 Matrices = dict[str, Any]
 
@@ -61,7 +61,7 @@ def open_index() -> tuple[Path, Catalog]:
 
 
 def share_of_best(scores: np.ndarray) -> np.ndarray:
-    """Each row as a share of its best (as `retrieval.document_scores` scales document BM25)."""
+    """Each row as a share of its best (as `fusion.document_scores` scales document BM25)."""
     best = scores.max(1, keepdims=True)
     best[best == 0] = 1
     return scores / best
@@ -82,9 +82,9 @@ def cmd_build(args: argparse.Namespace) -> None:
     with (RESULTS / f"candidates-{args.name}.pkl").open("rb") as fh:
         cands = pickle.load(fh)
     passage = np.full(bm25.shape, -np.inf, dtype=np.float32)  # best fused passage per document
-    depth = config.CANDIDATES  # per retriever, as search() takes them
+    depth = retrieve.CANDIDATES  # per retriever, as search() takes them
     for r, q in enumerate(qids):
-        ids, values = retrieval.combine(cands["dense"][q][:depth], cands["lexical"][q][:depth], "hybrid", retrieval.DEFAULT)
+        ids, values = fusion.combine(cands["dense"][q][:depth], cands["lexical"][q][:depth], "hybrid", fusion.DEFAULT)
         np.maximum.at(passage[r], [pos[cands["doc_of"][c]] for c in ids.tolist()], values.astype(np.float32))
     target = np.array([pos[by_stem[next(iter(data.qrels[q]))]] for q in qids])
     np.savez(
@@ -167,7 +167,7 @@ def per_document_max(queries: np.ndarray, vectors: np.ndarray, owner: np.ndarray
 
 def qa_score(m: Matrices) -> np.ndarray:
     """qa's defaults: best fused passage + doc_lexical x BM25 share of the best candidate + doc_dense x cosine."""
-    w = retrieval.DEFAULT
+    w = fusion.DEFAULT
     candidate = np.isfinite(m["passage"])
     bm25 = share_of_best(np.where(candidate, m["bm25"], 0))
     score = np.where(candidate, m["passage"], 0) + w.doc_lexical * bm25 + w.doc_dense * m["cosine"]

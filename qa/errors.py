@@ -10,6 +10,9 @@
     ├── BadDate             a date that cannot be parsed
     ├── DocumentError       one file cannot be loaded (reported, never fatal to a sync)
     ├── UploadRejected      an uploaded file is too big, of an unknown type or badly named
+    ├── ConfigError         a bad environment variable or command-line setting (QA_PRECISION, --auth)
+    ├── DatasetError        an evaluation dataset is missing a file or has a malformed line
+    ├── ClusterError        Ray cannot be reached, or a distributed job lost vectors
     └── MissingExtra        an optional dependency (ray, gradio) is not installed
 """
 
@@ -58,3 +61,15 @@ class UploadRejected(QAError):
 
 class MissingExtra(QAError):
     """An optional dependency is not installed."""
+
+
+class ConfigError(QAError):
+    """A setting from the environment or the command line has a value qa cannot use."""
+
+
+class DatasetError(QAError):
+    """An evaluation dataset is missing a file or has a malformed line."""
+
+
+class ClusterError(QAError):
+    """Ray cannot be reached or started, or a distributed job returned too few vectors."""

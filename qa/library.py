@@ -21,9 +21,10 @@ from qa.answer.extract import answer
 from qa.errors import BadDate, BadQuestion, FolderMissing, IndexCorrupt
 from qa.index.catalog import Catalog
 from qa.index.store import Store
+from qa.ingest import chunking
 from qa.ingest.chunking import CountTokens
 from qa.ingest.sync import PassageEncoder, Progress, apply, plan
-from qa.search.retrieve import MODES, DateWindow, date_window, search
+from qa.search.retrieve import DateWindow, SearchRequest, date_window, search
 from qa.types import Answer, Document, Hit, SyncReport
 
 VIEW_ATTEMPTS = 5
@@ -99,7 +100,7 @@ class Library:
 
     def _open_view(self, manifest: dict[str, Any]) -> View:
         self.store.check_model(manifest, self.model_name)
-        self.store.check_format(manifest)
+        self.store.check_format(manifest, chunking.settings())
         self.store.verify(manifest)
         gen = self.store.generation_dir(manifest)
         try:
@@ -130,7 +131,7 @@ class Library:
             if manifest:
                 self.store.check_model(manifest, model_name)
             # An index from another qa version or chunk size is rebuilt; the vector cache spares the encoding.
-            rebuild = manifest is not None and self.store.outdated(manifest)
+            rebuild = manifest is not None and self.store.outdated(manifest, chunking.settings())
             known = self.view().catalog.files() if manifest and not rebuild else {}
             work = plan(root, known)
             if work.empty() and manifest and not rebuild and manifest.get("folder") == str(root):
@@ -171,14 +172,15 @@ class Library:
     ) -> tuple[str, list[Hit], DateWindow]:
         """(cleaned question, hits, date range used): the question and its dates worked out once, on one generation."""
         cleaned = clean_question(question)
-        if mode not in MODES:
-            raise BadQuestion(f"mode {mode!r} is not one of {', '.join(MODES)}")
+        if mode not in config.MODES:
+            raise BadQuestion(f"mode {mode!r} is not one of {', '.join(config.MODES)}")
         view = self.view()
         encoder = Prepared(self.encoder, self._prepared) if mode != "keyword" else None
         since, until = as_date(since), as_date(until)
         window = date_window(view.catalog, cleaned, since, until)
         try:
-            hits = search(view.catalog, view.vectors, encoder, cleaned, max(1, k), since, until, mode, neighbours, window=window)
+            request = SearchRequest(cleaned, max(1, k), since, until, mode, neighbours, window)
+            hits = search(view.catalog, view.vectors, encoder, request)
         except sqlite3.DatabaseError as exc:  # an index written before checksums, damaged since
             hint = self.store.rebuild_hint(view.manifest)
             raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import Library, config
+from qa import Library
 from qa.index.slots import all_slots, sentence_spans, vector_ids
+from qa.ingest import chunking
 from qa.ingest.chunking import CountTokens, chunk_document
 from qa.ingest.loaders import body_start
 from qa.library import View
@@ -60,7 +61,7 @@ def check_chunks(doc: Document, count_tokens: CountTokens) -> None:
         assert c.page == doc.page_at(c.start)
     assert all(a.start < b.start for a, b in itertools.pairwise(chunks))
     sizes = count_tokens([c.text for c in chunks])
-    assert all(n <= config.MAX_TOKENS - 2 for n in sizes), max(sizes)
+    assert all(n <= chunking.MAX_TOKENS - 2 for n in sizes), max(sizes)
     covered = bytearray(len(doc.text))
     for c in chunks:
         covered[c.start : c.end] = b"\x01" * (c.end - c.start)

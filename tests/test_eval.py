@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from qa import cli
-from qa.eval.retrieval import DatasetError, doc_ranking, load_tsv, score
+from qa.errors import DatasetError
+from qa.eval.retrieval import doc_ranking, load_tsv, score
 from qa.types import Citation, Hit
 
 QRELS = {"q1": {"d1": 1}, "q2": {"d4": 1, "d5": 1}, "q3": {"d7": 1}, "q4": {"d9": 2, "d10": 1}}

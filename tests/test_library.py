@@ -15,9 +15,11 @@ import pytest
 
 import qa
 from embeddings import Encoder
-from qa import Library, config
+from qa import Library
 from qa.errors import BadQuestion, IndexIncompatible, IndexMissing
+from qa.index import store
 from qa.index.lexicon import tokens
+from qa.ingest import chunking
 
 from .conftest import BIDEN, PESKOV, SEEDS, TIE_BF16, assert_same_ranking, vectors_match_catalog
 
@@ -205,14 +207,14 @@ def test_an_index_from_an_older_qa_is_rebuilt_by_the_next_sync_without_encoding(
         Library.open(tmp_path / "index").retrieve("Who requested the call?")
     again = Library.open(tmp_path / "index").sync(seeds_copy)
     assert (again.added, again.chunks_encoded, again.chunks_reused) == (2, 0, first.chunks_encoded)
-    assert json.loads(manifest_path.read_text())["format_version"] == config.FORMAT_VERSION
+    assert json.loads(manifest_path.read_text())["format_version"] == store.FORMAT_VERSION
     assert Library.open(tmp_path / "index").retrieve(QUESTIONS[1], k=1)[0].source == PESKOV
 
 
 def test_changing_the_chunk_size_rechunks_the_index(seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lib = Library.open(tmp_path / "index")
     before = lib.sync(seeds_copy).chunks_encoded
-    monkeypatch.setattr(config, "CHUNK_TOKENS", 48)
+    monkeypatch.setattr(chunking, "CHUNK_TOKENS", 48)
     lib = Library.open(tmp_path / "index")
     report = lib.sync(seeds_copy)
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())

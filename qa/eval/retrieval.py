@@ -21,18 +21,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from qa.errors import BadQuestion, FolderMissing, QAError
-from qa.eval.newsdata import cache_dir
+from qa import config
+from qa.errors import BadQuestion, DatasetError, FolderMissing
 from qa.types import Hit
 
 MODES = ("hybrid", "dense", "keyword")
 PASSAGES = 200  # passages retrieved per query before they are folded into documents
 Run = dict[str, dict[str, float]]
 Qrels = dict[str, dict[str, int]]
-
-
-class DatasetError(QAError):
-    """An evaluation dataset is missing a file or has a malformed line."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +87,7 @@ def load_beir(folder: Path, docs: Path | None = None) -> Dataset:
     for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
         if not (folder / name).is_file():
             raise DatasetError(f"{folder}: no {name} — a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/test.tsv")
-    docs = docs or _keyed(cache_dir() / "beir", folder)
+    docs = docs or _keyed(config.cache_dir() / "beir", folder)
     docs.mkdir(parents=True, exist_ok=True)
     wanted: set[str] = set()
     for doc in _jsonl(folder / "corpus.jsonl"):
@@ -136,7 +132,7 @@ def _keyed(parent: Path, path: Path) -> Path:
 def default_index_dir(corpus: Path) -> Path:
     """The evaluation index of a corpus: in the user cache, keyed by the corpus's absolute path,
     so every eval of the same folder reuses it and the user's folders are never written to."""
-    return _keyed(cache_dir() / "eval-index", corpus)
+    return _keyed(config.cache_dir() / "eval-index", corpus)
 
 
 def doc_ranking(hits: Iterable[Hit], doc_id: Callable[[str], str]) -> list[str]:

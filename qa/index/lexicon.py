@@ -16,11 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import Stemmer
 
-from qa import config
 from qa.errors import IndexCorrupt
 from qa.index.lookup import locate
 from qa.text import STOPWORDS
 
+# BM25 (k1: term-frequency saturation, b: length normalisation) of passages and of whole documents;
+# a 128-token passage saturates fast (measured: docs/benchmarks/retrieval.md).
+BM25 = (0.5, 0.75)
+DOC_BM25 = (0.5, 0.75)
 MAX_QUERY_TERMS = 64  # a pasted page must not become a thousand-term query
 _WORD = re.compile(r"[^\W_]+")
 _STEMMER = Stemmer.Stemmer("english")
@@ -129,8 +132,8 @@ class Lexicon:
         cls,
         db: sqlite3.Connection,
         path: object,
-        chunk_bm25: tuple[float, float] = config.BM25,
-        doc_bm25: tuple[float, float] = config.DOC_BM25,
+        chunk_bm25: tuple[float, float] = BM25,
+        doc_bm25: tuple[float, float] = DOC_BM25,
     ) -> Lexicon:
         """Build the postings of a catalog; (k1, b) for chunks and for whole documents."""
         term_ids = {t: int(i) for i, t in db.execute("SELECT id, term FROM vocabulary")}

@@ -27,9 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from qa import config
 from qa.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexMissing
 
+# 2: whole-document BM25 and document vectors; 3: in-memory BM25 from stored term counts;
+# 4: sentence vectors beside each passage's (qa/index/slots.py)
+FORMAT_VERSION = 4
 CHECKED = ("catalog.sqlite", "vectors.faiss")  # the generation files the manifest vouches for
 
 
@@ -107,12 +109,12 @@ class Store:
         return manifest
 
     @staticmethod
-    def outdated(manifest: dict[str, Any]) -> bool:
-        """True for an index written in another format or chunked with other settings than this qa's."""
-        return manifest.get("format_version") != config.FORMAT_VERSION or manifest.get("chunking") != config.chunking()
+    def outdated(manifest: dict[str, Any], chunking: dict[str, int]) -> bool:
+        """True for an index written in another format, or chunked otherwise than `chunking` asks."""
+        return manifest.get("format_version") != FORMAT_VERSION or manifest.get("chunking") != chunking
 
-    def check_format(self, manifest: dict[str, Any]) -> None:
-        if self.outdated(manifest):
+    def check_format(self, manifest: dict[str, Any], chunking: dict[str, int]) -> None:
+        if self.outdated(manifest, chunking):
             folder = manifest.get("folder") or "FOLDER"
             raise IndexIncompatible(
                 f"{self.root}: index written by another version of qa (format {manifest.get('format_version')}) "

@@ -5,11 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from qa import config
 from qa.text import line_breaks, line_of, split_sentences
 from qa.types import Chunk, Document
 
 CountTokens = Callable[[list[str]], list[int]]
+
+MAX_TOKENS = 256  # the model's window, word pieces including [CLS] and [SEP]
+CHUNK_TOKENS = 128  # target chunk length; all-MiniLM-L6-v2 was trained on 128-token inputs
+OVERLAP_SENTENCES = 1
+
+
+def settings() -> dict[str, int]:
+    """The chunk settings an index records; an index chunked otherwise is rebuilt by the next sync."""
+    return {"tokens": CHUNK_TOKENS, "limit": MAX_TOKENS - 2, "overlap": OVERLAP_SENTENCES}
 
 def _split_long(text: str, span: tuple[int, int], count_tokens: CountTokens, limit: int) -> list[tuple[int, int]]:
     """Cut one over-long sentence at word boundaries into pieces of at most `limit` tokens."""
@@ -77,12 +85,12 @@ def chunk_document(
     """Chunks of doc.text[start:], each a run of whole sentences (or a piece of one too long).
 
     A PDF page is a hard boundary, so every chunk cites exactly one page. The sizes default to
-    config.chunking(), read at each call: the settings an index records are the ones it was cut with.
+    settings(), read at each call: the settings an index records are the ones it was cut with.
     """
-    settings = config.chunking()
-    target = settings["tokens"] if target is None else target
-    limit = settings["limit"] if limit is None else limit
-    overlap = settings["overlap"] if overlap is None else overlap
+    wanted = settings()
+    target = wanted["tokens"] if target is None else target
+    limit = wanted["limit"] if limit is None else limit
+    overlap = wanted["overlap"] if overlap is None else overlap
     text = doc.text
     bounds = [max(p, start) for p in doc.pages if p < len(text)] or [start]
     segments = [(a, b) for a, b in zip(bounds, [*bounds[1:], len(text)], strict=True) if a < b]

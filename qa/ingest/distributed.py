@@ -22,7 +22,7 @@ import numpy as np
 
 from embeddings.encoder import Span, model_name_for
 from qa import config
-from qa.errors import MissingExtra, QAError
+from qa.errors import ClusterError, MissingExtra
 
 INSTALL_HINT = "pip install 'qa[ray]'"
 DEFAULT_WORKERS = 2
@@ -99,7 +99,7 @@ def _check_reachable(address: str) -> None:
     try:
         socket.create_connection(target, timeout=JOIN_TIMEOUT).close()
     except OSError as exc:
-        raise QAError(
+        raise ClusterError(
             f"Cannot reach Ray at {address} ({exc.strerror or exc}) — give the head node's address, e.g. --ray HOST:6379"
         ) from exc
 
@@ -205,7 +205,7 @@ class RayEncoder:
         except (ConnectionError, RuntimeError, ValueError) as exc:
             self._connected = False
             where = self.address or "a local instance"
-            raise QAError(f"Cannot start or join Ray at {where}: {exc}") from exc
+            raise ClusterError(f"Cannot start or join Ray at {where}: {exc}") from exc
 
     def _cluster_cpus(self) -> int:
         return max(1, int(self._ray.cluster_resources().get("CPU", DEFAULT_WORKERS)))
@@ -262,7 +262,7 @@ class RayEncoder:
             vectors[rows] = batch["vector"]
             counts[rows] = batch["count"]
         if not counts.all():
-            raise QAError(f"Ray returned {int((counts > 0).sum())} of {n} vectors — run the sync again")
+            raise ClusterError(f"Ray returned {int((counts > 0).sum())} of {n} vectors — run the sync again")
         return [vectors[i, : counts[i]] for i in range(n)]
 
     def close(self) -> None:

@@ -13,12 +13,11 @@ import numpy as np
 
 from embeddings import VectorIndex
 from embeddings.encoder import Span
-from qa import config
 from qa.errors import DocumentError
 from qa.index.catalog import Catalog, FileState
 from qa.index.slots import all_slots, sentence_spans, vector_ids
-from qa.index.store import Store, VectorCache
-from qa.ingest.chunking import CountTokens, chunk_document
+from qa.index.store import FORMAT_VERSION, Store, VectorCache
+from qa.ingest.chunking import CountTokens, chunk_document, settings
 from qa.ingest.loaders import body_start, load_document, relative_name, scan
 from qa.types import Document, Skipped, SyncReport
 
@@ -146,8 +145,8 @@ def apply(
     n_docs, n_chunks = catalog.counts()
     catalog.close()
     manifest: dict[str, Any] = {
-        "format_version": config.FORMAT_VERSION,
-        "chunking": config.chunking(),
+        "format_version": FORMAT_VERSION,
+        "chunking": settings(),
         "model": model_name,
         "dim": dim,
         "folder": str(folder),

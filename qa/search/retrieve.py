@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
-from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,28 +20,31 @@ from qa.index.catalog import Catalog, ChunkRow
 from qa.index.lexicon import Lexicon
 from qa.index.slots import all_slots, best_per_chunk
 from qa.search.dates import parse_question_dates
+from qa.search.dedupe import Collapser, shingles
+from qa.search.fusion import DEFAULT, Ranking, Weights, document_scores, rank
 from qa.text import ASCII_WORD, split_sentences, terms
 from qa.types import Chunk, Citation, Hit
 
-MODES = ("hybrid", "dense", "keyword")
-
-Ranking = list[tuple[int, float]]
+# Candidates per retriever before fusion (measured: docs/benchmarks/retrieval.md).
+CANDIDATES = 200
+# Nearest vectors fetched per dense candidate wanted: a passage has its own vector and ~3.5
+# sentence vectors (qa/index/slots.py), and several of them often rank near each other; 3 instead of
+# 2 changed dense nDCG@10 on the news questions by < 0.003 and cost 0.1 ms (docs/benchmarks/retrieval.md).
+VECTORS_PER_CANDIDATE = 2
+LOOK_PAST = 4  # passages ranked per hit wanted: those past the k-th are read only to find more twins
 
 
 @dataclass(frozen=True)
-class Weights:
-    """How rankings are combined; the defaults are the measured ones (docs/benchmarks/retrieval.md)."""
+class SearchRequest:
+    """What a search asks for. `window` is the date range from `date_window`, when worked out already."""
 
-    fusion: str = "convex"  # "convex": weighted sum of min-max scaled scores; "rrf": reciprocal rank fusion
-    dense: float = 0.6  # weight of the dense side (convex: the lexical side gets 1 - dense)
-    lexical: float = 1.0  # rrf only: weight of the lexical ranking
-    rrf_k: int = config.RRF_K
-    doc_lexical: float = 0.8  # weight of the whole document's BM25, as a share of the best candidate document's
-    doc_dense: float = 0.8  # weight of the cosine of the query to the document's vector
-    date_boost: float = 0.1  # added to passages of documents inside the date range a question names
-
-
-DEFAULT = Weights()
+    question: str
+    k: int = config.DEFAULT_K
+    since: dt.date | None = None
+    until: dt.date | None = None
+    mode: str = config.MODES[0]
+    neighbours: int = 0
+    window: DateWindow | None = None
 
 
 @dataclass(frozen=True)
@@ -85,83 +85,8 @@ def dense_candidates(vectors: VectorIndex, query: np.ndarray, n: int, allowed: S
     if allowed is not None and not allowed:
         return []
     ids_allowed = vectors.stored(all_slots(allowed)) if allowed is not None else None
-    scores, ids = vectors.search(query, n * config.VECTORS_PER_CANDIDATE, ids_allowed)
+    scores, ids = vectors.search(query, n * VECTORS_PER_CANDIDATE, ids_allowed)
     return best_per_chunk(ids[0], scores[0], n)
-
-
-def fuse(rankings: Sequence[Sequence[tuple[int, float]]], k: int = config.RRF_K, weights: Sequence[float] = ()) -> Ranking:
-    """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the rankings a chunk is in."""
-    fused: dict[int, float] = {}
-    for i, ranking in enumerate(rankings):
-        w = weights[i] if i < len(weights) else 1.0
-        for rank, (chunk_id, _) in enumerate(ranking, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + w / (k + rank)
-    return sorted(fused.items(), key=lambda item: -item[1])
-
-
-def scaled(ranking: Ranking) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, scores min-max scaled to [0, 1]) of one ranking: cosines and BM25 are not comparable raw."""
-    ids = np.fromiter((c for c, _ in ranking), dtype=np.int64, count=len(ranking))
-    scores = np.fromiter((s for _, s in ranking), dtype=np.float64, count=len(ranking))
-    if not len(scores):
-        return ids, scores
-    lo, hi = scores.min(), scores.max()
-    return ids, (scores - lo) / (hi - lo) if hi > lo else np.ones_like(scores)
-
-
-def combine(dense: Ranking, lexical: Ranking, mode: str, weights: Weights) -> tuple[np.ndarray, np.ndarray]:
-    """(candidate passage ids, one score each) from the rankings the mode uses."""
-    if mode != "hybrid":
-        return scaled(dense if mode == "dense" else lexical)
-    if weights.fusion == "rrf":
-        fused = fuse([dense, lexical], weights.rrf_k, (1.0, weights.lexical))
-        return np.array([c for c, _ in fused], dtype=np.int64), np.array([s for _, s in fused], dtype=np.float64)
-    (d_ids, d), (l_ids, lx) = scaled(dense), scaled(lexical)
-    ids = np.union1d(d_ids, l_ids)  # a passage missing from one side scores 0 there
-    scores = np.zeros(len(ids))
-    scores[np.searchsorted(ids, d_ids)] += weights.dense * d
-    scores[np.searchsorted(ids, l_ids)] += (1 - weights.dense) * lx
-    return ids, scores
-
-
-def document_scores(lexical: Mapping[int, float], dense: Mapping[int, float], mode: str, weights: Weights) -> dict[int, float]:
-    """What each candidate document adds to every one of its passages: its whole text's BM25 as a
-    share of the best document's, and the cosine of the query to its vector, each weighted.
-
-    A passage is short; whether its document as a whole is about the question is evidence a single
-    passage cannot carry (measured: docs/benchmarks/retrieval.md). Neither side is min-max scaled:
-    among two or three candidate documents that would turn a small difference into the whole range.
-    """
-    out: dict[int, float] = defaultdict(float)
-    if mode != "dense" and weights.doc_lexical and lexical:
-        best = max(lexical.values())
-        for doc, s in lexical.items():
-            out[doc] += weights.doc_lexical * (s / best if best > 0 else 0.0)
-    if mode != "keyword" and weights.doc_dense:
-        for doc, s in dense.items():
-            out[doc] += weights.doc_dense * s
-    return dict(out)
-
-
-def rank(
-    dense: Ranking,
-    lexical: Ranking,
-    doc_of: Mapping[int, int],
-    mode: str = "hybrid",
-    weights: Weights = DEFAULT,
-    preferred: set[int] | None = None,
-    doc_scores: Mapping[int, float] | None = None,
-) -> Ranking:
-    """Passages in final order: fused, then lifted by their document's score, then by date."""
-    ids, values = combine(dense, lexical, mode, weights)
-    if doc_scores or (preferred and weights.date_boost):
-        docs = [doc_of.get(c, -1) for c in ids.tolist()]
-        if doc_scores:
-            values = values + np.fromiter((doc_scores.get(d, 0.0) for d in docs), dtype=np.float64, count=len(docs))
-        if preferred and weights.date_boost:
-            values = values + weights.date_boost * np.fromiter((d in preferred for d in docs), dtype=np.float64, count=len(docs))
-    order = np.lexsort((ids, -values))  # best first, ties by chunk id
-    return list(zip(ids[order].tolist(), values[order].tolist(), strict=True))
 
 
 def lexical_candidates(lexicon: Lexicon, terms: list[int], n: int, allowed: Sequence[int] | None) -> Ranking:
@@ -185,119 +110,64 @@ def best_sentence(text: str, question: str | set[str]) -> tuple[int, int]:
     return max(spans, key=lambda s: len(wanted.intersection(ASCII_WORD.findall(low, s[0], s[1]))))
 
 
-@functools.lru_cache(maxsize=1024)
-def _shingles(text: str) -> frozenset[tuple[str, ...]]:
-    """A passage's word triples. Cached: the passages near the top of one question's list are
-    often near the top of the next (~30 µs each, 20 a question; ~8 kB an entry)."""
-    words = terms(text)
-    return frozenset(zip(words, words[1:], words[2:], strict=False)) if len(words) > 2 else frozenset({tuple(words)})
-
-
-def near_duplicate(a: AbstractSet[tuple[str, ...]], b: AbstractSet[tuple[str, ...]], threshold: float = 0.6) -> bool:
-    """True when two passages share most of their word triples (news repeats quotes verbatim)."""
-    if not a or not b:
-        return False
-    return len(a & b) / min(len(a), len(b)) >= threshold
-
-
-class Collapser:
-    """Keeps the first of each group of near-duplicate passages. Against a few kept passages a set
-    intersection each is fastest; past DIRECT of them an inverted index of word triples finds the
-    twin in one pass instead of comparing every pair (qa eval keeps 200)."""
-
-    DIRECT = 16
-
-    def __init__(self, threshold: float = 0.6):
-        self.threshold = threshold
-        self.kept: list[frozenset[tuple[str, ...]]] = []
-        self.owners: dict[tuple[str, ...], list[int]] = defaultdict(list)
-
-    def twin(self, shingles: frozenset[tuple[str, ...]]) -> int | None:
-        """Index of the kept passage this one nearly repeats (the first kept, when several), or None."""
-        if len(self.kept) <= self.DIRECT:
-            for i, kept in enumerate(self.kept):
-                if len(shingles & kept) / max(1, min(len(shingles), len(kept))) >= self.threshold:
-                    return i
-            return None
-        if not self.owners:  # built once past DIRECT kept: a question's top 5 never needs it
-            for i, kept in enumerate(self.kept):
-                self._own(i, kept)
-        shared = Counter(i for s in shingles for i in self.owners.get(s, ()))
-        for i, n in sorted(shared.items()):
-            if n / max(1, min(len(shingles), len(self.kept[i]))) >= self.threshold:
-                return i
-        return None
-
-    def keep(self, shingles: frozenset[tuple[str, ...]]) -> None:
-        if self.owners:
-            self._own(len(self.kept), shingles)
-        self.kept.append(shingles)
-
-    def _own(self, i: int, shingles: frozenset[tuple[str, ...]]) -> None:
-        for s in shingles:
-            self.owners[s].append(i)
-
-
 def to_chunk(row: ChunkRow) -> Chunk:
     return Chunk(**{f.name: getattr(row, f.name) for f in dataclasses.fields(Chunk)})
 
 
 def search(
-    catalog: Catalog,
-    vectors: VectorIndex,
-    encoder: QueryEncoder | None,
-    question: str,
-    k: int = config.DEFAULT_K,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    mode: str = "hybrid",
-    neighbours: int = 0,
-    weights: Weights = DEFAULT,
-    window: DateWindow | None = None,
+    catalog: Catalog, vectors: VectorIndex, encoder: QueryEncoder | None, request: SearchRequest, weights: Weights = DEFAULT
 ) -> list[Hit]:
-    """Top-k passages for `question`, near-duplicates collapsed, each with its citation.
-
-    `window` is the date range from `date_window`, when the caller has already worked it out.
-    """
-    if window is None:
-        window = date_window(catalog, question, since, until)
-    n = max(config.CANDIDATES, k)  # not more for a larger k: the top of the list must not depend on k
+    """Top-k passages for the request's question, near-duplicates collapsed, each with its citation."""
+    q = request
+    window = q.window or date_window(catalog, q.question, q.since, q.until)
+    n = max(CANDIDATES, q.k)  # not more for a larger k: the top of the list must not depend on k
     strict = (window.since, window.until) if window.strict else (None, None)
     allowed = catalog.ids_in_dates(*strict) if any(strict) else None
     lexicon = catalog.lexicon()
-    words = lexicon.ids_of(question) if mode in ("hybrid", "keyword") else []
+    words = lexicon.ids_of(q.question) if q.mode in ("hybrid", "keyword") else []
     lexical = lexical_candidates(lexicon, words, n, allowed)
-    query = encoder.encode_query(question) if mode in ("hybrid", "dense") and encoder is not None else None
+    query = encoder.encode_query(q.question) if q.mode in ("hybrid", "dense") and encoder is not None else None
     dense = dense_candidates(vectors, query, n, allowed) if query is not None else []
     lookup = catalog.lookup()
     doc_of = lookup.documents_of({i for i, _ in dense} | {i for i, _ in lexical})
     docs = set(doc_of.values())
-    preferred = None
-    if not window.strict:
-        preferred = catalog.documents_dated(window.since, window.until) & docs
+    preferred = None if window.strict else catalog.documents_dated(window.since, window.until) & docs
     doc_lexical = lexicon.documents.scores_of(words, docs) if words else {}
     doc_dense = lookup.cosines(query, docs) if query is not None else {}
-    ranked = rank(dense, lexical, doc_of, mode, weights, preferred, document_scores(doc_lexical, doc_dense, mode, weights))
-    rows = catalog.chunk_rows(c for c, _ in ranked[: 4 * k])
-    dense_of, lexical_of = dict(dense), dict(lexical)
+    lifts = document_scores(doc_lexical, doc_dense, q.mode, weights)
+    ranked = rank(dense, lexical, doc_of, q.mode, weights, preferred, lifts)[: LOOK_PAST * q.k]
+    return _hits(catalog, q, collapse(catalog, ranked, q.k), dense, lexical)
+
+
+def collapse(catalog: Catalog, ranked: Ranking, k: int) -> list[tuple[ChunkRow, float, list[Citation]]]:
+    """The first k passages of `ranked` that repeat none before them, each with where its twins stand."""
+    rows = catalog.chunk_rows(c for c, _ in ranked)
     collapser = Collapser()
     kept: list[tuple[ChunkRow, float, list[Citation]]] = []
-    for chunk_id, score in ranked[: 4 * k]:  # past the k-th hit, only to find more twins
+    for chunk_id, score in ranked:
         row = rows.get(chunk_id)
         if row is None:
             continue
-        shingles = _shingles(row.text)
-        twin = collapser.twin(shingles)
+        triples = shingles(row.text)
+        twin = collapser.twin(triples)
         if twin is not None:
             kept[twin][2].append(row.citation)
         elif len(kept) < k:
-            collapser.keep(shingles)
+            collapser.keep(triples)
             kept.append((row, score, []))
+    return kept
+
+
+def _hits(
+    catalog: Catalog, request: SearchRequest, kept: list[tuple[ChunkRow, float, list[Citation]]], dense: Ranking, lexical: Ranking
+) -> list[Hit]:
+    """The kept passages as Hits: best sentence marked, both sides' scores, twins and neighbours."""
+    wanted, n = set(terms(request.question)), request.neighbours
+    dense_of, lexical_of = dict(dense), dict(lexical)
     hits = []
-    wanted = set(terms(question))
     for position, (row, score, dups) in enumerate(kept, start=1):
         s_start, s_end = best_sentence(row.text, wanted)
-        around = tuple(to_chunk(r) for r in catalog.neighbours(row.doc_id, row.ordinal, neighbours)) if neighbours else ()
+        around = tuple(to_chunk(r) for r in catalog.neighbours(row.doc_id, row.ordinal, n)) if n else ()
         hits.append(
             Hit(
                 **vars(row.citation), rank=position, score=round(score, 6), chunk_id=row.id, text=row.text,

@@ -22,7 +22,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from qa import config
-from qa.errors import QAError
+from qa.errors import ConfigError, FolderMissing, QAError
 from qa.library import Library
 from qa.serve.auth import LoginRequired
 from qa.serve.handlers import ASK, CHECK, Handlers, load_check
@@ -131,7 +131,7 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
         return None
     user, sep, password = value.partition(":")
     if not sep or not user or not password:
-        raise QAError(f"--auth / ${AUTH_ENV} must look like user:password, not {value.split(':')[0]!r}…")
+        raise ConfigError(f"--auth / ${AUTH_ENV} must look like user:password, not {value.split(':')[0]!r}…")
     return user, password
 
 
@@ -149,7 +149,7 @@ def serve(
     lib = Library.open(index_dir)
     root = Path(folder).resolve() if folder else lib.folder
     if root is None:
-        raise QAError(f"No folder to serve: give one, e.g. qa chat seeds/ (index: {config.index_dir(index_dir)})")
+        raise FolderMissing(f"No folder to serve: give one, e.g. qa chat seeds/ (index: {config.index_dir(index_dir)})")
     from qa.cli import progress_bar
 
     report = lib.sync(root, progress=progress_bar(quiet=False))
