@@ -135,9 +135,9 @@ def server(read_concurrency: int, max_queue: int, max_threads: int) -> Iterator[
         shutil.copytree(REPO / "seeds", root / "docs")
         port = free_port()
         code = (
-            "from qa.serve.app import serve; "
-            f"serve({str(root / 'docs')!r}, {str(root / 'index')!r}, port={port}, auth={AUTH!r}, "
-            f"read_concurrency={read_concurrency}, max_queue={max_queue}, max_threads={max_threads})"
+            "from qa.serve.app import ServeOptions, serve; "
+            f"serve({str(root / 'docs')!r}, {str(root / 'index')!r}, ServeOptions(port={port}, auth={AUTH!r}, "
+            f"read_concurrency={read_concurrency}, max_queue={max_queue}, max_threads={max_threads}))"
         )
         env = {**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio-tmp")}
         log = (root / "server.log").open("wb")

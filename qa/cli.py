@@ -1,50 +1,26 @@
-"""The `qa` command: index a folder, ask a question, and the subcommands other modules add."""
+"""The `qa` command, every subcommand: index, ask, check, eval, chat. The one place arguments are
+parsed and QAError becomes a one-line message; what is printed is formatted by qa.terminal.
+
+Optional heavy parts load only for the command that needs them: `qa ask` never imports gradio, ray or ranx.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
-from qa.errors import QAError
+from qa import config
+from qa.answer.check import check
+from qa.errors import DatasetError, QAError
+from qa.library import Library
+from qa.terminal import format_check, format_hit, format_table, log, progress_bar
 
-EPILOG = {
-    "index": "example: qa index seeds/            (a second run encodes nothing)",
-    "ask": 'example: qa ask "What did Biden warn Putin about?" --k 3 --json',
-}
-
-# Subcommands living in other modules: each has add_parser(subparsers) and run(args) -> int.
-# Imported only when their name is on the command line, so `qa ask` never imports gradio or ray.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "chat": ("qa.serve.app", "serve the chat in the browser (Gradio)"),
-    "check": ("qa.answer.check", "check a claim or a quote against the documents"),
-    "eval": ("qa.eval.retrieval", "measure retrieval quality on a BEIR folder or a query TSV"),
-}
-
-
-def add_index(sub: Any) -> None:
-    p = sub.add_parser("index", help="index a folder (incremental)", epilog=EPILOG["index"])
-    p.add_argument("folder", help="folder of .txt/.md/.html/.pdf files")
-    p.add_argument("--index", help="index directory (default $QA_INDEX or .qa-index)")
-    p.add_argument(
-        "--ray", nargs="?", const="local", metavar="ADDRESS", help="encode on Ray: a local instance, or the cluster at ADDRESS"
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def add_ask(sub: Any) -> None:
-    p = sub.add_parser("ask", help="answer a question from the index, with citations", epilog=EPILOG["ask"])
-    p.add_argument("question")
-    p.add_argument("--index", help="index directory (default $QA_INDEX or .qa-index)")
-    p.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
-    p.add_argument("--since", help="only documents dated on or after YYYY-MM-DD")
-    p.add_argument("--until", help="only documents dated on or before YYYY-MM-DD")
-    p.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
-    p.add_argument("--json", action="store_true", help="print {question, answer, hits} as JSON")
+INDEX_HELP = "index directory (default $QA_INDEX or .qa-index)"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -54,42 +30,74 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} — see: {self.prog} --help\n")
 
 
-def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+def add_index(sub: Any) -> None:
+    example = "example: qa index seeds/   (a second run encodes nothing)"
+    p = sub.add_parser("index", help="index a folder (incremental)", epilog=example)
+    p.add_argument("folder", help="folder of .txt/.md/.html/.pdf files")
+    p.add_argument("--index", help=INDEX_HELP)
+    where = "encode on Ray: a local instance, or the cluster at ADDRESS"
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS", help=where)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_ask(sub: Any) -> None:
+    example = 'example: qa ask "What did Biden warn Putin about?" --k 3 --json'
+    p = sub.add_parser("ask", help="answer a question from the index, with citations", epilog=example)
+    p.add_argument("question")
+    p.add_argument("--index", help=INDEX_HELP)
+    p.add_argument("--k", type=int, default=config.DEFAULT_K, help=f"passages to retrieve (default {config.DEFAULT_K})")
+    p.add_argument("--since", help="only documents dated on or after YYYY-MM-DD")
+    p.add_argument("--until", help="only documents dated on or before YYYY-MM-DD")
+    p.add_argument("--mode", choices=config.MODES, default=config.MODES[0])
+    p.add_argument("--json", action="store_true", help="print {question, answer, hits} as JSON")
+
+
+def add_check(sub: Any) -> None:
+    example = "example: qa check 'Biden spoke of “nothing about you without you”' --json"
+    p = sub.add_parser("check", help="check a claim or a quote against the documents", epilog=example)
+    p.add_argument("text", help='the claim, or text with a "quoted part"')
+    p.add_argument("--index", help=INDEX_HELP)
+    p.add_argument("--k", type=int, default=config.DEFAULT_K, help=f"related passages to show (default {config.DEFAULT_K})")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def add_eval(sub: Any) -> None:
+    example = (
+        "example: qa eval news_titles.tsv --corpus articles/ --mode all\n"
+        "         qa eval scifact/ --json    (a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv)"
+    )
+    p = sub.add_parser(
+        "eval", help="measure retrieval on a BEIR folder or a TSV of queries", epilog=example,
+        description="Document-level retrieval quality: nDCG, recall and MRR at k.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    p.add_argument("dataset", type=Path, help="BEIR folder, or TSV: query id, query, document id")
+    p.add_argument("--corpus", type=Path, help="folder of documents a TSV is judged over")
+    p.add_argument("--index", type=Path, help="index directory (default: a cache folder per corpus)")
+    p.add_argument("--k", type=int, default=10, help="cut-off for nDCG, recall and MRR (default 10)")
+    p.add_argument("--mode", choices=(*config.MODES, "all"), default=config.MODES[0])
+    p.add_argument("--json", action="store_true", help='print {"mode": {"ndcg@10": ...}}')
+
+
+def add_chat(sub: Any) -> None:
+    example = "example: qa chat seeds/ --port 7860"
+    p = sub.add_parser("chat", help="serve the chat in the browser (http://127.0.0.1:7860)", epilog=example)
+    p.add_argument("folder", nargs="?", help="folder of documents, synced first (default: the folder last indexed)")
+    p.add_argument("--index", help=INDEX_HELP)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 opens it to the network)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--auth", help="require a login, user:password (or set $QA_AUTH)")
+
+
+def parser() -> argparse.ArgumentParser:
     top = OneLineParser(prog="qa", description="Answers from your own documents, every passage cited.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
-    add_index(sub)
-    add_ask(sub)
-    words = list(sys.argv[1:] if argv is None else argv)
-    wanted = next((a for a in words if not a.startswith("-")), None)
-    for name, (module, summary) in COMMANDS.items():
-        if wanted == name:
-            importlib.import_module(module).add_parser(sub)
-        else:  # `qa --help` lists it without importing gradio or ranx
-            sub.add_parser(name, help=summary)
+    for add in (add_index, add_ask, add_check, add_eval, add_chat):
+        add(sub)
     return top
 
 
-def progress_bar(quiet: bool) -> Any:
-    if quiet:
-        return None
-    from tqdm import tqdm
-
-    bars: dict[str, Any] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="file" if stage == "chunk" else "passage", file=sys.stderr)
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return update
-
-
 def run_index(args: argparse.Namespace) -> int:
-    from qa.library import Library
 
     encoder = None
     if args.ray:
@@ -107,16 +115,7 @@ def run_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_hit(hit: Any) -> str:
-    where = f"page {hit.page}, " if hit.page else ""
-    head = f"[{hit.rank}] {hit.source}:{hit.line_start}-{hit.line_end} ({where}{hit.date or 'undated'}) score {hit.score:.4f}"
-    also = "".join(f"\n    also in {d.source}:{d.line_start}-{d.line_end} ({d.date or 'undated'})" for d in hit.duplicates)
-    body = "\n".join("    " + line for line in hit.text.splitlines() if line.strip())
-    return f"{head}{also}\n{body}"
-
-
 def run_ask(args: argparse.Namespace) -> int:
-    from qa.library import Library
 
     answer = Library.open(args.index).ask(args.question, k=args.k, since=args.since, until=args.until, mode=args.mode)
     if args.json:
@@ -130,15 +129,60 @@ def run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser(argv).parse_args(argv)
-    runners = {"index": run_index, "ask": run_ask}
+def run_check(args: argparse.Namespace) -> int:
+
+    lib = Library.open(args.index)
     try:
-        if args.command in runners:
-            return runners[args.command](args)
-        return int(importlib.import_module(COMMANDS[args.command][0]).run(args))
+        result = check(lib, args.text, args.k)
+    finally:
+        lib.close()
+    print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else format_check(result))
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from qa.eval.retrieval import default_index_dir, evaluate_modes, load_dataset
+
+    data = load_dataset(args.dataset, args.corpus)
+    if not data.queries:
+        raise DatasetError(f"{args.dataset}: no queries with judged documents — check its qrels or TSV")
+    lib = Library.open(args.index or default_index_dir(data.corpus))
+    try:
+        report = lib.sync(data.corpus)
+        log(
+            f"index: {report.added} added, {report.changed} changed, {report.unchanged} unchanged, "
+            f"{report.chunks_encoded} passages encoded"
+        )
+        modes = config.MODES if args.mode == "all" else (args.mode,)
+        results = evaluate_modes(lib, data, modes, max(1, args.k), log)
+    finally:
+        lib.close()
+    print(json.dumps(results, indent=2) if args.json else format_table(results, len(data.queries)))
+    return 0
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    from qa.serve.app import ServeOptions, parse_auth, serve
+
+    options = ServeOptions(host=args.host, port=args.port, auth=parse_auth(args.auth or config.auth()))
+    try:
+        serve(args.folder, args.index, options, progress_bar())
+    except KeyboardInterrupt:  # Ctrl-C: syncs publish atomically, so the index is whole either way
+        print("\nqa chat: stopped", file=sys.stderr)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "index": run_index, "ask": run_ask, "check": run_check, "eval": run_eval, "chat": run_chat,
+}  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
     except QAError as exc:
-        print(f"qa: {exc}", file=sys.stderr)
+        print(f"qa {args.command}: {exc}" if args.command == "chat" else f"qa: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `qa ask ... | head` closed the pipe: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

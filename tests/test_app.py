@@ -27,7 +27,7 @@ from qa.answer.check import VERBATIM, Check, Occurrence
 from qa.errors import UploadRejected
 from qa.library import Library
 from qa.serve.handlers import CHECK, Handlers
-from qa.serve.render import Target, answer_pieces, check_sources_html, check_text, document_html, sources_html
+from qa.serve.render import Target, answer_pieces, check_reply, check_sources_html, document_html, sources_html
 from qa.serve.upload import place, safe_name
 from qa.types import Answer, Document, Hit
 
@@ -65,14 +65,14 @@ def free_port() -> int:
 
 
 def start_server(root: Path, env_extra: dict[str, str]) -> Server:
-    """`python -m qa.serve.app` (= `qa chat`) on a copy of the seeds, on a free loopback port; waits until it answers."""
+    """`python -m qa.cli chat` (= `qa chat`) on a copy of the seeds, on a free loopback port; waits until it answers."""
     folder, index, log = root / "docs", root / "index", root / "server.log"
     if not folder.exists():
         shutil.copytree(SEEDS, folder)
         (folder / PAYLOAD_NAME).write_text(PAYLOAD_DOC)
     port = free_port()
     env = {**os.environ, "GRADIO_TEMP_DIR": str(root / "gradio-tmp"), **env_extra}
-    cmd = [sys.executable, "-m", "qa.serve.app", str(folder), "--index", str(index), "--port", str(port)]
+    cmd = [sys.executable, "-m", "qa.cli", "chat", str(folder), "--index", str(index), "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 240
@@ -301,7 +301,7 @@ def test_document_text_is_escaped_in_every_panel() -> None:
         "sources": sources_html([hit], weak=False),
         "weak sources": sources_html([hit], weak=True, note=PAYLOAD),
         "document": document_html(doc, Target.of_hit(hit)),
-        "claim text": check_text(claim),
+        "claim text": check_reply(claim),
         "claim sources": check_sources_html(claim),
         "answer": " ".join(answer_pieces(answer)),
     }

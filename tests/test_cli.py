@@ -64,7 +64,7 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path, seed_library: Lib
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("command", ["index", "ask", *COMMANDS])
+@pytest.mark.parametrize("command", list(COMMANDS))
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = qa(command, "--help")
     assert result.returncode == 0

@@ -5,7 +5,6 @@ Uses the session's one `qa chat` process with a login (tests/test_app.py: shared
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import signal
@@ -300,12 +299,12 @@ def test_server_is_not_reachable_beyond_loopback(server: Server) -> None:
 
 
 def test_host_and_auth_come_from_the_command_line_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa import cli
     from qa.serve import app
 
-    parser = app.add_parser(argparse.ArgumentParser().add_subparsers())
-    args = parser.parse_args([])
+    args = cli.parser().parse_args(["chat"])
     assert args.host == "127.0.0.1" and args.auth is None
-    assert parser.parse_args(["--host", "0.0.0.0"]).host == "0.0.0.0"
+    assert cli.parser().parse_args(["chat", "--host", "0.0.0.0"]).host == "0.0.0.0"
     monkeypatch.setenv("QA_AUTH", "alice:secret")
     assert app.parse_auth(args.auth or app.config.auth()) == ("alice", "secret")
     monkeypatch.delenv("QA_AUTH")

@@ -8,10 +8,8 @@ docs/benchmarks/check.md. Nothing here can tell whether a passage contradicts th
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as dt
-import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +22,7 @@ from qa.types import Citation, Hit
 if TYPE_CHECKING:
     from qa.library import Library
 
-__all__ = ["Check", "Occurrence", "check", "check_text"]
+__all__ = ["Check", "Occurrence", "check"]
 
 VERBATIM = "quoted verbatim"
 CLOSE = "closely matched"
@@ -165,46 +163,3 @@ def check(lib: Library, text: str, k: int = 5) -> Check:
     )
 
 
-def check_text(text: str, k: int = 5, index: str | None = None) -> Check:
-    """`check` on the index in `index` (default: $QA_INDEX or ./.qa-index)."""
-    from qa.library import Library
-
-    lib = Library.open(index)
-    try:
-        return check(lib, text, k)
-    finally:
-        lib.close()
-
-
-def format_check(c: Check) -> str:
-    """Plain text for the terminal: label, occurrences oldest first, passages, note."""
-    lines = [f"{c.label}: " + " / ".join(f"“{q}”" for q in c.quotes)]
-    for o in c.occurrences:
-        where = f"{o.source} {o.date or 'undated'} lines {o.line_start}-{o.line_end}"
-        lines.append(f"  {o.ratio:5.1f}  {where} chars {o.start}-{o.end}: {o.text!r}")
-        lines += [f"         quote “{d.quote}” / document “{d.document}”" for d in o.differences]
-    for i, (h, s) in enumerate(zip(c.passages, c.support, strict=True), 1):
-        mark = "*" if i - 1 == c.best else " "
-        lines.append(
-            f" {mark}[{i}] {h.source} {h.date or 'undated'} lines {h.line_start}-"
-            f"{h.line_end} (similarity {s:.2f}): {h.sentence.strip()}"
-        )
-    lines.append(c.note)
-    return "\n".join(lines)
-
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    example = "example: qa check 'Biden spoke of “nothing about you without you”' --json"
-    p = subparsers.add_parser("check", help="check a claim or a quote against the documents", epilog=example)
-    p.add_argument("text", help='the claim, or text with a "quoted part"')
-    p.add_argument("--index", default=None, help="index directory (default: $QA_INDEX or .qa-index)")
-    p.add_argument("--k", type=int, default=5, help="related passages to show (default 5)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    return p
-
-
-def run(args: argparse.Namespace) -> int:
-    """`qa check`: QAError goes up to qa.cli, which turns it into a message."""
-    result = check_text(args.text, k=args.k, index=args.index)
-    print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else format_check(result))
-    return 0

@@ -8,11 +8,9 @@ unchanged corpus encodes nothing.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import json
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -25,7 +23,6 @@ from qa import config
 from qa.errors import BadQuestion, DatasetError, FolderMissing
 from qa.types import Hit
 
-MODES = ("hybrid", "dense", "keyword")
 PASSAGES = 200  # passages retrieved per query before they are folded into documents
 Run = dict[str, dict[str, float]]
 Qrels = dict[str, dict[str, int]]
@@ -204,59 +201,3 @@ def _ticker(mode: str, log: Callable[[str], None] | None) -> Callable[[int, int]
     return tick
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    example = (
-        "example: qa eval news_titles.tsv --corpus articles/ --mode all\n"
-        "         qa eval scifact/ --json    (a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv)"
-    )
-    p = subparsers.add_parser(
-        "eval",
-        help="measure retrieval on a BEIR folder or a TSV of queries",
-        description=(__doc__ or "").splitlines()[0],
-        epilog=example,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("dataset", type=Path, help="BEIR folder, or TSV: query id, query, document id")
-    p.add_argument("--corpus", type=Path, help="folder of documents a TSV is judged over")
-    p.add_argument("--index", type=Path, help="index directory (default: a cache folder per corpus)")
-    p.add_argument("--k", type=int, default=10, help="cut-off for nDCG, recall and MRR (default 10)")
-    p.add_argument("--mode", choices=(*MODES, "all"), default="hybrid")
-    p.add_argument("--json", action="store_true", help='print {"mode": {"ndcg@10": ...}}')
-    p.set_defaults(func=run)
-    return p
-
-
-def run(args: argparse.Namespace) -> int:
-    from qa.library import Library
-
-    data = load_dataset(args.dataset, args.corpus)
-    if not data.queries:
-        raise DatasetError(f"{args.dataset}: no queries with judged documents")
-    lib = Library.open(args.index or default_index_dir(data.corpus))
-
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    try:
-        report = lib.sync(data.corpus)
-        log(
-            f"index: {report.added} added, {report.changed} changed, {report.unchanged} unchanged, "
-            f"{report.chunks_encoded} passages encoded"
-        )
-        modes = MODES if args.mode == "all" else (args.mode,)
-        results = evaluate_modes(lib, data, modes, max(1, args.k), log)
-    finally:
-        lib.close()
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print(format_table(results, len(data.queries)))
-    return 0
-
-
-def format_table(results: dict[str, dict[str, float]], queries: int) -> str:
-    names = next(iter(results.values())).keys()
-    lines = [f"{queries} queries", "mode     " + "".join(f"{n:>12}" for n in names)]
-    for mode, metrics in results.items():
-        lines.append(f"{mode:<9}" + "".join(f"{metrics[n]:>12.4f}" for n in names))
-    return "\n".join(lines)

@@ -3,18 +3,17 @@
     qa chat seeds/                      # sync seeds/ into the index, serve http://127.0.0.1:7860
     qa chat docs/ --host 0.0.0.0 --auth alice:secret
 
-Only this package's app_* modules import gradio, and only `qa chat` imports them.
+Only the modules of qa.serve import gradio, and only `qa chat` imports them.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
 
@@ -22,10 +21,11 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from qa import config
-from qa.errors import ConfigError, FolderMissing, QAError
+from qa.errors import ConfigError, FolderMissing
+from qa.ingest.sync import Progress
 from qa.library import Library
 from qa.serve.auth import LoginRequired
-from qa.serve.handlers import ASK, CHECK, Handlers, load_check
+from qa.serve.handlers import ASK, CHECK, Handlers
 from qa.serve.page import CSS, OPEN_JS, SCROLL_JS, register_api
 from qa.serve.render import esc
 from qa.serve.upload import MAX_UPLOAD_BYTES
@@ -47,7 +47,7 @@ SERVER_MAX_FILE_BYTES = MAX_UPLOAD_BYTES + 2**20
 
 def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURRENCY) -> gr.Blocks:
     """The page: chat, sources, document viewer, timeline, settings, upload; API retrieve/ask/check."""
-    h = Handlers(lib, Path(folder), load_check())
+    h = Handlers(lib, Path(folder))
     with gr.Blocks(title="qa — answers from your documents", analytics_enabled=False) as demo:
         gr.HTML(
             f"<h2>qa</h2><p>Answers quoted from the documents in <code>{esc(folder)}</code>, each sentence cited.</p>",
@@ -63,7 +63,7 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
                     buttons=["copy"],
                     placeholder="Ask a question about your documents.",
                 )
-                task = gr.Radio([ASK, CHECK], value=ASK, show_label=False, visible=h.check is not None, elem_id="qa-task")
+                task = gr.Radio([ASK, CHECK], value=ASK, show_label=False, elem_id="qa-task")
                 question = gr.Textbox(
                     elem_id="qa-question",
                     show_label=False,
@@ -121,7 +121,7 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
         )  # fmt: skip
         files.upload(h.upload, [files], [status, files], api_name="upload", concurrency_id="write", concurrency_limit=1)
 
-        register_api(lib, h.check, h.reading, read_concurrency)
+        register_api(lib, h.reading, read_concurrency)
     return demo
 
 
@@ -135,42 +135,47 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+@dataclass(frozen=True)
+class ServeOptions:
+    """Where and how the chat listens; the queue settings are measured (docs/benchmarks/chat.md)."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: tuple[str, str] | None = None
+    read_concurrency: int = READ_CONCURRENCY
+    max_queue: int = MAX_QUEUE
+    max_threads: int = MAX_THREADS
+
+
 def serve(
     folder: str | os.PathLike[str] | None,
     index_dir: str | os.PathLike[str] | None = None,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    auth: tuple[str, str] | None = None,
-    read_concurrency: int = READ_CONCURRENCY,
-    max_queue: int = MAX_QUEUE,
-    max_threads: int = MAX_THREADS,
+    options: ServeOptions = ServeOptions(),
+    progress: Progress | None = None,
 ) -> None:
     """Sync `folder` into the index (incremental), load the model, then serve the page until stopped."""
     lib = Library.open(index_dir)
     root = Path(folder).resolve() if folder else lib.folder
     if root is None:
         raise FolderMissing(f"No folder to serve: give one, e.g. qa chat seeds/ (index: {config.index_dir(index_dir)})")
-    from qa.cli import progress_bar
-
-    report = lib.sync(root, progress=progress_bar(quiet=False))
+    report = lib.sync(root, progress=progress)
     print(
         f"{report.added} added, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged; "
         f"{report.chunks_encoded} passages encoded",
         file=sys.stderr,
     )
     lib.warm()  # the first question should not wait for the model or the BM25 postings to load
-    if host not in ("127.0.0.1", "localhost", "::1") and not auth:
-        print(f"qa chat: warning: {host} without --auth — anyone who can reach it reads your documents", file=sys.stderr)
-    demo = build_app(lib, root, read_concurrency)
-    print(
-        f"qa chat: http://{host}:{port}  (folder {root}, index {lib.store.root}{', login required' if auth else ''})",
-        file=sys.stderr,
-        flush=True,
-    )
+    if options.host not in ("127.0.0.1", "localhost", "::1") and not options.auth:
+        print(f"qa chat: warning: {options.host} without --auth — anyone who can reach it reads your documents", file=sys.stderr)
+    demo = build_app(lib, root, options.read_concurrency)
+    login = ", login required" if options.auth else ""
+    where = f"http://{options.host}:{options.port}  (folder {root}, index {lib.store.root}{login})"
+    print(f"qa chat: {where}", file=sys.stderr, flush=True)
     # With a login, LoginRequired also closes the routes gradio leaves open (qa/serve/auth.py).
-    middleware = [Middleware(LoginRequired)] if auth else []
-    demo.queue(default_concurrency_limit=1, max_size=max_queue).launch(
-        server_name=host, server_port=port, auth=auth, max_file_size=SERVER_MAX_FILE_BYTES, max_threads=max_threads,
+    middleware = [Middleware(LoginRequired)] if options.auth else []
+    demo.queue(default_concurrency_limit=1, max_size=options.max_queue).launch(
+        server_name=options.host, server_port=options.port, auth=options.auth, max_file_size=SERVER_MAX_FILE_BYTES,
+        max_threads=options.max_threads,
         allowed_paths=[], css=CSS, ssr_mode=False, mcp_server=False, quiet=True, footer_links=["api"],
         app_kwargs={"middleware": middleware}, prevent_thread_lock=True,
     )  # fmt: skip
@@ -184,37 +189,3 @@ def serve(
         demo.close()
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "chat", help="serve the chat in the browser (http://127.0.0.1:7860)", epilog="example: qa chat seeds/ --port 7860"
-    )
-    p.add_argument("folder", nargs="?", help="folder of documents, synced first (default: the folder last indexed)")
-    p.add_argument("--index", help="index directory (default $QA_INDEX or .qa-index)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 opens it to the network)")
-    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    p.add_argument("--auth", help=f"require a login, user:password (or set ${AUTH_ENV})")
-    return p
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        serve(args.folder, args.index, args.host, args.port, parse_auth(args.auth or config.auth()))
-    except KeyboardInterrupt:  # Ctrl-C: syncs publish atomically, so the index is whole either way
-        print("\nqa chat: stopped", file=sys.stderr)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m qa.serve.app FOLDER ...`: the same as `qa chat FOLDER ...`."""
-    top = argparse.ArgumentParser(prog="qa")
-    add_parser(top.add_subparsers(dest="command", required=True))
-    args = top.parse_args(["chat", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return run(args)
-    except QAError as exc:
-        print(f"qa chat: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,21 +5,22 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from qa.answer.check import check
 from qa.config import DEFAULT_K
 from qa.errors import QAError
 from qa.library import Library
 from qa.serve.render import (
     Target,
     answer_pieces,
+    check_reply,
     check_sources_html,
     check_targets,
-    check_text,
     document_html,
     esc,
     sources_html,
@@ -29,26 +30,16 @@ from qa.serve.render import (
 from qa.serve.upload import place
 
 ASK, CHECK = "Ask a question", "Check a claim"
-Check = Callable[..., Any]  # qa.answer.check.check(lib, text, k) -> Check
 STREAM_PAUSE = 0.06  # seconds between cited sentences: the answer visibly streams in, in well under a second
 # Gradio sees this default and passes a live progress bar in its place.
 PROGRESS = gr.Progress()
 
 
-def load_check() -> Check | None:
-    """qa.answer.check.check when that module is installed, else None (the page then has no claim mode)."""
-    try:
-        from qa.answer.check import check
-    except ImportError:
-        return None
-    return check
-
-
 class Handlers:
     """Event handlers bound to one Library and the folder uploads go to."""
 
-    def __init__(self, lib: Library, folder: Path, check: Check | None = None):
-        self.lib, self.folder, self.check = lib, folder, check
+    def __init__(self, lib: Library, folder: Path):
+        self.lib, self.folder = lib, folder
         # Uploads sync one at a time; questions keep reading the last published index meanwhile.
         self.write_lock = threading.Lock()
         # Library reads one at a time: after a sync the Library swaps its catalog on the next read and
@@ -89,10 +80,10 @@ class Handlers:
         self, text: str, k: int, mode: str, since: str | None, until: str | None, task: str
     ) -> tuple[list[str], str, list[Target], list[Any]]:
         """Chat pieces, sources panel, card targets and dated items for a question or a claim."""
-        if task == CHECK and self.check is not None:
-            result = self.check(self.lib, text, k=k)
+        if task == CHECK:
+            result = check(self.lib, text, k=k)
             dated = [*result.occurrences, *result.passages]
-            return [check_text(result)], check_sources_html(result), check_targets(result), dated
+            return [check_reply(result)], check_sources_html(result), check_targets(result), dated
         answer = self.lib.ask(text, k=k, since=since or None, until=until or None, mode=mode)
         sources = sources_html(answer.hits, weak=not answer.found, note=answer.date_note)
         return answer_pieces(answer), sources, [Target.of_hit(h) for h in answer.hits], list(answer.hits)

@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from qa import config
+from qa.answer.check import check
 from qa.errors import QAError
 from qa.library import Library
 
@@ -64,8 +65,8 @@ def _api(fn: Callable[..., Any], reading: AbstractContextManager[Any]) -> Callab
     return wrapped
 
 
-def register_api(lib: Library, check: Callable[..., Any] | None, reading: AbstractContextManager[Any], concurrency: int) -> None:
-    """/retrieve, /ask and (when qa.answer.check is there) /check, for gradio_client and plain HTTP.
+def register_api(lib: Library, reading: AbstractContextManager[Any], concurrency: int) -> None:
+    """/retrieve, /ask and /check, for gradio_client and plain HTTP.
 
     They share the page's "read" workers and its lock around Library calls (see Handlers.reading).
     """
@@ -85,11 +86,9 @@ def register_api(lib: Library, check: Callable[..., Any] | None, reading: Abstra
 
     gr.api(_api(retrieve, reading), api_name="retrieve", concurrency_id="read", concurrency_limit=concurrency)
     gr.api(_api(ask, reading), api_name="ask", concurrency_id="read", concurrency_limit=concurrency)
-    if check is not None:
-        claim_check = check
 
-        def check_claim(text: str, k: int = config.DEFAULT_K) -> dict[str, Any]:
-            """Where a claim or quote occurs in the documents, and the most similar passages."""
-            return dict(claim_check(lib, text, k=int(k)).to_json())
+    def check_claim(text: str, k: int = config.DEFAULT_K) -> dict[str, Any]:
+        """Where a claim or quote occurs in the documents, and the most similar passages."""
+        return dict(check(lib, text, k=int(k)).to_json())
 
-        gr.api(_api(check_claim, reading), api_name="check", concurrency_id="read", concurrency_limit=concurrency)
+    gr.api(_api(check_claim, reading), api_name="check", concurrency_id="read", concurrency_limit=concurrency)

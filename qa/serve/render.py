@@ -125,7 +125,7 @@ def timeline_limits(frame: pd.DataFrame) -> list[float | None] | None:
     return [(lo - pad).timestamp(), (hi + pad).timestamp()]
 
 
-def check_text(result: Any) -> str:
+def check_reply(result: Any) -> str:
     """A claim check for the chat: the label, where it occurs (oldest first), the note. Escaped."""
     where_found = f", {len(result.occurrences)} places, oldest first" if result.occurrences else ""
     lines = [f"{result.label.capitalize()}{where_found}."]

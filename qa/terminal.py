@@ -1,0 +1,71 @@
+"""What the terminal shows: progress bars, and hits, claim checks and evaluation tables as plain text.
+
+Used by qa.cli and by `qa chat`'s start-up sync; nothing here reads an index or parses arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from qa.ingest.sync import Progress
+from qa.types import Hit
+
+
+def progress_bar(quiet: bool = False) -> Progress | None:
+    """A tqdm bar per sync stage on stderr, or None when `quiet`."""
+    if quiet:
+        return None
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="file" if stage == "chunk" else "passage", file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def format_hit(hit: Hit) -> str:
+    where = f"page {hit.page}, " if hit.page else ""
+    head = f"[{hit.rank}] {hit.source}:{hit.line_start}-{hit.line_end} ({where}{hit.date or 'undated'}) score {hit.score:.4f}"
+    also = "".join(f"\n    also in {d.source}:{d.line_start}-{d.line_end} ({d.date or 'undated'})" for d in hit.duplicates)
+    body = "\n".join("    " + line for line in hit.text.splitlines() if line.strip())
+    return f"{head}{also}\n{body}"
+
+
+def format_check(c: Any) -> str:
+    """A qa.answer.check.Check: label, occurrences oldest first, passages, note."""
+    lines = [f"{c.label}: " + " / ".join(f"“{q}”" for q in c.quotes)]
+    for o in c.occurrences:
+        where = f"{o.source} {o.date or 'undated'} lines {o.line_start}-{o.line_end}"
+        lines.append(f"  {o.ratio:5.1f}  {where} chars {o.start}-{o.end}: {o.text!r}")
+        lines += [f"         quote “{d.quote}” / document “{d.document}”" for d in o.differences]
+    for i, (h, s) in enumerate(zip(c.passages, c.support, strict=True), 1):
+        mark = "*" if i - 1 == c.best else " "
+        lines.append(
+            f" {mark}[{i}] {h.source} {h.date or 'undated'} lines {h.line_start}-"
+            f"{h.line_end} (similarity {s:.2f}): {h.sentence.strip()}"
+        )
+    lines.append(c.note)
+    return "\n".join(lines)
+
+
+def format_table(results: dict[str, dict[str, float]], queries: int) -> str:
+    """One row per mode, one column per metric."""
+    names = next(iter(results.values())).keys()
+    lines = [f"{queries} queries", "mode     " + "".join(f"{n:>12}" for n in names)]
+    for mode, metrics in results.items():
+        lines.append(f"{mode:<9}" + "".join(f"{metrics[n]:>12.4f}" for n in names))
+    return "\n".join(lines)
+
+
+def log(message: str) -> None:
+    """A progress line on stderr, shown at once."""
+    print(message, file=sys.stderr, flush=True)
