@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 def passages(folder: Path) -> list[tuple[str, str]]:
     from embeddings.encoder import token_counter
     from qa.ingest.chunking import chunk_document
-    from qa.ingest.loaders import body_start, load_document, scan
+    from qa.ingest.loaders import body_start, load_document
+    from qa.ingest.scan import scan
 
     count = token_counter()
     out = []

@@ -33,7 +33,8 @@ def news_chunks(articles: int | None = None, folder: Path = NEWS_DIR) -> Iterato
     first `articles` files only, when given."""
     from embeddings.encoder import token_counter
     from qa.ingest.chunking import chunk_document
-    from qa.ingest.loaders import body_start, load_document, scan
+    from qa.ingest.loaders import body_start, load_document
+    from qa.ingest.scan import scan
 
     count = token_counter()
     for path in scan(news_folder(folder))[:articles]:

@@ -23,7 +23,7 @@ from qa.index.catalog import Catalog
 from qa.index.store import Store
 from qa.ingest import chunking
 from qa.ingest.chunking import CountTokens
-from qa.ingest.sync import PassageEncoder, Progress, apply, plan
+from qa.ingest.sync import Encoding, PassageEncoder, Progress, apply, plan
 from qa.search.retrieve import DateWindow, SearchRequest, date_window, search
 from qa.types import Answer, Document, Hit, SyncReport
 
@@ -136,11 +136,9 @@ class Library:
             work = plan(root, known)
             if work.empty() and manifest and not rebuild and manifest.get("folder") == str(root):
                 return _report_unchanged(work)
-            return apply(
-                self.store, root, work, rebuild=rebuild,
-                encoder=lambda: encoder or self.encoder, count_tokens=self._count_tokens,
-                model_name=model_name, dim=encoder.dim if encoder else _dim(self, manifest), progress=progress,
-            )  # fmt: skip
+            dim = encoder.dim if encoder else _dim(self, manifest)
+            encoding = Encoding(lambda: encoder or self.encoder, self._count_tokens, model_name, dim, progress)
+            return apply(self.store, root, work, encoding, rebuild=rebuild)
 
     def retrieve(
         self,

@@ -9,7 +9,8 @@ import pytest
 
 from qa import Library
 from qa.errors import DocumentError
-from qa.ingest.loaders import load_document, scan
+from qa.ingest.loaders import load_document
+from qa.ingest.scan import scan
 
 from .conftest import BIDEN, SEEDS, make_pdf
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from qa import Library
 from qa.index.slots import SLOTS, all_slots, best_per_chunk, sentence_spans, vector_ids
-from qa.index.store import VectorCache
+from qa.index.vector_cache import VectorCache
 from qa.search.retrieve import dense_candidates
 
 

@@ -100,15 +100,6 @@ class Catalog:
         chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return int(docs), int(chunks)
 
-    def known_hashes(self, hashes: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        wanted = list(set(hashes))
-        for i in range(0, len(wanted), 500):
-            part = wanted[i : i + 500]
-            marks = ",".join("?" * len(part))
-            found.update(h for (h,) in self.db.execute(f"SELECT hash FROM chunks WHERE hash IN ({marks})", part))
-        return found
-
     def remove_document(self, doc_id: int) -> list[int]:
         """Delete a document and its chunks; returns the removed chunk ids."""
         ids = [i for (i,) in self.db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]

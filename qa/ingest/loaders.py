@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import hashlib
 import re
 import warnings
@@ -11,64 +10,12 @@ from pathlib import Path
 
 from qa import config
 from qa.errors import DocumentError
+from qa.ingest.scan import relative_name
 from qa.types import Document
 
 # News samples open with " date YYYY-MM-DD " on the first line, followed by the article.
 DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\s")
 TITLE_CHARS = 120
-
-
-def scan(folder: Path, passed_over: list[tuple[Path, str]] | None = None) -> list[Path]:
-    """Supported files below `folder`, sorted; hidden folders and symlink loops are passed over.
-
-    `passed_over`, when given, collects (path, reason) for what looks like a document but cannot
-    be one: a pipe or device, a broken symlink, a symlink loop, a folder that cannot be listed.
-    """
-    found: list[Path] = []
-    seen: set[tuple[int, int]] = set()
-    stack = [folder]
-    while stack:
-        current = stack.pop()
-        try:
-            st = current.stat()
-            entries = sorted(current.iterdir())
-        except OSError as exc:
-            if passed_over is not None:
-                passed_over.append((current, _why_unusable(current, exc)))
-            continue
-        if (st.st_dev, st.st_ino) in seen:
-            continue  # a symlink loop or a folder reached twice
-        seen.add((st.st_dev, st.st_ino))
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir():
-                stack.append(entry)
-            elif entry.suffix.lower() in config.SUFFIXES:
-                if entry.is_file():
-                    found.append(entry)
-                elif passed_over is not None:
-                    passed_over.append((entry, _why_unusable(entry)))
-    return sorted(found)
-
-
-def _why_unusable(path: Path, error: OSError | None = None) -> str:
-    """Why a path that looks like a document (or a folder of them) cannot be read."""
-    try:
-        path.stat()
-    except OSError as exc:
-        error = exc
-    if error is None:
-        return "not a regular file (a pipe, socket or device) — qa reads regular files only"
-    if error.errno == errno.ELOOP:
-        return "symlink loop — remove the link"
-    if error.errno == errno.ENOENT and path.is_symlink():
-        return "broken symlink (its target is gone) — remove the link or restore the target"
-    return f"cannot read ({error.strerror or error}) — check it exists and is readable"
-
-
-def relative_name(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()
 
 
 def decode(data: bytes, name: str) -> str:

@@ -16,9 +16,11 @@ from embeddings.encoder import Span
 from qa.errors import DocumentError
 from qa.index.catalog import Catalog, FileState
 from qa.index.slots import all_slots, sentence_spans, vector_ids
-from qa.index.store import FORMAT_VERSION, Store, VectorCache
+from qa.index.store import FORMAT_VERSION, Store
+from qa.index.vector_cache import VectorCache
 from qa.ingest.chunking import CountTokens, chunk_document, settings
-from qa.ingest.loaders import body_start, load_document, relative_name, scan
+from qa.ingest.loaders import body_start, load_document
+from qa.ingest.scan import relative_name, scan
 from qa.types import Document, Skipped, SyncReport
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -40,7 +42,7 @@ class PassageEncoder(Protocol):
 
 
 @dataclass
-class Plan:
+class SyncPlan:
     """What a folder scan found, before anything is written."""
 
     new: list[tuple[Document, os.stat_result]] = field(default_factory=list)
@@ -54,9 +56,9 @@ class Plan:
         return not (self.new or self.changed or self.touched or self.removed)
 
 
-def plan(folder: Path, known: dict[str, FileState]) -> Plan:
+def plan(folder: Path, known: dict[str, FileState]) -> SyncPlan:
     """Compare the folder with the catalog: size and mtime first, content hash only when they differ."""
-    result = Plan()
+    result = SyncPlan()
     present: set[str] = set()
     passed_over: list[tuple[Path, str]] = []
     for path in scan(folder, passed_over):
@@ -107,18 +109,21 @@ def _printable(name: str) -> str:
     return name.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
 
 
-def apply(
-    store: Store,
-    folder: Path,
-    work: Plan,
-    encoder: Callable[[], PassageEncoder],
-    count_tokens: Callable[[], CountTokens],
-    model_name: str,
-    dim: int,
-    progress: Progress | None = None,
-    rebuild: bool = False,
-) -> SyncReport:
+@dataclass(frozen=True)
+class Encoding:
+    """How a sync cuts and encodes new passages. The encoder and token counter are asked for only
+    when a file needs them, so an unchanged folder never loads the model."""
+
+    encoder: Callable[[], PassageEncoder]
+    count_tokens: Callable[[], CountTokens]
+    model_name: str
+    dim: int
+    progress: Progress | None = None
+
+
+def apply(store: Store, folder: Path, work: SyncPlan, encoding: Encoding, rebuild: bool = False) -> SyncReport:
     """Write a new generation with the plan applied, then publish it; `rebuild` starts it empty."""
+    dim, progress = encoding.dim, encoding.progress
     current = store.manifest()
     gen = store.new_generation(current, copy=not rebuild)
     catalog = Catalog(gen / "catalog.sqlite")
@@ -132,13 +137,13 @@ def apply(
     hashes_of: dict[int, list[str]] = {}  # document id -> its chunks' text hashes
     docs = [(d, st) for d, st in work.new] + [(d, st) for d, st, _ in work.changed]
     for i, (doc, st) in enumerate(docs):
-        chunks = chunk_document(doc, count_tokens(), body_start(doc))
+        chunks = chunk_document(doc, encoding.count_tokens(), body_start(doc))
         doc_id, doc_rows = catalog.add_document(doc, st.st_size, st.st_mtime_ns, chunks)
         rows.extend(doc_rows)
         hashes_of[doc_id] = [h for _, h, _ in doc_rows]
         if progress:
             progress("chunk", i + 1, len(docs))
-    encoded, reused, by_hash = _embed(store, rows, vectors, encoder, dim, progress)
+    encoded, reused, by_hash = _embed(store, rows, vectors, encoding)
     catalog.set_document_vectors({d: document_vector([by_hash[h][0] for h in hs]) for d, hs in hashes_of.items() if hs})
     catalog.commit()
     vectors.save(gen / "vectors.faiss")
@@ -147,7 +152,7 @@ def apply(
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "chunking": settings(),
-        "model": model_name,
+        "model": encoding.model_name,
         "dim": dim,
         "folder": str(folder),
         "documents": n_docs,
@@ -165,24 +170,19 @@ def apply(
 
 
 def _embed(
-    store: Store,
-    rows: list[tuple[int, str, str]],
-    vectors: VectorIndex,
-    encoder: Callable[[], PassageEncoder],
-    dim: int,
-    progress: Progress | None,
+    store: Store, rows: list[tuple[int, str, str]], vectors: VectorIndex, encoding: Encoding
 ) -> tuple[int, int, dict[str, np.ndarray]]:
     """Add the vectors of every new chunk (its own, its sentences'), encoding only texts the cache
     has never seen; returns (encoded, reused, vectors of each text hash)."""
     if not rows:
         return 0, 0, {}
-    cache = VectorCache(store.root / "vector-cache.sqlite", dim)
+    cache = VectorCache(store.root / "vector-cache.sqlite", encoding.dim)
     hashes = [h for _, h, _ in rows]
     known = cache.get_many(list(set(hashes)))
     todo: dict[str, str] = {h: t for _, h, t in rows if h not in known}
     pending = list(todo.items())
     if pending:
-        _encode_into(cache, known, pending, encoder(), progress)
+        _encode_into(cache, known, pending, encoding.encoder(), encoding.progress)
     cache.close()
     ids = np.concatenate([vector_ids(i, len(known[h])) for i, h, _ in rows])
     vectors.add(ids, np.concatenate([known[h] for h in hashes]))
