@@ -170,7 +170,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
             docs = {cands["doc_of"][c] for c, _ in dense + lexical}  # as search(): the candidates' documents only
             doc_lexical, doc_dense = ({d: v for d, v in side.items() if d in docs} for side in cands["documents"][q])
             doc_scores = fusion.document_scores(doc_lexical, doc_dense, mode, weights)
-            ranked = fusion.rank(dense, lexical, cands["doc_of"], mode, weights, None, doc_scores)
+            ranked = fusion.rank(dense, lexical, cands["doc_of"], mode, weights, fusion.Lifts(doc_scores))
             docs = doc_ranking((_Hit(cands["source_of"][c]) for c, _ in ranked), data.doc_id)
             run[q] = {d: float(len(docs) - i) for i, d in enumerate(docs)}
             if args.oracle:

@@ -61,6 +61,12 @@ def markdown(s: dict[str, Any]) -> str:
         lines.append(
             f"| txtai search (dense, k=10) | {lat['p50']} | {lat['p95']} | {lat['p99']} | - | - | - | {t['faiss_type']} |"
         )
+    lines += _ratios(s, t) + _faiss_rows(s)
+    return "\n".join(lines) + "\n"
+
+
+def _ratios(s: dict[str, Any], t: dict[str, Any] | None) -> list[str]:
+    lines: list[str] = []
     best = s.get(f"qa_{s.get('default_precision')}")
     if t and best:
         lines += [
@@ -72,6 +78,11 @@ def markdown(s: dict[str, Any]) -> str:
         if "qa_int8" in s:
             rate = s["qa_int8"]["ingest"]["fresh"]["passages_per_s"]
             lines.append(f"qa int8 (opt-in) ingestion vs txtai: {_ratio(rate, t['passages_per_s'])}.")
+    return lines
+
+
+def _faiss_rows(s: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     for row in s.get("faiss", []):
         nl, rnd = row["news_like"], row["random"]
         lines.append(
@@ -79,4 +90,4 @@ def markdown(s: dict[str, Any]) -> str:
             f"news-like recall@10 {nl['ivf_recall_at_10']}, p50 {nl['ivf_ms']['p50']} ms (flat {nl['flat_ms']['p50']} ms); "
             f"random p50 {rnd['ivf_ms']['p50']} ms (flat {rnd['flat_ms']['p50']} ms)."
         )
-    return "\n".join(lines) + "\n"
+    return lines

@@ -9,7 +9,7 @@ import pytest
 from qa import Library
 from qa.index.slots import SLOTS
 from qa.search.dedupe import Collapser, near_duplicate, shingles
-from qa.search.fusion import Weights, document_scores, fuse, rank
+from qa.search.fusion import Lifts, Weights, document_scores, fuse, rank
 from qa.search.retrieve import best_sentence, date_window
 
 from .conftest import BIDEN, PESKOV
@@ -45,7 +45,7 @@ def test_document_scores_lift_every_passage_of_a_document_matching_as_a_whole() 
     docs = document_scores({100: 3.0, 200: 6.0, 300: 1.5}, {100: 0.9, 200: 0.2}, "keyword", HALF)
     # keyword mode reads the documents' BM25 only, as a share of the best: 0.5 x (1/2, 1, 1/4)
     assert docs == pytest.approx({100: 0.25, 200: 0.5, 300: 0.125})
-    assert [c for c, _ in rank([], lexical, doc_of, "keyword", HALF, doc_scores=docs)] == [2, 1, 3]
+    assert [c for c, _ in rank([], lexical, doc_of, "keyword", HALF, Lifts(doc_scores=docs))] == [2, 1, 3]
     # dense mode reads the cosines only (weight 0.5), hybrid both
     assert document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "dense", HALF) == pytest.approx({100: 0.45, 200: 0.1})
     both = document_scores({100: 3.0, 200: 6.0}, {100: 0.9, 200: 0.2}, "hybrid", HALF)
@@ -81,8 +81,8 @@ def test_document_evidence_reads_whole_texts_and_document_vectors(seed_library: 
 def test_date_boost_prefers_documents_in_the_named_range() -> None:
     lexical = [(1, 10.0), (2, 9.95), (3, 0.0)]
     doc_of = {1: 100, 2: 200, 3: 300}
-    assert rank([], lexical, doc_of, "keyword", Weights(date_boost=0.1), preferred={200})[0][0] == 2
-    assert rank([], lexical, doc_of, "keyword", Weights(date_boost=0.1), preferred=set())[0][0] == 1
+    assert rank([], lexical, doc_of, "keyword", Weights(date_boost=0.1), Lifts(preferred={200}))[0][0] == 2
+    assert rank([], lexical, doc_of, "keyword", Weights(date_boost=0.1), Lifts(preferred=set()))[0][0] == 1
 
 
 @pytest.mark.parametrize("direct", [Collapser.DIRECT, 0], ids=["set intersections", "inverted index"])

@@ -35,15 +35,17 @@ def copied_runs(question: str, evidence: str, n: int = 3) -> list[str]:
     return runs
 
 
-def check(row: dict, news: Path) -> list[str]:
-    problems = []
-    for field in ("id", "type", "question", "answerable", "split"):
-        if field not in row:
-            problems.append(f"missing {field}")
+def check_fields(row: dict) -> list[str]:
+    problems = [f"missing {field}" for field in ("id", "type", "question", "answerable", "split") if field not in row]
     if row.get("type") not in TYPES:
         problems.append(f"type {row.get('type')!r} not in {sorted(TYPES)}")
     if row.get("split") not in ("dev", "test"):
         problems.append("split must be dev or test")
+    return problems
+
+
+def check(row: dict, news: Path) -> list[str]:
+    problems = check_fields(row)
     if not row.get("answerable"):
         if any(row.get(f) is not None for f in ("answer", "evidence", "article")):
             problems.append("unanswerable rows have answer, evidence and article null")

@@ -16,6 +16,7 @@ def scan(folder: Path, passed_over: list[tuple[Path, str]] | None = None) -> lis
     be one: a pipe or device, a broken symlink, a symlink loop, a folder that cannot be listed.
     """
     found: list[Path] = []
+    skipped: list[tuple[Path, str]] = [] if passed_over is None else passed_over
     seen: set[tuple[int, int]] = set()
     stack = [folder]
     while stack:
@@ -24,23 +25,27 @@ def scan(folder: Path, passed_over: list[tuple[Path, str]] | None = None) -> lis
             st = current.stat()
             entries = sorted(current.iterdir())
         except OSError as exc:
-            if passed_over is not None:
-                passed_over.append((current, _why_unusable(current, exc)))
+            skipped.append((current, _why_unusable(current, exc)))
             continue
         if (st.st_dev, st.st_ino) in seen:
             continue  # a symlink loop or a folder reached twice
         seen.add((st.st_dev, st.st_ino))
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir():
-                stack.append(entry)
-            elif entry.suffix.lower() in config.SUFFIXES:
-                if entry.is_file():
-                    found.append(entry)
-                elif passed_over is not None:
-                    passed_over.append((entry, _why_unusable(entry)))
+            _sort_entry(entry, stack, found, skipped)
     return sorted(found)
+
+
+def _sort_entry(entry: Path, folders: list[Path], found: list[Path], skipped: list[tuple[Path, str]]) -> None:
+    """Put one folder entry where it belongs: a folder to visit, a document, or passed over."""
+    if entry.name.startswith("."):
+        return
+    if entry.is_dir():
+        folders.append(entry)
+    elif entry.suffix.lower() in config.SUFFIXES:
+        if entry.is_file():
+            found.append(entry)
+        else:
+            skipped.append((entry, _why_unusable(entry)))
 
 
 def _why_unusable(path: Path, error: OSError | None = None) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,17 +86,22 @@ def document_scores(lexical: Mapping[int, float], dense: Mapping[int, float], mo
     return dict(out)
 
 
+@dataclass(frozen=True)
+class Lifts:
+    """What lifts every passage of a document: its score (`document_scores`), and being one of the
+    documents `preferred` for lying in the dates the question names."""
+
+    doc_scores: Mapping[int, float] | None = None
+    preferred: AbstractSet[int] | None = None
+
+
 def rank(
-    dense: Ranking,
-    lexical: Ranking,
-    doc_of: Mapping[int, int],
-    mode: str = "hybrid",
-    weights: Weights = DEFAULT,
-    preferred: set[int] | None = None,
-    doc_scores: Mapping[int, float] | None = None,
-) -> Ranking:
+    dense: Ranking, lexical: Ranking, doc_of: Mapping[int, int], mode: str = "hybrid", weights: Weights = DEFAULT,
+    lifts: Lifts = Lifts(),
+) -> Ranking:  # fmt: skip
     """Passages in final order: fused, then lifted by their document's score, then by date."""
     ids, values = combine(dense, lexical, mode, weights)
+    doc_scores, preferred = lifts.doc_scores, lifts.preferred
     if doc_scores or (preferred and weights.date_boost):
         docs = [doc_of.get(c, -1) for c in ids.tolist()]
         if doc_scores:

@@ -21,7 +21,7 @@ from qa.index.lexicon import Lexicon
 from qa.index.slots import all_slots, best_per_chunk
 from qa.search.dates import parse_question_dates
 from qa.search.dedupe import Collapser, shingles
-from qa.search.fusion import DEFAULT, Ranking, Weights, document_scores, rank
+from qa.search.fusion import DEFAULT, Lifts, Ranking, Weights, document_scores, rank
 from qa.text import ASCII_WORD, split_sentences, terms
 from qa.types import Chunk, Citation, Hit
 
@@ -134,8 +134,8 @@ def search(
     preferred = None if window.strict else catalog.documents_dated(window.since, window.until) & docs
     doc_lexical = lexicon.documents.scores_of(words, docs) if words else {}
     doc_dense = lookup.cosines(query, docs) if query is not None else {}
-    lifts = document_scores(doc_lexical, doc_dense, q.mode, weights)
-    ranked = rank(dense, lexical, doc_of, q.mode, weights, preferred, lifts)[: LOOK_PAST * q.k]
+    lifts = Lifts(document_scores(doc_lexical, doc_dense, q.mode, weights), preferred)
+    ranked = rank(dense, lexical, doc_of, q.mode, weights, lifts)[: LOOK_PAST * q.k]
     return _hits(catalog, q, collapse(catalog, ranked, q.k), dense, lexical)
 
 

@@ -47,7 +47,7 @@ class Handlers:
         # pauses between sentences) happens outside it, so several chats can be in flight at once.
         self.reading = threading.Lock()
 
-    def chat(
+    def chat(  # noqa: PLR0913 — gradio passes one argument per input component of the page
         self, question: str, history: list[Any] | None, k: float, mode: str, since: str | None, until: str | None, task: str
     ) -> Iterator[tuple[Any, ...]]:
         """Stream an answer into the chat, one cited sentence at a time; fill the sources panel."""
