@@ -21,7 +21,8 @@ chat: $(STAMP)
 	$(BIN)/qa chat seeds/
 
 test: $(STAMP)
-	$(BIN)/ruff check qa embeddings tests
+	$(BIN)/ruff check qa embeddings tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -14,9 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from qa import config
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-NEWS_DIR = Path(os.environ.get("QA_BENCH_NEWS", "/tmp/qa-bench/news"))
+BENCH_DIR = config.bench_dir()  # $QA_BENCH_DIR, else /tmp/qa-bench: indexes and corpora, never committed
+NEWS_DIR = BENCH_DIR / "news"
 TITLES = ROOT.parent / "shared" / "data" / "news_titles.tsv"
 
 

@@ -1,4 +1,4 @@
-"""New document signals, replayed over every article (issue 6, session 7): do they lift R@10?
+"""New document signals, replayed over every article: do they lift R@10 on the headlines?
 
     python bench/eval_news.py dump --exact --name hx2                          # headline candidates
     python bench/eval_news.py deep --out /tmp/deep.tsv                         # 600 detail questions
@@ -39,11 +39,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))  # as every bench script: `bench.` modules import from the checkout
 
-from eval_news import RESULTS, TSV, corpus, log, published_catalog  # noqa: E402
-
+from bench.eval_news import RESULTS, TSV, corpus, log, published_catalog  # noqa: E402
 from qa.eval.retrieval import default_index_dir, load_tsv  # noqa: E402
 from qa.index.catalog import Catalog  # noqa: E402
 from qa.index.lexicon import Lexicon  # noqa: E402

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import NEWS_DIR, news_folder, write_result
+from bench.common import BENCH_DIR, NEWS_DIR, news_folder, write_result
 from embeddings import VectorIndex
 from embeddings.encoder import PACKAGED_MODEL
 
-INDEX_DIR = Path("/tmp/qa-bench/index")
+INDEX_DIR = BENCH_DIR / "index"
 
 
 def subset_folder(articles: int | None) -> Path:

@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import news_index
-from bench.common import RESULTS, TITLES, write_result
+from bench.common import BENCH_DIR, RESULTS, TITLES, write_result
 
 HERE = Path(__file__).resolve().parent
 TXTAI_PYTHON = os.environ.get("QA_BENCH_TXTAI", "/work/txtai-venv/bin/python")
@@ -73,7 +73,7 @@ def main() -> None:
     folder = news_index.subset_folder(args.articles)
     precisions = [p for p in ("fp32", "bf16") if not (p == "fp32" and "fp32" in args.skip)] + (["int8"] if int8 else [])
     for precision in precisions:
-        index_dir = Path(f"/tmp/qa-bench/index-{precision}")
+        index_dir = BENCH_DIR / f"index-{precision}"
         script("news_index.py", *sub, "--index", str(index_dir), env={"QA_PRECISION": precision})
         ingest = json.loads((RESULTS / f"ingest-{args.articles or 'all'}.json").read_text())
         os.replace(RESULTS / f"ingest-{args.articles or 'all'}.json", RESULTS / f"ingest-{precision}.json")
@@ -87,7 +87,7 @@ def main() -> None:
         summary["txtai"] = json.loads(out.strip().splitlines()[-1])
         summary["txtai"]["ndcg"] = ndcg(None, folder, json.loads(run_path.read_text()))
     if "faiss" not in args.skip:
-        script("bench_faiss.py", "--index", f"/tmp/qa-bench/index-{summary['default_precision']}")
+        script("bench_faiss.py", "--index", str(BENCH_DIR / f"index-{summary['default_precision']}"))
         summary["faiss"] = json.loads((RESULTS / "faiss.json").read_text())["sizes"]
     record = json.loads(write_result("summary", summary).read_text())  # with machine, command, date
     from bench.report import markdown

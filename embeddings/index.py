@@ -27,7 +27,7 @@ from embeddings import ivf
 faiss: Any = _faiss  # FAISS's type stubs miss much of its SWIG API (DirectMap, search parameters)
 
 # Exact search stores float16 (a cosine moves by ~1e-5) and scans it at memory speed. One question,
-# one thread, 400 results, p50 on the news index's vectors (384-d, docs/benchmarks/speed.md, session 6):
+# one thread, 400 results, p50 on the news index's vectors (384-d, docs/benchmarks/speed.md):
 #   vectors   float16 flat   float32 flat   IVF as tuned (nprobe 37 of 2048, x7 for 400 results)
 #   20k       0.52 ms        0.89 ms
 #   100k      2.83 ms        6.02 ms

@@ -245,3 +245,22 @@ def test_note_warns_on_short_near_matches_and_counts_hidden_occurrences() -> Non
     assert f"Showing the {MAX_OCCURRENCES} oldest of {MAX_OCCURRENCES + 7} occurrences" in note
     assert note.endswith(NO_CONTRADICTION)
     assert SHORT_NOTE not in _note(VERBATIM, ["nothing about us"], {"nothing about us": 1})
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+def test_occurrence_lines_count_every_kind_of_line_break_as_chunking_does(tmp_path: Path, newline: str) -> None:
+    """A file with lone \r breaks (old Mac) once made `qa check` cite line 1 where chunking said line 3."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    lines = ["The council met on Monday.", "Roads were closed after the storm.", f"The mayor said “{PHRASE}” to reporters."]
+    (folder / "mac.txt").write_bytes(newline.join(lines).encode())
+    lib = Library.open(tmp_path / "index")
+    try:
+        lib.sync(folder)
+        c = check(lib, PHRASE)
+        hit = lib.retrieve("What did the mayor say to reporters?", k=1)[0]
+    finally:
+        lib.close()
+    (o,) = c.occurrences
+    assert (o.line_start, o.line_end) == (3, 3)
+    assert hit.source == "mac.txt" and hit.line_end == 3  # the chunk holding it ends on the same line

@@ -306,7 +306,7 @@ def test_older_indexes_load_and_an_ivf_below_the_flat_size_turns_exact_on_its_ne
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     vectors = clustered(3000, seed=6)
-    old_flat = index_module.faiss.IndexIDMap2(index_module.faiss.IndexFlatIP(32))  # float32, as before session 6
+    old_flat = index_module.faiss.IndexIDMap2(index_module.faiss.IndexFlatIP(32))  # float32: an index from before the float16 one
     old_flat.add_with_ids(vectors[:100], np.arange(100))
     index_module.faiss.write_index(old_flat, str(tmp_path / "flat.faiss"))
     loaded = VectorIndex.load(tmp_path / "flat.faiss")
