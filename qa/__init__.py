@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import threading
 
+from qa import config
 from qa.errors import QAError
 from qa.library import Library
 from qa.types import Answer, Chunk, Document, Hit, Quote, SyncReport
@@ -22,8 +23,6 @@ _open_lock = threading.Lock()
 
 def _library(index: str | os.PathLike[str] | None) -> Library:
     """One Library per index directory per process, so the model loads once."""
-    from qa import config
-
     key = str(config.index_dir(index).resolve())
     with _open_lock:
         if key not in _open:
@@ -33,7 +32,7 @@ def _library(index: str | os.PathLike[str] | None) -> Library:
 
 def retrieve(
     question: str,
-    k: int = 5,
+    k: int = config.DEFAULT_K,
     index: str | os.PathLike[str] | None = None,
     since: dt.date | str | None = None,
     until: dt.date | str | None = None,
@@ -44,7 +43,7 @@ def retrieve(
 
 def ask(
     question: str,
-    k: int = 5,
+    k: int = config.DEFAULT_K,
     index: str | os.PathLike[str] | None = None,
     since: dt.date | str | None = None,
     until: dt.date | str | None = None,

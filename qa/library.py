@@ -146,7 +146,7 @@ class Library:
         k: int = config.DEFAULT_K,
         since: dt.date | str | None = None,
         until: dt.date | str | None = None,
-        mode: str = "hybrid",
+        mode: str = config.MODES[0],
         neighbours: int = 0,
     ) -> list[Hit]:
         """The k passages that best match `question`, each with its citation."""
@@ -158,7 +158,7 @@ class Library:
         k: int = config.DEFAULT_K,
         since: dt.date | str | None = None,
         until: dt.date | str | None = None,
-        mode: str = "hybrid",
+        mode: str = config.MODES[0],
     ) -> Answer:
         """An extractive answer quoting the hits, with the hits it cites and the date range used."""
         cleaned, hits, window = self._search(question, k, since, until, mode)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qa import config
 from qa.answer.quotes import Difference, extract_quotes, find_quote
 from qa.errors import BadQuestion
 from qa.text import line_breaks, line_of
@@ -142,7 +143,7 @@ def _note(label: str, quotes: list[str], found: dict[str, int]) -> str:
     return " ".join([*parts, NO_CONTRADICTION])
 
 
-def check(lib: Library, text: str, k: int = 5) -> Check:
+def check(lib: Library, text: str, k: int = config.DEFAULT_K) -> Check:
     """Search `text` (its quoted parts, if any) in every document and retrieve similar passages."""
     if not text.strip():
         raise BadQuestion("Nothing to check: give a sentence or a quote, e.g. qa check '\"...\"'")

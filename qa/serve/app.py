@@ -96,7 +96,7 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
                     )
                 with gr.Tab("Settings", id="settings"):
                     k = gr.Slider(1, 20, value=config.DEFAULT_K, step=1, label="Passages (k)", elem_id="qa-k")
-                    mode = gr.Radio(["hybrid", "dense", "keyword"], value="hybrid", label="Search mode", elem_id="qa-mode")
+                    mode = gr.Radio(list(config.MODES), value=config.MODES[0], label="Search mode", elem_id="qa-mode")
                     since = gr.DateTime(include_time=False, type="string", label="From (YYYY-MM-DD)", elem_id="qa-since")
                     until = gr.DateTime(include_time=False, type="string", label="To (YYYY-MM-DD)", elem_id="qa-until")
                 with gr.Tab("Upload", id="upload"):

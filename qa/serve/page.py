@@ -72,14 +72,14 @@ def register_api(lib: Library, reading: AbstractContextManager[Any], concurrency
     """
 
     def retrieve(
-        question: str, k: int = config.DEFAULT_K, since: str | None = None, until: str | None = None, mode: str = "hybrid"
+        question: str, k: int = config.DEFAULT_K, since: str | None = None, until: str | None = None, mode: str = config.MODES[0]
     ) -> list[dict[str, Any]]:
         """The k passages that best match the question, as JSON: the fields of qa.Hit.to_json()."""
         hits = lib.retrieve(question, k=int(k), since=since or None, until=until or None, mode=mode)
         return [hit.to_json() for hit in hits]
 
     def ask(
-        question: str, k: int = config.DEFAULT_K, since: str | None = None, until: str | None = None, mode: str = "hybrid"
+        question: str, k: int = config.DEFAULT_K, since: str | None = None, until: str | None = None, mode: str = config.MODES[0]
     ) -> dict[str, Any]:
         """An extractive answer, its quotes and hits, as JSON: qa.Answer.to_json()."""
         return lib.ask(question, k=int(k), since=since or None, until=until or None, mode=mode).to_json()
