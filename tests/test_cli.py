@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +21,6 @@ QA = [sys.executable, "-m", "qa.cli"]
 
 
 def qa(*args: str, env_index: Path | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
     env = {**os.environ, "QA_INDEX": str(env_index)} if env_index else None
     return subprocess.run([*QA, *args], capture_output=True, text=True, timeout=300, env=env)
 
@@ -69,3 +68,12 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     result = qa(command, "--help")
     assert result.returncode == 0
     assert "example" in result.stdout.lower()
+
+
+@pytest.mark.parametrize(("name", "value"), [("QA_PRECISION", "fp16"), ("QA_QUERY_THREADS", "two")])
+def test_a_bad_environment_variable_is_one_line_naming_it(seed_library: Library, name: str, value: str) -> None:
+    env = {**os.environ, name: value}
+    result = subprocess.run([*QA, "ask", "Who called?", "--index", str(seed_library.store.root)],
+                            capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and f"{name}={value!r}" in result.stderr, result.stderr
