@@ -64,14 +64,17 @@ def add_check(sub: Any) -> None:
 def add_eval(sub: Any) -> None:
     example = (
         "example: qa eval news_titles.tsv --corpus articles/ --mode all\n"
-        "         qa eval scifact/ --json    (a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv)"
+        "         qa eval scifact/ --json    (a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv)\n"
+        "         qa eval --answers bench/questions/answers.jsonl --corpus articles/ --split test"
     )
     p = sub.add_parser(
         "eval", help="measure retrieval on a BEIR folder or a TSV of queries", epilog=example,
         description="Document-level retrieval quality: nDCG, recall and MRR at k.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    p.add_argument("dataset", type=Path, help="BEIR folder, or TSV: query id, query, document id")
+    p.add_argument("dataset", type=Path, nargs="?", help="BEIR folder, or TSV: query id, query, document id")
+    p.add_argument("--answers", type=Path, help="JSON lines of questions with short answers: score the answers shown")
+    p.add_argument("--split", choices=("dev", "test", "all"), default="all", help="with --answers: which half")
     p.add_argument("--corpus", type=Path, help="folder of documents a TSV is judged over")
     p.add_argument("--index", type=Path, help="index directory (default: a cache folder per corpus)")
     p.add_argument("--k", type=int, default=10, help="cut-off for nDCG, recall and MRR (default 10)")
@@ -143,6 +146,10 @@ def run_check(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     from qa.eval.retrieval import default_index_dir, evaluate_modes, load_dataset
 
+    if args.answers:
+        return run_eval_answers(args)
+    if args.dataset is None:
+        raise DatasetError("qa eval needs a dataset (a BEIR folder or a TSV) or --answers FILE — see: qa eval --help")
     data = load_dataset(args.dataset, args.corpus)
     if not data.queries:
         raise DatasetError(f"{args.dataset}: no queries with judged documents — check its qrels or TSV")
@@ -158,6 +165,23 @@ def run_eval(args: argparse.Namespace) -> int:
     finally:
         lib.close()
     print(json.dumps(results, indent=2) if args.json else format_table(results, len(data.queries)))
+    return 0
+
+
+def run_eval_answers(args: argparse.Namespace) -> int:
+    from qa.eval.answers import format_answers_table, load_cases, run_cases, summarise
+    from qa.eval.retrieval import default_index_dir
+
+    if args.corpus is None or not args.corpus.is_dir():
+        raise DatasetError(f"--answers needs --corpus FOLDER holding the documents its questions are about (got {args.corpus})")
+    cases = [c for c in load_cases(args.answers) if args.split in ("all", c.split)]
+    lib = Library.open(args.index or default_index_dir(args.corpus))
+    try:
+        lib.sync(args.corpus)
+        table = summarise(run_cases(lib, cases, k=config.DEFAULT_K))
+    finally:
+        lib.close()
+    print(json.dumps(table, indent=2) if args.json else format_answers_table(table))
     return 0
 
 

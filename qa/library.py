@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,14 +17,15 @@ import numpy as np
 from embeddings import Encoder, VectorIndex, VectorIndexError
 from embeddings.encoder import model_name_for, token_counter
 from qa import config
-from qa.answer.extract import answer
+from qa.answer.extract import Retrieved, answer
+from qa.answer.follow import follow_up
 from qa.errors import BadDate, BadQuestion, FolderMissing, IndexCorrupt
 from qa.index.catalog import Catalog
 from qa.index.store import Store
 from qa.ingest import chunking
 from qa.ingest.chunking import CountTokens
 from qa.ingest.sync import Encoding, PassageEncoder, Progress, apply, plan
-from qa.search.retrieve import DateWindow, SearchRequest, date_window, search
+from qa.search.retrieve import SearchRequest, date_window, search
 from qa.types import Answer, Document, Hit, SyncReport
 
 VIEW_ATTEMPTS = 5
@@ -150,7 +151,7 @@ class Library:
         neighbours: int = 0,
     ) -> list[Hit]:
         """The k passages that best match `question`, each with its citation."""
-        return self._search(question, k, since, until, mode, neighbours)[1]
+        return self._search(question, SearchRequest(question, k, None, None, mode, neighbours), since, until).hits
 
     def ask(
         self,
@@ -159,30 +160,60 @@ class Library:
         since: dt.date | str | None = None,
         until: dt.date | str | None = None,
         mode: str = config.MODES[0],
+        history: Sequence[Answer] = (),
     ) -> Answer:
-        """An extractive answer quoting the hits, with the hits it cites and the date range used."""
-        cleaned, hits, window = self._search(question, k, since, until, mode)
-        result = answer(self.encoder, cleaned, hits)
-        return replace(result, question=question, since=window.since, until=window.until, date_note=window.note)
+        """An extractive answer quoting the hits, with the hits it cites and the date range used.
+
+        `history` holds the answers of the conversation so far, oldest first: a follow-up that
+        leans on them ("what did he say about sanctions?") is searched with their key terms.
+        """
+        return self.answer_from(self.retrieve_for_answer(question, k, since, until, mode, history))
+
+    def retrieve_for_answer(
+        self,
+        question: str,
+        k: int = config.DEFAULT_K,
+        since: dt.date | str | None = None,
+        until: dt.date | str | None = None,
+        mode: str = config.MODES[0],
+        history: Sequence[Answer] = (),
+    ) -> Retrieved:
+        """The first half of `ask`: the question (with what a follow-up carries over) searched."""
+        searched = follow_up(clean_question(question), history)
+        return self._search(question, SearchRequest(searched, k, None, None, mode), since, until)
+
+    def answer_from(self, retrieved: Retrieved) -> Answer:
+        """The second half of `ask`: the sentences of the hits that answer, each cited."""
+        if retrieved.query is None:  # keyword mode searched without it; sentences are still scored by meaning
+            retrieved = replace(retrieved, query=self._query_vector(retrieved.searched))
+        result = answer(retrieved)
+        w = retrieved.window
+        return replace(result, question=retrieved.question, since=w.since, until=w.until, date_note=w.note)
 
     def _search(
-        self, question: str, k: int, since: dt.date | str | None, until: dt.date | str | None, mode: str, neighbours: int = 0
-    ) -> tuple[str, list[Hit], DateWindow]:
-        """(cleaned question, hits, date range used): the question and its dates worked out once, on one generation."""
-        cleaned = clean_question(question)
-        if mode not in config.MODES:
-            raise BadQuestion(f"mode {mode!r} is not one of {', '.join(config.MODES)}")
+        self, question: str, request: SearchRequest, since: dt.date | str | None, until: dt.date | str | None
+    ) -> Retrieved:
+        """The request searched on one generation, its question cleaned and its dates worked out once."""
+        cleaned = clean_question(request.question)
+        if request.mode not in config.MODES:
+            raise BadQuestion(f"mode {request.mode!r} is not one of {', '.join(config.MODES)}")
         view = self.view()
-        encoder = Prepared(self.encoder, self._prepared) if mode != "keyword" else None
-        since, until = as_date(since), as_date(until)
-        window = date_window(view.catalog, cleaned, since, until)
+        query = self._query_vector(cleaned) if request.mode != "keyword" else None
+        encoder = Prepared(self.encoder, {cleaned: query}) if query is not None else None
+        day_from, day_to = as_date(since), as_date(until)
+        window = date_window(view.catalog, cleaned, day_from, day_to)
+        request = replace(request, question=cleaned, k=max(1, request.k), since=day_from, until=day_to, window=window)
         try:
-            request = SearchRequest(cleaned, max(1, k), since, until, mode, neighbours, window)
             hits = search(view.catalog, view.vectors, encoder, request)
         except sqlite3.DatabaseError as exc:  # an index written before checksums, damaged since
             hint = self.store.rebuild_hint(view.manifest)
             raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc
-        return cleaned, hits, window
+        return Retrieved(str(question), cleaned, hits, window, query, view.vectors)
+
+    def _query_vector(self, cleaned: str) -> np.ndarray:
+        """The question's vector, from the batch `prepare_queries` made when it holds it."""
+        vector = self._prepared.get(cleaned)
+        return vector if vector is not None else self.encoder.encode_query(cleaned)
 
     def warm(self) -> None:
         """Load what the first question would otherwise wait for: the model, the index, the BM25 postings."""

@@ -106,7 +106,11 @@ def jsonable(value: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Quote:
-    """One sentence of an answer, quoted from hit number `marker` (1-based)."""
+    """One sentence of an answer, quoted from hit number `marker` (1-based).
+
+    `answer_start`/`answer_end` mark the phrase inside `text` that answers the question, when one
+    was found with confidence; both 0 when nothing is marked.
+    """
 
     text: str
     marker: int
@@ -114,6 +118,13 @@ class Quote:
     start: int  # offsets in the source document
     end: int
     score: float
+    answer_start: int = 0
+    answer_end: int = 0
+
+    @property
+    def answer(self) -> str:
+        """The marked phrase, or "" when none is marked."""
+        return self.text[self.answer_start : self.answer_end]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +139,7 @@ class Answer:
     since: dt.date | None = None
     until: dt.date | None = None
     date_note: str = ""  # e.g. 'dates 2021-12-30..2021-12-30 from "on December 30"'
+    searched: str = ""  # the question as searched: a follow-up carries terms of the turn before
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,7 +149,8 @@ class Answer:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "date_note": self.date_note,
-            "quotes": [dataclasses.asdict(q) for q in self.quotes],
+            "searched": self.searched or self.question,
+            "quotes": [{**dataclasses.asdict(q), "answer_phrase": q.answer} for q in self.quotes],
             "hits": [h.to_json() for h in self.hits],
         }
 

@@ -1,0 +1,52 @@
+"""Follow-up questions: "And what did he say about sanctions?" after a question about Putin.
+
+A question that leans on the turn before it (a pronoun, "and ...", "what about ...", "tell me
+more", or too few words of its own to search) is searched with the previous question's key
+terms added; Answer.searched shows the question as searched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qa.text import terms
+from qa.types import Answer
+
+# Words that point back at something named earlier; "it"/"that" only count with few words of their own.
+POINTERS = frozenset("he him his she her hers they them their theirs there"
+                     " this these those it its that".split())  # fmt: skip
+OPENERS = re.compile(r"^\s*(and|also|what about|how about|tell me more|more on|more about|then|but)\b", re.IGNORECASE)
+OWN_TERMS = 2  # a question with at most this many content words of its own is an ellipsis
+CARRIED = 6  # key terms carried over, at most
+
+
+def leans_on_before(question: str) -> bool:
+    """True when the question cannot stand alone: it points back, opens as a continuation, or is too short."""
+    words = re.findall(r"[a-z']+", question.lower())
+    return bool(POINTERS.intersection(words)) or bool(OPENERS.match(question)) or len(terms(question)) <= OWN_TERMS
+
+
+def key_terms(answer: Answer) -> list[str]:
+    """The previous turn's key terms: the words of the question as it was searched, names first."""
+    asked = answer.searched or answer.question
+    words = re.findall(r"[^\W_]+(?:['’][^\W_]+)?", asked)
+    names = [w for i, w in enumerate(words) if w[:1].isupper() and (i > 0 or w.lower() not in _QUESTION_WORDS)]
+    rest = terms(asked)
+    out: list[str] = []
+    for w in [*names, *rest]:
+        if w.lower() not in {o.lower() for o in out} and w.lower() not in _QUESTION_WORDS:
+            out.append(w)
+    return out[:CARRIED]
+
+
+_QUESTION_WORDS = frozenset("who whom whose what when where why how which did does do is was were are".split())
+
+
+def follow_up(question: str, history: Sequence[Answer]) -> str:
+    """The question as it should be searched: with the previous turn's key terms when it leans on it."""
+    if not history or not leans_on_before(question):
+        return question
+    own = {w.lower() for w in terms(question)}
+    carried = [w for w in key_terms(history[-1]) if w.lower() not in own]
+    return f"{question} {' '.join(carried)}".strip() if carried else question

@@ -1,0 +1,59 @@
+"""Lines that are a document's structure, not its statements: never quoted as an answer.
+
+Front matter (`---`, `title: ...`), Markdown headings, bare list bullets, table rules, bylines,
+date lines and the news header " date YYYY-MM-DD ". A sentence that holds such lines is cut
+down to the runs of lines between them; each list item is a statement of its own, its bullet left out.
+"""
+
+from __future__ import annotations
+
+import re
+
+_STRUCTURE = re.compile(
+    r"""^\s*(
+      -{3,}|\.{3,}|\+{3,}|={3,}|\*{3,}|_{3,}             # front matter fences, rules
+    | \#{1,6}(\s.*)?                                     # Markdown headings
+    | [-*+•]\s*|\d+[.)]\s*                               # a bullet or a number alone
+    | \|?[\s:|-]*-{3,}[\s:|-]*\|?                        # table rules
+    | [A-Za-z_][\w -]{0,30}:\s*[^\s].{0,80}?(?<![.!?])   # key: value (front matter, "Date: ...") with no sentence end
+    | (by|written\ by|posted\ by|photo(graph)?\ by)\s+[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*){0,3}  # bylines
+    | date\s+\d{4}-\d{2}-\d{2}                           # the news header
+    | (published|updated|posted)(\s+(on|at))?\s+[^.!?]{0,30}\d[^.!?]{0,20}  # date lines
+    | [^A-Za-z]*                                         # nothing to read
+    )\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_LINE = re.compile(r"[^\r\n]+")
+_ITEM = re.compile(r"^\s*([-*+•]|\d+[.)])\s+")  # a list item's bullet: the item is a statement of its own
+MIN_CHARS = 12  # a run shorter than this is a fragment (a caption, a label), not a statement
+
+
+def is_structure(line: str) -> bool:
+    """True when a line is structure: a heading, a fence, a key: value, a byline, a date line."""
+    return bool(_STRUCTURE.match(line))
+
+
+def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of text[start:end] left when its structure lines are taken out: runs of
+    consecutive other lines, trimmed, each at least MIN_CHARS long."""
+    runs: list[tuple[int, int]] = []
+    run: tuple[int, int] | None = None
+    for m in _LINE.finditer(text, start, end):
+        item = _ITEM.match(m.group())
+        if is_structure(m.group()) or item:
+            if run:
+                runs.append(run)
+            run = (m.start() + item.end(), m.end()) if item else None
+        else:
+            run = (run[0], m.end()) if run else (m.start(), m.end())
+    if run:
+        runs.append(run)
+    out = []
+    for a, b in runs:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b - a >= MIN_CHARS:
+            out.append((a, b))
+    return out

@@ -1,0 +1,137 @@
+"""The answer a user reads: structure never quoted, the answering phrase marked, follow-ups, `qa eval --answers`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qa import Library
+from qa.answer.follow import follow_up, leans_on_before
+from qa.answer.kinds import candidates, question_kind
+from qa.answer.structure import statements
+
+from .conftest import BIDEN
+
+NOTES = """---
+title: Riverside library extension
+date: 2024-03-02
+---
+# Riverside library extension
+
+The extension opens in September 2024. The architect is Lena Okafor, and the budget is 3 million euros.
+
+## Costs
+
+- The council pays two thirds of the cost.
+- A local trust pays the rest.
+
+| item | euros |
+|------|-------|
+| design | 400000 |
+"""
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    folder = tmp_path_factory.mktemp("notes")
+    (folder / "riverside.md").write_text(NOTES, encoding="utf-8")
+    lib = Library.open(tmp_path_factory.mktemp("notes-index"))
+    lib.sync(folder)
+    yield lib
+    lib.close()
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("Who is the architect of the library extension?", "Lena Okafor"),
+        ("When does the library extension open?", "September 2024"),
+        ("How much is the budget of the library extension?", "3 million euros"),
+    ],
+)
+def test_the_answering_sentence_is_quoted_first_and_its_phrase_marked(notes: Library, question: str, phrase: str) -> None:
+    answer = notes.ask(question)
+    assert answer.found, answer.text
+    first = answer.quotes[0]
+    assert phrase in first.text and "---" not in answer.text and "# Riverside" not in answer.text
+    assert first.answer == phrase, (first.text, first.answer)
+    assert first.text[first.answer_start : first.answer_end] == phrase
+    shown = answer.to_json()["quotes"][0]
+    assert shown["answer_phrase"] == phrase and shown["answer_start"] == first.answer_start
+
+
+def test_structure_lines_are_never_quoted(notes: Library) -> None:
+    for question in ("What is the title of the notes?", "What date are the notes from?", "What does the table list?"):
+        for quote in notes.ask(question).quotes:
+            assert not quote.text.startswith(("---", "#", "|", "title:", "date:")), quote.text
+
+
+def test_statements_drop_front_matter_headings_rules_and_bylines() -> None:
+    text = "---\ntitle: Notes\ndate: 2024-03-02\n---\n# Notes\nBy Anna Berg\nThe bridge opens in May.\n|---|---|\n"
+    assert [text[a:b] for a, b in statements(text, 0, len(text))] == ["The bridge opens in May."]
+    prose = "Officials said: the bridge will open in May, after the floods."
+    assert [prose[a:b] for a, b in statements(prose, 0, len(prose))] == [prose]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who requested the call?", "who"),
+        ("Which Human Rights Watch figure argued that?", "who"),
+        ("In which Indian city were the rites held?", "where"),
+        ("Near which village did they go missing?", "where"),
+        ("Until what year does the permit run?", "when"),
+        ("How many people were evacuated?", "quantity"),
+        ("What proportion of books are imported?", "quantity"),
+        ("Why did the minister resign?", "why"),
+        ("What did Peskov say about negotiations?", ""),
+    ],
+)
+def test_question_kind(question: str, kind: str) -> None:
+    assert question_kind(question) == kind
+
+
+def test_candidates_leave_out_what_the_question_already_holds() -> None:
+    sentence = "Putin asked Biden for the call, Peskov said on Friday."
+    assert [sentence[a:b] for a, b in candidates("who", sentence, "Who did Putin call?")] == ["Biden", "Peskov"]
+    assert [sentence[a:b] for a, b in candidates("when", sentence, "When did Putin call?")] == ["Friday"]
+
+
+def test_follow_up_carries_the_previous_turn(seed_library: Library) -> None:
+    first = seed_library.ask("What did Biden warn Putin of if Russia invaded Ukraine?")
+    assert leans_on_before("And what did he say about sanctions?")
+    assert not leans_on_before("What did Peskov say about negotiations in Geneva?")
+    then = seed_library.ask("And what did he say about sanctions?", history=[first])
+    assert "Putin" in then.searched and "Biden" in then.searched
+    assert then.searched.startswith("And what did he say about sanctions?")
+    assert then.hits[0].source == BIDEN
+    alone = "What did Peskov say about negotiations in Geneva?"
+    assert follow_up(alone, [first]) == alone
+    assert then.to_json()["searched"] == then.searched
+
+
+def test_qa_eval_answers_reports_each_measure(seed_library: Library, tmp_path: Path) -> None:
+    rows = [
+        {"id": "a1", "type": "who", "question": "Who asked for the call between the two presidents?", "answer": "Putin",
+         "evidence": "In the 50-minute call, which was requested by Putin,", "article": BIDEN[:-4], "answerable": True,
+         "split": "dev"},
+        {"id": "u1", "type": "quantity", "question": "How many goals did the Brazilian striker score in the final?",
+         "answerable": False, "split": "dev"},
+    ]  # fmt: skip
+    path = tmp_path / "answers.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    folder = Path(seed_library.folder or "")
+    cmd = [sys.executable, "-m", "qa.cli", "eval", "--answers", str(path), "--corpus", str(folder),
+           "--index", str(seed_library.store.root), "--json"]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    table = json.loads(result.stdout)
+    assert table["all"]["questions"] == 2 and table["who"]["questions"] == 1
+    assert set(table["all"]) >= {"answer@1", "answer@3", "evidence@k", "found", "refused", "answer ms p50"}
+    assert table["who"]["evidence@k"] == 1.0 and table["who"]["answer@3"] == 1.0
+    assert table["unanswerable"]["refused"] in (0.0, 1.0)
