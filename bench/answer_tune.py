@@ -86,9 +86,12 @@ def main() -> int:
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--min-found", type=float, default=0.9)
     p.add_argument("--defaults", action="store_true", help="sweep margin and threshold around qa's default weights")
+    p.add_argument("--alone", action="store_true", help="score sentences encoded alone instead of their in-context vectors")
     p.add_argument("--margin", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.15, 0.2])
     args = p.parse_args()
     lib = Library.open(args.index)
+    if args.alone:  # the ablation: what the stored in-context sentence vectors are worth
+        extract.sentence_vectors = lambda _v, hit, spans: lib.encoder.encode_passages([hit.text[a:b] for a, b in spans])
     cases = load_cases(args.answers)
     halves = {s: collect(lib, [c for c in cases if c.split == s], args.k) for s in ("dev", "test")}
     scored = []

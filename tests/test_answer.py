@@ -47,22 +47,25 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
 
 
 @pytest.mark.parametrize(
-    ("question", "phrase"),
+    ("question", "phrase", "marked"),
     [
-        ("Who is the architect of the library extension?", "Lena Okafor"),
-        ("When does the library extension open?", "September 2024"),
-        ("How much is the budget of the library extension?", "3 million euros"),
+        # Names are not marked: on the dev half a marked name was the answer too rarely (docs/benchmarks/answer.md).
+        ("Who is the architect of the library extension?", "Lena Okafor", ""),
+        ("When does the library extension open?", "September 2024", "September 2024"),
+        ("How much is the budget of the library extension?", "3 million euros", "3 million euros"),
     ],
 )
-def test_the_answering_sentence_is_quoted_first_and_its_phrase_marked(notes: Library, question: str, phrase: str) -> None:
+def test_the_answering_sentence_is_quoted_first_and_its_phrase_marked(
+    notes: Library, question: str, phrase: str, marked: str
+) -> None:
     answer = notes.ask(question)
     assert answer.found, answer.text
     first = answer.quotes[0]
     assert phrase in first.text and "---" not in answer.text and "# Riverside" not in answer.text
-    assert first.answer == phrase, (first.text, first.answer)
-    assert first.text[first.answer_start : first.answer_end] == phrase
+    assert first.answer == marked, (first.text, first.answer)
+    assert first.text[first.answer_start : first.answer_end] == marked
     shown = answer.to_json()["quotes"][0]
-    assert shown["answer_phrase"] == phrase and shown["answer_start"] == first.answer_start
+    assert shown["answer_phrase"] == marked and shown["answer_start"] == first.answer_start
 
 
 def test_structure_lines_are_never_quoted(notes: Library) -> None:

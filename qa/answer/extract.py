@@ -137,9 +137,12 @@ def scored(r: Retrieved, w: Weights = DEFAULT) -> list[tuple[float, Candidate]]:
     return sorted(((score(c, focus, kind, w), c) for c in pool), key=lambda sc: -sc[0])
 
 
-def marked(c: Candidate) -> tuple[int, int]:
+MARKED_KINDS = ("when", "quantity")  # the kinds whose phrases were right most often on the dev half
+
+
+def marked(c: Candidate, kind: str) -> tuple[int, int]:
     """The answering phrase (sentence-relative) when exactly one of the wanted kind stands in it."""
-    return c.kinds[0] if len(c.kinds) == 1 else (0, 0)
+    return c.kinds[0] if kind in MARKED_KINDS and len(c.kinds) == 1 else (0, 0)
 
 
 def answer(r: Retrieved, w: Weights = DEFAULT) -> Answer:
@@ -154,11 +157,13 @@ def answer(r: Retrieved, w: Weights = DEFAULT) -> Answer:
         seen.add(c.words)
         chosen.append((s, c))
     found = bool(chosen) and chosen[0][0] >= w.found
-    quotes = tuple(_quote(r.hits[c.hit], c, s, first=n == 0) for n, (s, c) in enumerate(chosen)) if found else ()
+    kind = kinds.question_kind(r.searched)
+    quotes = tuple(_quote(r.hits[c.hit], c, s, kind if n == 0 else "") for n, (s, c) in enumerate(chosen)) if found else ()
     text = " ".join(f"{q.text} [{q.marker}]" for q in quotes) if found else NOT_FOUND
     return Answer(question=r.question, text=text, quotes=quotes, hits=tuple(r.hits), found=found, searched=r.searched)
 
 
-def _quote(hit: Hit, c: Candidate, s: float, first: bool) -> Quote:
-    a, b = marked(c) if first else (0, 0)
+def _quote(hit: Hit, c: Candidate, s: float, kind: str) -> Quote:
+    """A quote of candidate `c`; its phrase of `kind` marked (only the first quote is given a kind)."""
+    a, b = marked(c, kind)
     return Quote(hit.text[c.start : c.end], hit.rank, hit.source, hit.start + c.start, hit.start + c.end, round(s, 4), a, b)

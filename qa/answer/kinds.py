@@ -61,7 +61,9 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b([A-Z][\w'’.-]*[a-z][\w'’-]*)((\s(of|de|van|von|al|bin|the|for|and|&))?\s[A-Z][\w'’.-]*)*")
-_PLACE = re.compile(r"\b(in|at|from|near|to|into|across|outside|inside)\s+((the\s)?[A-Z][\w'’.-]+(\s[A-Z][\w'’.-]+)*)")
+_PLACE = re.compile(
+    r"\b(in|at|from|near|to|into|across|outside|inside)\s+(the\s)?([A-Z][\w.-]*[a-z](\s(of|de|upon|on-)?\s?[A-Z][\w.-]*[a-z])*)\b(?!['’])"
+)
 _REASON = re.compile(r"\b(because|due to|owing to|as a result|in order to|so that|after|since|amid|over|for)\b", re.IGNORECASE)
 _NOT_NAMES = frozenset((MONTHS + "|" + DAYS + "|The|A|An|In|On|At|But|And|He|She|It|They|We|I|This|That|Mr|Mrs|Ms|Dr").split("|"))
 
@@ -84,7 +86,7 @@ def candidates(kind: str, sentence: str, question: str) -> list[tuple[int, int]]
     elif kind == "who":
         spans = [m.span() for m in _NAME.finditer(sentence) if m.group() not in _NOT_NAMES]
     elif kind == "where":
-        spans = [m.span(2) for m in _PLACE.finditer(sentence) if m.group(2) not in _NOT_NAMES]
+        spans = [m.span(3) for m in _PLACE.finditer(sentence) if m.group(3) not in _NOT_NAMES]
     elif kind == "why":
         spans = [m.span() for m in _REASON.finditer(sentence)]
     return [(a, b) for a, b in spans if _new_words(sentence[a:b], asked)]
