@@ -14,6 +14,7 @@ from qa import Library
 from qa.answer.follow import follow_up, leans_on_before
 from qa.answer.kinds import candidates, question_kind
 from qa.answer.structure import statements
+from qa.ingest.sections import section_at, section_starts
 
 from .conftest import BIDEN
 
@@ -138,3 +139,19 @@ def test_qa_eval_answers_reports_each_measure(seed_library: Library, tmp_path: P
     assert set(table["all"]) >= {"answer@1", "answer@3", "evidence@k", "found", "refused", "answer ms p50"}
     assert table["who"]["evidence@k"] == 1.0 and table["who"]["answer@3"] == 1.0
     assert table["unanswerable"]["refused"] in (0.0, 1.0)
+
+
+def test_a_heading_becomes_the_section_of_the_passages_beneath_it(notes: Library) -> None:
+    hit = notes.retrieve("Who pays the rest of the cost?", k=1)[0]
+    assert hit.source == "riverside.md" and hit.section == "Riverside library extension › Costs"
+    assert hit.to_json()["section"] == hit.section
+    lead = notes.retrieve("Who is the architect?", k=1)[0]
+    assert lead.section.startswith("Riverside library extension")
+
+
+def test_section_paths_close_deeper_headings_and_skip_code() -> None:
+    text = "# A\ntext\n## B\nmore\n```\n# not a heading\n```\n### C\nzebra\n## D\nyak\n"
+    starts = section_starts(text)
+    assert [section_at(starts, text.index(w)) for w in ("text", "more", "not a", "zebra", "yak")] == [
+        "A", "A › B", "A › B", "A › B › C", "A › D"
+    ]  # fmt: skip

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id INTEGER NOT NULL REFERENCES documents(id),
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     line_start INTEGER NOT NULL, line_end INTEGER NOT NULL, page INTEGER,
-    text TEXT NOT NULL, hash TEXT NOT NULL, bag BLOB NOT NULL);
+    text TEXT NOT NULL, hash TEXT NOT NULL, bag BLOB NOT NULL, section TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS vocabulary (id INTEGER PRIMARY KEY, term TEXT UNIQUE NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
@@ -58,15 +58,17 @@ class ChunkRow(Chunk):
     doc_id: int
 
 
-_CHUNK_COLUMNS = 'c.id, c.doc_id, c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.text, d.path, d.date, d.title'
+_CHUNK_COLUMNS = (
+    'c.id, c.doc_id, c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.text, d.path, d.date, d.title, c.section'
+)
 
 
 def _chunk_row(row: tuple) -> ChunkRow:
     """A row of _CHUNK_COLUMNS as a ChunkRow."""
-    id_, doc_id, ordinal, start, end, line_start, line_end, page, text, source, date, title = row
+    id_, doc_id, ordinal, start, end, line_start, line_end, page, text, source, date, title, section = row
     return ChunkRow(
         id=id_, doc_id=doc_id, ordinal=ordinal, start=start, end=end, line_start=line_start, line_end=line_end,
-        page=page, text=text, source=source, date=dt.date.fromisoformat(date) if date else None, title=title,
+        page=page, text=text, source=source, date=dt.date.fromisoformat(date) if date else None, title=title, section=section,
     )  # fmt: skip
 
 
@@ -124,9 +126,9 @@ class Catalog:
         for c in chunks:
             h = text_hash(c.text)
             cur = self.db.execute(
-                'INSERT INTO chunks (doc_id, ordinal, start, "end", line_start, line_end, page, text, hash, bag)'
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (doc_id, c.ordinal, c.start, c.end, c.line_start, c.line_end, c.page, c.text, h, self._bag(c.text)),
+                'INSERT INTO chunks (doc_id, ordinal, start, "end", line_start, line_end, page, text, hash, bag, section)'
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (doc_id, c.ordinal, c.start, c.end, c.line_start, c.line_end, c.page, c.text, h, self._bag(c.text), c.section),
             )
             out.append((int(cur.lastrowid or 0), h, c.text))
         return doc_id, out

@@ -28,8 +28,8 @@ from typing import Any
 from qa.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexMissing
 
 # 2: whole-document BM25 and document vectors; 3: in-memory BM25 from stored term counts;
-# 4: sentence vectors beside each passage's (qa/index/slots.py)
-FORMAT_VERSION = 4
+# 4: sentence vectors beside each passage's (qa/index/slots.py); 5: each passage's section path
+FORMAT_VERSION = 5
 CHECKED = ("catalog.sqlite", "vectors.faiss")  # the generation files the manifest vouches for
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from qa.ingest.sections import MARKDOWN, section_at, section_starts
 from qa.text import line_breaks, line_of, split_sentences
 from qa.types import Chunk, Document
 
@@ -84,7 +85,7 @@ def chunk_document(
 ) -> list[Chunk]:
     """Chunks of doc.text[start:], each a run of whole sentences (or a piece of one too long).
 
-    A PDF page is a hard boundary, so every chunk cites exactly one page. The sizes default to
+    A PDF page, and a Markdown heading, is a hard boundary, so every chunk cites exactly one page and one section. The sizes default to
     settings(), read at each call: the settings an index records are the ones it was cut with.
     """
     wanted = settings()
@@ -92,7 +93,9 @@ def chunk_document(
     limit = wanted["limit"] if limit is None else limit
     overlap = wanted["overlap"] if overlap is None else overlap
     text = doc.text
-    bounds = [max(p, start) for p in doc.pages if p < len(text)] or [start]
+    sections = section_starts(text) if doc.path.lower().endswith(MARKDOWN) else None
+    cuts = [*doc.pages, *(sections[0] if sections else ())]
+    bounds = sorted({max(p, start) for p in cuts if p < len(text)} | {start})
     segments = [(a, b) for a, b in zip(bounds, [*bounds[1:], len(text)], strict=True) if a < b]
     newlines = line_breaks(text)
     chunks: list[Chunk] = []
@@ -100,7 +103,8 @@ def chunk_document(
         sentences, sizes = _sentences(text, seg_start, seg_end, count_tokens, limit)
         for i, j in _pack(sentences, sizes, min(target, limit), overlap):
             a, b = sentences[i][0], sentences[j - 1][1]
-            chunks.append(_chunk(doc, len(chunks), a, b, newlines))
+            section = section_at(sections, a) if sections else ""
+            chunks.append(_chunk(doc, len(chunks), (a, b), newlines, section))
     return chunks
 
 
@@ -121,7 +125,8 @@ def _sentences(text: str, start: int, end: int, count_tokens: CountTokens, limit
     return sentences, sizes
 
 
-def _chunk(doc: Document, ordinal: int, a: int, b: int, newlines: list[int]) -> Chunk:
+def _chunk(doc: Document, ordinal: int, span: tuple[int, int], newlines: list[int], section: str) -> Chunk:
+    a, b = span
     return Chunk(
         source=doc.path,
         date=doc.date,
@@ -133,4 +138,5 @@ def _chunk(doc: Document, ordinal: int, a: int, b: int, newlines: list[int]) -> 
         line_end=line_of(newlines, b),
         text=doc.text[a:b],
         page=doc.page_at(a),
+        section=section,
     )
