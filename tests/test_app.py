@@ -7,9 +7,12 @@ with tests/test_browser.py and tests/test_server_hardening.py (shared_server).
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import itertools
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,17 +22,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradio as gr
 import httpx
 import pytest
 from gradio_client import Client, handle_file
 
 from qa.answer.check import VERBATIM, Check, Occurrence
 from qa.errors import UploadRejected
+from qa.ingest.loaders import load_document
 from qa.library import Library
-from qa.serve.handlers import CHECK, Handlers
-from qa.serve.render import Target, answer_pieces, check_reply, check_sources_html, document_html, sources_html
+from qa.serve.app import build_app
+from qa.serve.handlers import ASK, CHECK, Handlers
+from qa.serve.render import (
+    EMPTY_DOCUMENT,
+    EMPTY_SOURCES,
+    Target,
+    answer_pieces,
+    check_reply,
+    check_sources_html,
+    sources_html,
+)
 from qa.serve.upload import place, safe_name
-from qa.types import Answer, Document, Hit
+from qa.serve.viewer import document_html
+from qa.types import Answer, Document, Hit, Quote
+from tests.conftest import line_number, make_pdf
 
 pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
 
@@ -296,18 +312,19 @@ def test_document_text_is_escaped_in_every_panel() -> None:
         quote=PAYLOAD, text=PAYLOAD, ratio=100.0,
     )
     claim = Check(text=PAYLOAD, label=VERBATIM, occurrences=(occurrence,), passages=(hit,), note=PAYLOAD, support=(0.9,))
-    answer = Answer(question=PAYLOAD, text=f"{text} [1]", quotes=(), hits=(hit,), found=True, date_note=PAYLOAD)
+    quote = Quote(text, 1, hit.source, 0, len(text), 0.9)
+    answer = Answer(question=PAYLOAD, text=f"{text} [1]", quotes=(quote,), hits=(hit,), found=True, date_note=PAYLOAD)
     panels = {
         "sources": sources_html([hit], weak=False),
         "weak sources": sources_html([hit], weak=True, note=PAYLOAD),
         "document": document_html(doc, Target.of_hit(hit)),
         "claim text": check_reply(claim),
         "claim sources": check_sources_html(claim),
-        "answer": " ".join(answer_pieces(answer)),
+        "answer": " ".join(answer_pieces(answer, 1)),
     }
-    for name, html in panels.items():
-        assert "<script" not in html and "<img" not in html, name
-        assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html, name
+    for name, markup in panels.items():
+        assert "<script" not in markup and "<img" not in markup, name
+        assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in markup, name
 
 
 def test_question_and_errors_are_escaped_in_the_chat(tmp_path: Path) -> None:
@@ -324,3 +341,175 @@ def test_question_and_errors_are_escaped_in_the_chat(tmp_path: Path) -> None:
     }
     assert messages[-1]["role"] == "assistant" and "No index" in messages[-1]["content"]
     assert all("<script" not in m["content"] and "<img" not in m["content"] for m in messages)
+
+
+# Citations a reader can follow: markers that open their source, a viewer with line numbers and
+# pages, cards whose labels no number contradicts, and a clear that clears every panel.
+
+CITE = re.compile(r'<button class="qa-cite qa-cite-(\d+)-(\d+)" title="[^"]*">\[(\d+)\]</button>')
+HEAD = re.compile(r'<div class="qa-card[^"]*" data-n="(\d+)"><div class="qa-head">(.*?)</div>')
+
+
+def plain(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def quoted_cards(sources: str) -> set[int]:
+    return {int(n) for n, head in HEAD.findall(sources) if 'class="qa-quoted-badge"' in head}
+
+
+def test_answer_markers_are_buttons_naming_their_answer_and_source() -> None:
+    hits = tuple(
+        Hit(rank=i, score=1.0, chunk_id=i, text=t, source=f"{i}.txt", date=None, title="", start=0, end=len(t),
+            line_start=1, line_end=1, sentence_start=0, sentence_end=len(t))
+        for i, t in ((1, f"First {PAYLOAD} [3] sentence."), (2, "Second sentence."))
+    )  # fmt: skip
+    quotes = (Quote(hits[0].text, 1, "1.txt", 0, 10, 0.9), Quote(hits[1].text, 2, "2.txt", 0, 10, 0.8))
+    text = " ".join(f"{q.text} [{q.marker}]" for q in quotes)
+    pieces = answer_pieces(Answer("q", text, quotes, hits, found=True), turn=5)
+    assert len(pieces) == 2  # one quoted sentence at a time
+    assert [CITE.findall(p) for p in pieces] == [[("5", "1", "1")], [("5", "2", "2")]]
+    assert plain(" ".join(pieces)) == text  # the text the reader sees is the answer
+    # Only the markers are buttons: a "[3]" inside the quoted text stays text, and the markup escaped.
+    assert "&lt;script&gt;" in pieces[0] and "<script" not in pieces[0] and pieces[0].count("<button") == 1
+
+
+def test_no_card_shows_a_fused_score_that_could_contradict_weak() -> None:
+    def hit(score: float) -> Hit:
+        return Hit(rank=1, score=score, chunk_id=1, text="A passage.", source="a.txt", date=None, title="", start=0,
+                   end=10, line_start=1, line_end=1, sentence_start=0, sentence_end=10)  # fmt: skip
+
+    weak, found = sources_html([hit(1.78)], weak=True), sources_html([hit(1.48)], weak=False, quoted={1})
+    assert "1.78" not in weak and "1.48" not in found and "score" not in weak + found
+    assert 'class="qa-weak-badge"' in weak and quoted_cards(weak) == set()
+    assert 'class="qa-weak-badge"' not in found and quoted_cards(found) == {1}
+    assert quoted_cards(sources_html([hit(1.48)], weak=False)) == set()
+
+
+def test_chat_cards_say_which_passages_the_answer_quotes(client: Client) -> None:
+    history, sources, _ = chat(client, QUESTION)
+    cites = CITE.findall(text_of(history[-1]))
+    # Every marker is a button for card n of the answer at place 1 of the history, and its label is [n].
+    assert cites and all(turn == "1" and n == label for turn, n, label in cites)
+    assert not re.search(r"\[\d+\]", CITE.sub("", text_of(history[-1])))
+    assert quoted_cards(sources) == {int(n) for _, n, _ in cites}
+    heads = [head for _, head in HEAD.findall(sources)]
+    assert len(heads) == 5 and not any(re.search(r"\d\.\d|score", plain(h)) for h in heads), heads
+    # A weak answer: every card weak, none quoted, no number to compare with the cards above.
+    history, sources, _ = chat(client, "What is the boiling point of mercury in Kelvin?")
+    heads = [head for _, head in HEAD.findall(sources)]
+    assert not CITE.findall(text_of(history[-1])) and quoted_cards(sources) == set()
+    assert heads and all('class="qa-weak-badge"' in h and not re.search(r"\d\.\d|score", plain(h)) for h in heads)
+
+
+TOKEN = re.compile(r"<[^>]+>|[^<]+")
+LINE_SPAN = re.compile(r'<span class="qa-ln" data-line="(\d+)">')
+PAGE_SPAN = re.compile(r'<span class="qa-page" data-page="(\d+)">')
+
+
+@dataclasses.dataclass
+class Shown:
+    """The viewer's text character by character: the line and page numbers shown before it, and whether it is marked."""
+
+    text: str
+    lines: list[int]
+    pages: list[int]
+    marked: list[bool]
+
+
+def shown(markup: str) -> Shown:
+    body = markup.split('<div class="qa-doc-text"', 1)[1].split(">", 1)[1]
+    out = Shown("", [], [], [])
+    line = page = depth = 0
+    for token in TOKEN.findall(body):
+        if token.startswith("<"):
+            m, p = LINE_SPAN.match(token), PAGE_SPAN.match(token)
+            line, page = int(m[1]) if m else line, int(p[1]) if p else page
+            depth += token.startswith("<mark") - (token == "</mark>")
+            continue
+        for ch in html.unescape(token):
+            out.text += ch
+            out.lines.append(line)
+            out.pages.append(page)
+            out.marked.append(depth > 0)
+    return out
+
+
+def test_viewer_numbers_lines_as_citations_count_them() -> None:
+    text = f"one\ntwo\r\nthree {PAYLOAD}\rfour\n\nsix\r\n"
+    start = text.index("three")
+    doc = Document("mixed.txt", text)
+    markup = document_html(doc, Target("mixed.txt", start, start + 5, start, start + 5))
+    view = shown(markup)
+    assert view.text == text and "<script" not in markup  # all of it, escaped
+    for i, ch in enumerate(text):
+        if ch not in "\r\n":  # a break's own characters sit at the end of the line they end
+            assert view.lines[i] == line_number(text, i), (i, ch)
+    assert sorted(set(view.lines)) == [1, 2, 3, 4, 5, 6]  # \n, \r\n and a lone \r are one break each
+    assert "Passage: line 3" in markup and "".join(c for c, m in zip(text, view.marked, strict=True) if m) == "three"
+
+
+def test_viewer_lines_match_the_citation_of_every_hit(seed_library: Library) -> None:
+    for hit in seed_library.retrieve(QUESTION, k=5):
+        doc = seed_library.document(hit.source)
+        assert doc is not None
+        markup = document_html(doc, Target.of_hit(hit))
+        view = shown(markup)
+        assert view.text == doc.text
+        marked = [i for i, m in enumerate(view.marked) if m]
+        assert doc.text[marked[0] : marked[-1] + 1] == hit.text
+        assert (view.lines[marked[0]], view.lines[marked[-1]]) == (hit.line_start, hit.line_end)
+        lines = f"lines {hit.line_start}-{hit.line_end}" if hit.line_end != hit.line_start else f"line {hit.line_start}"
+        assert f"Passage: {lines}</div>" in markup
+        best = markup.split('id="qa-target">', 1)[1].split("</mark>", 1)[0]
+        assert plain(best) == hit.sentence
+
+
+def test_viewer_marks_the_pages_of_a_pdf(tmp_path: Path) -> None:
+    (tmp_path / "lava.pdf").write_bytes(make_pdf(["The cartographer drew Iceland.", "Basalt <b>lava</b> fields near Hekla."]))
+    doc = load_document(tmp_path / "lava.pdf", tmp_path)
+    start = doc.text.index("Basalt")
+    assert len(doc.pages) == 2 and doc.page_at(start) == 2
+    markup = document_html(doc, Target(doc.path, start, len(doc.text), start, len(doc.text)))
+    view = shown(markup)
+    assert view.text == doc.text and "<b>lava</b>" not in markup
+    assert all(view.pages[i] == doc.page_at(i) for i in range(len(doc.text)))
+    assert "Passage: page 2, line 3</div>" in markup
+
+
+def test_a_marker_opens_the_source_of_its_own_answer(seed_library: Library, tmp_path: Path) -> None:
+    h = Handlers(seed_library, tmp_path)
+    first, second = seed_library.retrieve(QUESTION, k=3), seed_library.retrieve("What did Peskov say?", k=3)
+    assert (first[0].source, first[0].start) != (second[0].source, second[0].start)
+    known = {1: [dataclasses.asdict(Target.of_hit(x)) for x in first], 3: [dataclasses.asdict(Target.of_hit(x)) for x in second]}
+
+    def viewer(hit: Hit) -> str:
+        return document_html(seed_library.document(hit.source), Target.of_hit(hit))
+
+    assert h.open_source(known, gr.EventData(None, {"open": 0, "turn": 1}))[0] == viewer(first[0])  # a marker of answer 1
+    assert h.open_source(known, gr.EventData(None, {"open": 2, "turn": 3}))[0] == viewer(second[2])
+    assert h.open_source(known, gr.EventData(None, {"open": 1}))[0] == viewer(second[1])  # a card: the newest answer
+    for data in ({"open": 0, "turn": 2}, {"open": 3, "turn": 1}, {"open": "0"}):
+        assert all(isinstance(x, type(gr.skip())) for x in h.open_source(known, gr.EventData(None, data))), data
+
+
+def test_chat_keeps_each_answers_targets_under_its_place(seed_library: Library, tmp_path: Path) -> None:
+    history = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "An earlier answer."}]
+    earlier = {1: [dataclasses.asdict(Target("x.txt", 0, 1, 0, 1))]}
+    *_, last = Handlers(seed_library, tmp_path).chat(QUESTION, history, 5, "hybrid", None, None, ASK, earlier)
+    chat_history, _, _, _, state = last
+    assert set(state) == {1, 3} and state[1] == earlier[1] and len(state[3]) == 5
+    cites = CITE.findall(chat_history[3]["content"])
+    assert cites and {turn for turn, _, _ in cites} == {"3"}
+
+
+def test_clearing_the_chat_clears_sources_viewer_timeline_and_targets(seed_library: Library, tmp_path: Path) -> None:
+    demo = build_app(seed_library, tmp_path)
+    names = {c["id"]: c["props"].get("elem_id") or c["type"] for c in demo.config["components"]}
+    chatbot = next(i for i, name in names.items() if name == "qa-chat")
+    (clear,) = [d for d in demo.config["dependencies"] if (chatbot, "clear") in [tuple(t) for t in d["targets"]]]
+    outputs = [names[o] for o in clear["outputs"]]
+    assert outputs == ["qa-sources", "qa-document", "qa-timeline", "state", "tabs"]
+    sources, viewer, plot, targets, _tabs = Handlers.clear()
+    assert (sources, viewer, targets) == (EMPTY_SOURCES, EMPTY_DOCUMENT, {})
+    assert plot.constructor_args.get("value", "unset") is None

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -23,7 +24,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from qa.serve.app import SERVER_MAX_FILE_BYTES
-from tests.test_app import AUTH, PAYLOAD_NAME, PAYLOAD_TITLE, QUESTION, SOURCE, shared_server
+from qa.serve.render import EMPTY_DOCUMENT, EMPTY_SOURCES
+from tests.conftest import make_pdf
+from tests.test_app import AUTH, PAYLOAD_NAME, PAYLOAD_TITLE, QUESTION, SOURCE, plain, shared_server
 
 pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
 
@@ -228,3 +231,172 @@ def test_settings_apply_to_the_next_question(url: str, browser: WebDriver) -> No
     assert len(heads) == 2, heads
     dates = [re.search(r"\d{4}-\d\d-\d\d", h) for h in heads]
     assert all(d and d.group() >= "2021-12-31" for d in dates), heads
+
+
+# Citations a reader can follow (see also tests/test_app.py).
+
+CITED_LINES = re.compile(r"lines? (\d+)(?:-(\d+))?")
+# The line number the gutter shows on the row of the first and of the last piece of the passage:
+# the ::before of the last line-number span at or above that row.
+GUTTER_JS = """
+const doc = document.querySelector('#qa-document');
+const rects = [...doc.querySelector('.qa-passage-mark').getClientRects()].filter((r) => r.width > 1);
+const spans = [...doc.querySelectorAll('.qa-ln')];
+const shown = (y) => {
+  let at = null;
+  for (const s of spans) if (s.getBoundingClientRect().top <= y + 1) at = s;
+  return at && getComputedStyle(at, '::before').content;
+};
+return [shown(rects[0].top), shown(rects[rects.length - 1].top)];
+"""
+POINTS = "#qa-timeline path.mark-symbol, #qa-timeline .role-mark path"  # the timeline's points
+IN_VIEW_JS = """const r = document.querySelector('#qa-target').getBoundingClientRect();
+return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0;"""
+
+
+def tab(driver: WebDriver, name: str) -> None:
+    driver.find_element(By.XPATH, f"//button[@role='tab' and normalize-space()='{name}']").click()
+
+
+def markers(driver: WebDriver) -> list[tuple[int, int]]:
+    """(answer's place, n) of every marker button in the chat, in order."""
+    found = []
+    for button in driver.find_elements(By.CSS_SELECTOR, "#qa-chat button.qa-cite"):
+        m = re.search(r"\bqa-cite-(\d+)-(\d+)\b", button.get_attribute("class") or "")
+        assert m and button.text == f"[{m[2]}]", button.get_attribute("outerHTML")
+        found.append((int(m[1]), int(m[2])))
+    return found
+
+
+def ask_more(driver: WebDriver, question: str) -> None:
+    """Ask a further question on the page as it is; wait until its markers are all in."""
+    turns = {t for t, _ in markers(driver)}
+    driver.find_element(By.CSS_SELECTOR, "#qa-question textarea").send_keys(question, Keys.ENTER)
+    WebDriverWait(driver, 60).until(lambda d: {t for t, _ in markers(d)} - turns)
+    time.sleep(1)
+
+
+def click_marker(driver: WebDriver, turn: int, n: int) -> None:
+    driver.find_element(By.CSS_SELECTOR, f"#qa-chat button.qa-cite-{turn}-{n}").click()
+
+
+def viewer_html(driver: WebDriver) -> str:
+    return driver.find_element(By.CSS_SELECTOR, "#qa-document .prose").get_attribute("innerHTML") or ""
+
+
+def target_text(driver: WebDriver) -> str | None:
+    """The marked sentence in the viewer: the numbers are in the gutter, so it reads as it is written."""
+    try:
+        found = driver.find_elements(By.CSS_SELECTOR, "#qa-document #qa-target")
+        return found[0].text if found else None
+    except StaleElementReferenceException:  # the viewer was rendered anew meanwhile
+        return None
+
+
+def card(driver: WebDriver, n: int) -> tuple[str, str]:
+    """Card n's head and its marked sentence."""
+    element = driver.find_element(By.CSS_SELECTOR, f"#qa-sources .qa-card[data-n='{n}']")
+    return element.find_element(By.CLASS_NAME, "qa-head").text, element.find_element(By.CSS_SELECTOR, ".qa-passage mark").text
+
+
+def test_a_marker_opens_its_source_as_its_card_does(url: str, browser: WebDriver) -> None:
+    ask(browser, url, QUESTION)
+    cited = markers(browser)
+    assert cited and {t for t, _ in cited} == {1}, cited
+    n = cited[-1][1]
+    head, sentence = card(browser, n)
+    # The cards carry no fused score, only which of them the answer quotes (tests/test_app.py).
+    quoted = {int(e.get_attribute("data-n")) for e in browser.find_elements(By.CSS_SELECTOR, "#qa-sources .qa-card")
+              if e.find_elements(By.CLASS_NAME, "qa-quoted-badge")}  # fmt: skip
+    assert quoted == {m for _, m in cited} and "score" not in browser.find_element(By.ID, "qa-sources").text
+    # Card n's "Open document", then another card, then marker [n]: the viewer shows card n's again.
+    browser.find_element(By.CSS_SELECTOR, f"#qa-sources [data-open='{n - 1}']").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#qa-document #qa-target"))
+    by_card = viewer_html(browser)
+    tab(browser, "Sources")
+    other = 1 if n != 1 else 2
+    browser.find_element(By.CSS_SELECTOR, f"#qa-sources [data-open='{other - 1}']").click()
+    WebDriverWait(browser, 30).until(lambda d: viewer_html(d) != by_card)
+    tab(browser, "Sources")
+    click_marker(browser, 1, n)
+    WebDriverWait(browser, 30).until(lambda d: viewer_html(d) == by_card)
+    assert browser.find_element(By.CSS_SELECTOR, "#qa-document #qa-target").text == sentence
+    assert head.split(" · ")[0].split()[-1] in browser.find_element(By.CSS_SELECTOR, "#qa-document .qa-doc-head").text
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(IN_VIEW_JS))
+    assert_nothing_ran(browser)
+
+
+def test_a_marker_of_an_earlier_answer_opens_that_answers_source(url: str, browser: WebDriver, tmp_path: Path) -> None:
+    ask(browser, url, QUESTION)
+    _, first = card(browser, 1)
+    ask_more(browser, "What did Peskov say about negotiations?")
+    assert card(browser, 1)[1] != first  # the newest answer's card 1 is another passage
+    click_marker(browser, 1, 1)
+    target = WebDriverWait(browser, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, "#qa-document #qa-target"))
+    assert target.text == first
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(IN_VIEW_JS))
+    browser.save_screenshot(str(tmp_path / "earlier-marker.png"))
+
+
+def test_the_viewer_numbers_lines_as_the_citation_does(url: str, browser: WebDriver, tmp_path: Path) -> None:
+    ask(browser, url, QUESTION)
+    for _, n in dict.fromkeys(markers(browser)):
+        tab(browser, "Sources")
+        head, sentence = card(browser, n)
+        cited = CITED_LINES.search(head)
+        assert cited, head
+        first, last = int(cited[1]), int(cited[2] or cited[1])
+        click_marker(browser, 1, n)
+        WebDriverWait(browser, 30).until(lambda d, want=sentence: target_text(d) == want)
+        assert browser.execute_script(GUTTER_JS) == [f'"{first}"', f'"{last}"'], (n, head)
+        where = browser.find_element(By.CSS_SELECTOR, "#qa-document .qa-doc-where").text
+        assert where == f"Passage: {cited[0]}"
+        WebDriverWait(browser, 10).until(lambda d: d.execute_script(IN_VIEW_JS))
+    browser.save_screenshot(str(tmp_path / "lines.png"))
+
+
+def test_the_viewer_shows_the_page_of_a_pdf(url: str, browser: WebDriver, tmp_path: Path) -> None:
+    pdf = tmp_path / "hekla survey.pdf"
+    pages = ["The cartographer drew the coastline of Iceland.", "The basalt lava fields near Hekla cover 412 square kilometres."]
+    pdf.write_bytes(make_pdf(pages))
+    upload_in_page(browser, url, pdf)
+    WebDriverWait(browser, 120).until(lambda d: "Added hekla survey.pdf" in d.find_element(By.ID, "qa-upload-status").text)
+    ask(browser, url, "How many square kilometres do the basalt lava fields near Hekla cover?")
+    head, _ = card(browser, 1)
+    assert "hekla survey.pdf" in head and "page 2" in head, head
+    click_marker(browser, 1, 1)
+    WebDriverWait(browser, 30).until(lambda d: "412" in (target_text(d) or ""))
+    assert browser.find_element(By.CSS_SELECTOR, "#qa-document .qa-doc-where").text == "Passage: page 2, line 3"
+    labels = browser.execute_script(
+        "return [...document.querySelectorAll('#qa-document .qa-page')].map(p => [getComputedStyle(p, '::before').content,"
+        " p.getBoundingClientRect().height > 0, !!(p.compareDocumentPosition(document.querySelector('#qa-target'))"
+        " & Node.DOCUMENT_POSITION_FOLLOWING || p.closest('#qa-target'))]);"
+    )
+    assert labels == [['"page 1"', True, True], ['"page 2"', True, True]]
+    assert browser.execute_script(GUTTER_JS) == ['"3"', '"3"']
+    browser.save_screenshot(str(tmp_path / "pdf.png"))
+
+
+def test_clearing_the_chat_clears_sources_viewer_and_timeline(url: str, browser: WebDriver, tmp_path: Path) -> None:
+    ask(browser, url, QUESTION)
+    click_marker(browser, 1, markers(browser)[0][1])
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#qa-document #qa-target"))
+    assert browser.find_elements(By.CSS_SELECTOR, POINTS)
+    browser.find_element(By.CSS_SELECTOR, "#qa-chat button[aria-label='Clear']").click()
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#qa-chat .message"))
+    wait.until(lambda d: d.find_element(By.ID, "qa-sources").text == plain(EMPTY_SOURCES))  # and the Sources tab is shown
+    assert not browser.find_elements(By.CSS_SELECTOR, "#qa-sources .qa-card")
+    assert browser.find_elements(By.CSS_SELECTOR, "#qa-timeline [aria-label='Empty value']")
+    assert not browser.find_elements(By.CSS_SELECTOR, POINTS)
+    browser.save_screenshot(str(tmp_path / "cleared.png"))
+    tab(browser, "Document")
+    wait.until(lambda d: d.find_element(By.ID, "qa-document").text == plain(EMPTY_DOCUMENT))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#qa-document #qa-target")
+    # The next answer starts afresh: its markers, cards and timeline work as on a new page.
+    tab(browser, "Sources")
+    ask_more(browser, QUESTION)
+    assert {t for t, _ in markers(browser)} == {1}
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, POINTS))
+    click_marker(browser, 1, 1)
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#qa-document #qa-target"))

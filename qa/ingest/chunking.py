@@ -85,8 +85,9 @@ def chunk_document(
 ) -> list[Chunk]:
     """Chunks of doc.text[start:], each a run of whole sentences (or a piece of one too long).
 
-    A PDF page, and a Markdown heading, is a hard boundary, so every chunk cites exactly one page and one section. The sizes default to
-    settings(), read at each call: the settings an index records are the ones it was cut with.
+    A PDF page, and a Markdown heading, is a hard boundary, so every chunk cites exactly one page and
+    one section. The sizes default to settings(), read at each call: the settings an index records
+    are the ones it was cut with.
     """
     wanted = settings()
     target = wanted["tokens"] if target is None else target

@@ -27,7 +27,7 @@ from qa.library import Library
 from qa.serve.auth import LoginRequired
 from qa.serve.handlers import ASK, CHECK, Handlers
 from qa.serve.page import CSS, OPEN_JS, SCROLL_JS, register_api
-from qa.serve.render import esc
+from qa.serve.render import EMPTY_DOCUMENT, EMPTY_SOURCES, esc
 from qa.serve.upload import MAX_UPLOAD_BYTES
 
 AUTH_ENV = "QA_AUTH"  # read by config.auth(); named here for the help text
@@ -83,13 +83,13 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
                         tooltip="all",
                     )
                     sources = gr.HTML(
-                        "<div class='qa-empty'>The sources of the last answer show here.</div>",
+                        EMPTY_SOURCES,
                         elem_id="qa-sources",
                         js_on_load=OPEN_JS,
                     )
                 with gr.Tab("Document", id="document"):
                     viewer = gr.HTML(
-                        "<div class='qa-empty'>Open a source to read its document here.</div>",
+                        EMPTY_DOCUMENT,
                         elem_id="qa-document",
                         js_on_load=SCROLL_JS,
                         max_height=640,
@@ -107,18 +107,20 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
                         elem_id="qa-files",
                     )
                     status = gr.HTML("", elem_id="qa-upload-status", js_on_load=None)
-        targets = gr.State([])  # per browser session: where each source card of the last answer points
+        targets = gr.State({})  # per browser session: where each answer's cards and markers point (handlers.Targets)
         # "read" events share `read_concurrency` workers; the Library calls inside them take turns
         # (Handlers.reading). Uploads ("write") run beside them, one at a time: readers see the
         # previous index until the new one is published.
         question.submit(
-            h.chat, [question, chatbot, k, mode, since, until, task], [chatbot, question, sources, timeline, targets],
+            h.chat, [question, chatbot, k, mode, since, until, task, targets], [chatbot, question, sources, timeline, targets],
             api_name="chat", concurrency_id="read", concurrency_limit=read_concurrency,
         )  # fmt: skip
+        # A card's "Open document" and a marker [n] in the chat (page.OPEN_JS) both arrive as this click.
         sources.click(
             h.open_source, [targets], [viewer, tabs],
             api_visibility="private", concurrency_id="read", concurrency_limit=read_concurrency,
         )  # fmt: skip
+        chatbot.clear(h.clear, None, [sources, viewer, timeline, targets, tabs], api_visibility="private", queue=False)
         files.upload(h.upload, [files], [status, files], api_name="upload", concurrency_id="write", concurrency_limit=1)
 
         register_api(lib, h.reading, read_concurrency)
@@ -187,5 +189,3 @@ def serve(
             time.sleep(1)
     finally:
         demo.close()
-
-

@@ -16,23 +16,40 @@ from qa.config import DEFAULT_K
 from qa.errors import QAError
 from qa.library import Library
 from qa.serve.render import (
+    EMPTY_DOCUMENT,
+    EMPTY_SOURCES,
     Target,
     answer_pieces,
     check_reply,
     check_sources_html,
     check_targets,
-    document_html,
     esc,
     sources_html,
     timeline_frame,
     timeline_limits,
 )
 from qa.serve.upload import place
+from qa.serve.viewer import document_html
 
 ASK, CHECK = "Ask a question", "Check a claim"
 STREAM_PAUSE = 0.06  # seconds between cited sentences: the answer visibly streams in, in well under a second
 # Gradio sees this default and passes a live progress bar in its place.
 PROGRESS = gr.Progress()
+# The page's targets state: for each answer, by its place in the chat history, where its source
+# cards (and so its [n] markers) point. The sources panel shows the cards of the newest one.
+Targets = dict[int, list[dict[str, Any]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Question:
+    """What the reader asked, with the settings it was asked under."""
+
+    text: str
+    k: int
+    mode: str
+    since: str | None
+    until: str | None
+    task: str
 
 
 class Handlers:
@@ -48,7 +65,15 @@ class Handlers:
         self.reading = threading.Lock()
 
     def chat(  # noqa: PLR0913 — gradio passes one argument per input component of the page
-        self, question: str, history: list[Any] | None, k: float, mode: str, since: str | None, until: str | None, task: str
+        self,
+        question: str,
+        history: list[Any] | None,
+        k: float,
+        mode: str,
+        since: str | None,
+        until: str | None,
+        task: str,
+        known: Targets | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Stream an answer into the chat, one cited sentence at a time; fill the sources panel."""
         history = list(history or [])
@@ -58,14 +83,15 @@ class Handlers:
             return
         history.append({"role": "user", "content": esc(text)})
         yield history, "", gr.skip(), gr.skip(), gr.skip()
+        turn = len(history)  # the answer's place in the history: its markers carry it
         try:
             with self.reading:
-                pieces, sources, targets, dated = self._answer(text, k, mode, since, until, task)
+                pieces, sources, targets, dated = self._answer(Question(text, k, mode, since, until, task), turn)
         except QAError as exc:
             history.append({"role": "assistant", "content": esc(str(exc))})
             yield history, "", gr.skip(), gr.skip(), gr.skip()
             return
-        state = [dataclasses.asdict(t) for t in targets]
+        state = {**(known or {}), turn: [dataclasses.asdict(t) for t in targets]}
         frame = timeline_frame(dated)
         plot = gr.ScatterPlot(value=frame, x_lim=timeline_limits(frame))
         shown = ""
@@ -76,29 +102,35 @@ class Handlers:
             reply = {"role": "assistant", "content": shown}
             yield [*history, reply], "", sources, plot, state
 
-    def _answer(
-        self, text: str, k: int, mode: str, since: str | None, until: str | None, task: str
-    ) -> tuple[list[str], str, list[Target], list[Any]]:
+    def _answer(self, q: Question, turn: int) -> tuple[list[str], str, list[Target], list[Any]]:
         """Chat pieces, sources panel, card targets and dated items for a question or a claim."""
-        if task == CHECK:
-            result = check(self.lib, text, k=k)
+        if q.task == CHECK:
+            result = check(self.lib, q.text, k=q.k)
             dated = [*result.occurrences, *result.passages]
             return [check_reply(result)], check_sources_html(result), check_targets(result), dated
-        answer = self.lib.ask(text, k=k, since=since or None, until=until or None, mode=mode)
-        sources = sources_html(answer.hits, weak=not answer.found, note=answer.date_note)
-        return answer_pieces(answer), sources, [Target.of_hit(h) for h in answer.hits], list(answer.hits)
+        answer = self.lib.ask(q.text, k=q.k, since=q.since or None, until=q.until or None, mode=q.mode)
+        quoted = {quote.marker for quote in answer.quotes}
+        sources = sources_html(answer.hits, weak=not answer.found, note=answer.date_note, quoted=quoted)
+        return answer_pieces(answer, turn), sources, [Target.of_hit(h) for h in answer.hits], list(answer.hits)
 
-    def open_source(self, targets: list[dict[str, Any]] | None, evt: gr.EventData) -> tuple[Any, Any]:
-        """Show the whole document behind source card `evt.open`, passage marked and in view."""
+    def open_source(self, known: Targets | None, evt: gr.EventData) -> tuple[Any, Any]:
+        """Show the whole document behind card `evt.open` of answer `evt.turn` (a marker in the chat)
+        or of the newest answer (a card), the passage marked and in view."""
         data = evt._data if isinstance(evt._data, dict) else {}
-        index = data.get("open")
-        targets = targets or []
+        index, known = data.get("open"), known or {}
+        turn = data.get("turn", max(known, default=None))
+        targets = known.get(turn, []) if isinstance(turn, int) else []
         if not isinstance(index, int) or not 0 <= index < len(targets):
             return gr.skip(), gr.skip()
         target = Target(**targets[index])
         with self.reading:
             doc = self.lib.document(target.source)
         return document_html(doc, target), gr.Tabs(selected="document")
+
+    @staticmethod
+    def clear() -> tuple[Any, ...]:
+        """The chat was cleared: so are the sources, the document viewer, the timeline and the targets."""
+        return EMPTY_SOURCES, EMPTY_DOCUMENT, gr.ScatterPlot(value=None, x_lim=None), {}, gr.Tabs(selected="sources")
 
     def upload(self, files: list[str] | None, progress: Any = PROGRESS) -> tuple[str, Any]:
         """Copy the files into the folder (checked, renamed if taken), then index them."""

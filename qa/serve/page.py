@@ -16,15 +16,33 @@ from qa.answer.check import check
 from qa.errors import QAError
 from qa.library import Library
 
-OPEN_JS = """element.addEventListener('click', (e) => {
+# On the sources panel: a card's "Open document" (data-open: the card's index) and a marker [n] in
+# the chat (its class qa-cite-TURN-N, render.cite) both send the panel's click. The chat's listener
+# is set once per page; it calls the trigger of the panel that mounted last. Opening the passage
+# already shown changes no value, so it is scrolled back into view here as well.
+OPEN_JS = """const open = (data) => {
+  trigger('click', data);
+  setTimeout(() => window.qaScrollToTarget && window.qaScrollToTarget(), 500);
+};
+element.addEventListener('click', (e) => {
   const b = e.target.closest('[data-open]');
-  if (b) trigger('click', {open: Number(b.dataset.open)});
-});"""
+  if (b) open({open: Number(b.dataset.open)});
+});
+window.qaOpenCited = open;
+if (!window.qaCitesListen) {
+  window.qaCitesListen = true;
+  document.addEventListener('click', (e) => {
+    const c = e.target.closest('#qa-chat .qa-cite');
+    const m = c && /\\bqa-cite-(\\d+)-(\\d+)\\b/.exec(c.className);
+    if (m) window.qaOpenCited({turn: Number(m[1]), open: Number(m[2]) - 1});
+  });
+}"""
 # The viewer mounts only when its tab is first shown, after its value was set: scroll on load too.
 SCROLL_JS = """const show = () => setTimeout(() => {
   const m = element.querySelector('#qa-target');
   if (m) m.scrollIntoView({block: 'center'});
 }, 200);
+window.qaScrollToTarget = show;
 watch('value', show);
 show();"""
 CSS = """
@@ -40,6 +58,20 @@ CSS = """
 .qa-open { font-size: .8em; text-decoration: underline; cursor: pointer; }
 .qa-also { font-size: .8em; opacity: .8; }
 .qa-title { font-size: .85em; font-style: italic; opacity: .85; }
+.qa-quoted-badge { background: #86efac; color: #000; border-radius: 4px; padding: 0 4px; font-size: .8em; }
+.qa-note { font-size: .85em; opacity: .8; }
+.qa-cite { background: none; border: none; padding: 0; font: inherit; color: var(--link-text-color, #2563eb);
+  text-decoration: underline; cursor: pointer; }
+.qa-doc-where { font-size: .85em; margin: 2px 0 6px; }
+/* Line numbers and page labels: empty spans at line and page starts (qa/serve/viewer.py), shown by
+   ::before so that selecting or copying the text takes the document's text only. */
+.qa-doc-text { padding-left: calc(var(--qa-digits, 3) * 1ch + 1.4em); }
+.qa-ln { position: relative; }
+.qa-ln::before { content: attr(data-line); position: absolute; right: .9em; width: calc(var(--qa-digits, 3) * 1ch);
+  text-align: right; font-family: var(--font-mono); font-size: .8em; opacity: .55; user-select: none; }
+.qa-page { display: block; }
+.qa-page::before { content: "page " attr(data-page); display: block; border-top: 1px dashed var(--border-color-primary);
+  font-size: .8em; opacity: .7; user-select: none; }
 """
 
 

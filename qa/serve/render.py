@@ -9,15 +9,17 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
-from qa.types import Answer, Document, Hit
+from qa.types import Answer, Hit
 
 if TYPE_CHECKING:
     import pandas as pd
 
 _MARKER_END = re.compile(r"(?<=\])\s+")  # an answer streams one cited sentence at a time
+EMPTY_SOURCES = "<div class='qa-empty'>The sources of the last answer show here.</div>"
+EMPTY_DOCUMENT = "<div class='qa-empty'>Open a source to read its document here.</div>"
 
 
 def esc(text: object) -> str:
@@ -39,11 +41,23 @@ class Target:
         return cls(hit.source, hit.start, hit.end, hit.start + hit.sentence_start, hit.start + hit.sentence_end)
 
 
-def answer_pieces(answer: Answer) -> list[str]:
-    """The answer text cut after each citation marker, escaped; joined they are the whole answer."""
-    parts = [p for p in _MARKER_END.split(answer.text) if p]
-    note = [f"({answer.date_note})"] if answer.date_note else []
-    return [esc(p) for p in parts + note]
+def cite(turn: int, n: int) -> str:
+    """Marker [n] of the answer at place `turn` in the chat, a button that opens source n.
+
+    The chat's sanitiser drops data-* attributes and keeps classes: turn and n ride in the class
+    (page.OPEN_JS reads them).
+    """
+    return f'<button class="qa-cite qa-cite-{turn}-{n}" title="Open source [{n}] in the document viewer">[{n}]</button>'
+
+
+def answer_pieces(answer: Answer, turn: int) -> list[str]:
+    """The answer one quoted sentence at a time, escaped, each followed by its marker button; joined
+    with spaces their text is answer.text. An answer without quotes is cut after each "]"."""
+    if answer.quotes:
+        pieces = [f"{esc(q.text)} {cite(turn, q.marker)}" for q in answer.quotes]
+    else:
+        pieces = [esc(p) for p in _MARKER_END.split(answer.text) if p]
+    return pieces + ([esc(f"({answer.date_note})")] if answer.date_note else [])
 
 
 def where(hit: Any) -> str:
@@ -57,49 +71,40 @@ def _marked(text: str, start: int, end: int) -> str:
     return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
 
 
-def _card(n: int, hit: Hit, weak: bool, extra: str = "") -> str:
+# No score on an answer's cards: the fused score is comparable only within one question, so a weak
+# card could show more than a quoted card of another answer. The order (best first), "quoted" and
+# "weak" say what it would; claim checks show the cosine their label is measured on.
+QUOTED_BADGE = '<span class="qa-quoted-badge" title="The answer quotes this passage">quoted</span> '
+WEAK_BADGE = '<span class="qa-weak-badge" title="The documents do not answer the question">weak</span> '
+
+
+def _card(n: int, hit: Hit, weak: bool, extra: str = "", quoted: bool = False) -> str:
     also = "".join(
         f'<div class="qa-also">also in {esc(d.source)}, {esc(d.date or "undated")}, {esc(where(d))}</div>' for d in hit.duplicates
     )
-    badge = '<span class="qa-weak-badge">weak</span> ' if weak else ""
+    badge = WEAK_BADGE if weak else QUOTED_BADGE if quoted else ""
     title = f'<div class="qa-title">{esc(hit.title)}</div>' if hit.title else ""
     return (
         f'<div class="qa-card{" qa-weak" if weak else ""}" data-n="{n}">'
         f'<div class="qa-head">{badge}<b>[{n}]</b> <span class="qa-file">{esc(hit.source)}</span>'
-        f" · {esc(hit.date or 'undated')} · {esc(where(hit))} · score {hit.score:.4f}{extra}</div>{title}"
+        f" · {esc(hit.date or 'undated')} · {esc(where(hit))}{extra}</div>{title}"
         f'<div class="qa-passage">{_marked(hit.text, hit.sentence_start, hit.sentence_end)}</div>{also}'
         f'<button class="qa-open" data-open="{n - 1}">Open document</button></div>'
     )
 
 
-def sources_html(hits: tuple[Hit, ...] | list[Hit], weak: bool, note: str = "") -> str:
-    """The sources panel: one card per hit, best sentence in <mark>; weak hits say so."""
+def sources_html(hits: tuple[Hit, ...] | list[Hit], weak: bool, note: str = "", quoted: Collection[int] = ()) -> str:
+    """The sources panel: one card per hit, best match first, best sentence in <mark>; the cards
+    numbered in `quoted` say the answer quotes them, and weak cards say they are weak."""
     if not hits:
         return '<div class="qa-empty">No passage matched. Try other words, another mode or a wider date range.</div>'
     head = (
         '<div class="qa-weak-note">Weak: the documents do not answer this; these are only the closest passages.</div>'
         if weak
-        else ""
+        else '<div class="qa-note">Best match first.</div>'
     )
     head += f'<div class="qa-note">{esc(note)}</div>' if note else ""
-    return head + "".join(_card(i, h, weak) for i, h in enumerate(hits, 1))
-
-
-def document_html(doc: Document | None, target: Target) -> str:
-    """The whole document, escaped, the passage marked and its best sentence marked inside it."""
-    if doc is None:
-        return f'<div class="qa-empty">{esc(target.source)} is no longer in the index.</div>'
-    text, n = doc.text, len(doc.text)
-    a, b = max(0, min(target.start, n)), max(0, min(target.end, n))
-    s, e = max(a, min(target.best_start, b)), max(a, min(target.best_end, b))
-    body = (
-        f'{esc(text[:a])}<mark class="qa-passage-mark">{esc(text[a:s])}'
-        f'<mark class="qa-best" id="qa-target">{esc(text[s:e])}</mark>{esc(text[e:b])}</mark>{esc(text[b:])}'
-    )
-    date = doc.date.isoformat() if doc.date else "undated"
-    head = f'<div class="qa-doc-head"><b>{esc(doc.path)}</b> · {esc(date)}'
-    head += f" · {esc(doc.title)}</div>" if doc.title else "</div>"
-    return f'{head}<div class="qa-doc-text">{body}</div>'
+    return head + "".join(_card(i, h, weak, quoted=i in quoted) for i, h in enumerate(hits, 1))
 
 
 def timeline_frame(items: Iterable[Any]) -> pd.DataFrame:
