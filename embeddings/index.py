@@ -151,7 +151,10 @@ class VectorIndex:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write atomically: a temporary file in the same folder, fsync, then rename."""
         path = Path(path)
-        _write_atomic(path, lambda tmp: faiss.write_index(self._index, tmp))
+        # Serialised here and written by Python, not by faiss.write_index: a full disk is then an
+        # OSError naming ENOSPC, not a RuntimeError from FAISS's C++.
+        data = faiss.serialize_index(self._index)
+        _write_atomic(path, lambda tmp: Path(tmp).write_bytes(memoryview(data)))
         meta = json.dumps(self.metadata(), indent=2).encode()
         _write_atomic(path.with_suffix(".json"), lambda tmp: Path(tmp).write_bytes(meta))
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from qa.errors import ConfigError
 
 DEFAULT_K = 5  # passages a question gets
+MAX_K = 100  # the most a question may ask for: bounds the work one request can make (the chat's slider stops at 20)
 MODES = ("hybrid", "dense", "keyword")  # the first is the default
 INDEX_DIR_NAME = ".qa-index"
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")

@@ -5,9 +5,11 @@
     ├── IndexIncompatible   index built with another model or format
     ├── IndexCorrupt        an index file is damaged or truncated
     ├── IndexLocked         another writer holds the index
+    ├── IndexUnwritable     the index cannot be written (disk full, read-only, not a folder)
     ├── FolderMissing       the folder to index does not exist
     ├── BadQuestion         empty or unusable question
     ├── BadDate             a date that cannot be parsed
+    ├── BadArgument         a call's argument qa cannot use (k, a folder of None)
     ├── DocumentError       one file cannot be loaded (reported, never fatal to a sync)
     ├── UploadRejected      an uploaded file is too big, of an unknown type or badly named
     ├── ConfigError         a bad environment variable or command-line setting (QA_PRECISION, --auth)
@@ -39,6 +41,10 @@ class IndexLocked(QAError):
     """Another process is writing the index."""
 
 
+class IndexUnwritable(QAError):
+    """The index directory cannot be written: the disk is full, it is read-only, or it is not a folder."""
+
+
 class FolderMissing(QAError):
     """The folder to index does not exist or is not a folder."""
 
@@ -49,6 +55,10 @@ class BadQuestion(QAError):
 
 class BadDate(QAError):
     """A date argument cannot be parsed."""
+
+
+class BadArgument(QAError):
+    """An argument of a call has a type or value qa cannot use (k, a folder given as None)."""
 
 
 class DocumentError(QAError):

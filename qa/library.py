@@ -19,7 +19,7 @@ from embeddings.encoder import model_name_for, token_counter
 from qa import config
 from qa.answer.extract import Retrieved, answer
 from qa.answer.follow import follow_up
-from qa.errors import BadDate, BadQuestion, FolderMissing, IndexCorrupt
+from qa.errors import BadArgument, BadDate, BadQuestion, FolderMissing, IndexCorrupt, IndexMissing
 from qa.index.catalog import Catalog
 from qa.index.store import Store
 from qa.ingest import chunking
@@ -58,6 +58,8 @@ class Library:
 
     def __init__(self, index_dir: str | os.PathLike[str] | None = None, model_path: str | os.PathLike[str] | None = None):
         self.store = Store(config.index_dir(index_dir))
+        if self.store.root.exists() and not self.store.root.is_dir():
+            raise IndexMissing(f"{self.store.root} is a file, not an index folder — give a folder (qa makes it), e.g. .qa-index")
         self.model_path = model_path or config.model_path()
         self.model_name = model_name_for(self.model_path)
         self._encoder: Encoder | None = None
@@ -87,7 +89,7 @@ class Library:
         with self._lock:
             for attempt in range(VIEW_ATTEMPTS):
                 manifest = self.store.require()
-                if self._view is not None and self._view.generation == manifest["generation"]:
+                if self._view is not None and Store.identity(self._view.manifest) == Store.identity(manifest):
                     return self._view
                 try:
                     return self._open_view(manifest)
@@ -120,19 +122,32 @@ class Library:
         return Path(manifest["folder"]) if manifest else None
 
     def sync(
-        self, folder: str | os.PathLike[str], progress: Progress | None = None, encoder: PassageEncoder | None = None
+        self,
+        folder: str | os.PathLike[str],
+        progress: Progress | None = None,
+        encoder: PassageEncoder | None = None,
+        wait: float = 0.0,
     ) -> SyncReport:
-        """Index new and changed files of `folder`, drop removed ones; encode only never-seen texts."""
+        """Index new and changed files of `folder`, drop removed ones; encode only never-seen texts.
+
+        Another writer (a `qa index` running) makes it fail with IndexLocked at once, or after
+        waiting up to `wait` seconds for it to finish."""
+        if not isinstance(folder, str | os.PathLike) or not str(folder):
+            raise BadArgument(f"sync needs the folder holding your documents, not {folder!r} — e.g. lib.sync('docs/')")
         root = Path(folder).resolve()
         if not root.is_dir():
             raise FolderMissing(f"{folder}: no such folder — give the folder holding your documents")
         model_name = encoder.model_name if encoder else self.model_name
-        with self.store.lock():
+        with self.store.lock(wait), self.store.writing():
             manifest = self.store.manifest()
             if manifest:
                 self.store.check_model(manifest, model_name)
-            # An index from another qa version or chunk size is rebuilt; the vector cache spares the encoding.
-            rebuild = manifest is not None and self.store.outdated(manifest, chunking.settings())
+            # An index from another qa version or chunk size is rebuilt, and so is a generation whose
+            # files are not the ones its manifest vouches for: a new generation is made of verified
+            # data only, and the vector cache spares the encoding.
+            rebuild = manifest is not None and (
+                self.store.outdated(manifest, chunking.settings()) or not self.store.intact(manifest)
+            )
             known = self.view().catalog.files() if manifest and not rebuild else {}
             work = plan(root, known)
             if work.empty() and manifest and not rebuild and manifest.get("folder") == str(root):
@@ -195,6 +210,7 @@ class Library:
     ) -> Retrieved:
         """The request searched on one generation, its question cleaned and its dates worked out once."""
         cleaned = clean_question(request.question)
+        as_k(request.k)
         if request.mode not in config.MODES:
             raise BadQuestion(f"mode {request.mode!r} is not one of {', '.join(config.MODES)}")
         view = self.view()
@@ -202,13 +218,13 @@ class Library:
         encoder = Prepared(self.encoder, {cleaned: query}) if query is not None else None
         day_from, day_to = as_date(since), as_date(until)
         window = date_window(view.catalog, cleaned, day_from, day_to)
-        request = replace(request, question=cleaned, k=max(1, request.k), since=day_from, until=day_to, window=window)
+        request = replace(request, question=cleaned, k=as_k(request.k), since=day_from, until=day_to, window=window)
         try:
             hits = search(view.catalog, view.vectors, encoder, request)
         except sqlite3.DatabaseError as exc:  # an index written before checksums, damaged since
             hint = self.store.rebuild_hint(view.manifest)
             raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc
-        return Retrieved(str(question), cleaned, hits, window, query, view.vectors)
+        return Retrieved(as_text(question), cleaned, hits, window, query, view.vectors)
 
     def _query_vector(self, cleaned: str) -> np.ndarray:
         """The question's vector, from the batch `prepare_queries` made when it holds it."""
@@ -261,9 +277,24 @@ def _report_unchanged(work: Any) -> SyncReport:
     return SyncReport(unchanged=work.unchanged, skipped=tuple(work.skipped))
 
 
-def clean_question(question: str) -> str:
+def as_text(question: object) -> str:
+    """The question as text: bytes are read as UTF-8 (str() would search the text "b'...'"), None is
+    empty, anything else that is not text is refused."""
+    if isinstance(question, bytes | bytearray):
+        try:
+            return bytes(question).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadQuestion("The question is bytes that are not UTF-8 — pass it as text (str)") from None
+    if question is None:
+        return ""
+    if not isinstance(question, str):
+        raise BadQuestion(f'The question must be text (str), not {type(question).__name__} — e.g. ask("Who requested the call?")')
+    return question
+
+
+def clean_question(question: str | bytes) -> str:
     """The question without control characters, trimmed; BadQuestion when nothing is left."""
-    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in str(question or ""))
+    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in as_text(question))
     text = " ".join(text.split())[:MAX_QUESTION_CHARS]
     if not text:
         raise BadQuestion('The question is empty — type a question, e.g.: qa ask "Who requested the call?"')
@@ -278,12 +309,26 @@ def _question_or_blank(question: str) -> str:
         return ""
 
 
+def as_k(k: object) -> int:
+    """k as the number of passages to get: a whole number from 1 to config.MAX_K, else BadArgument."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise BadArgument(f"k={k!r} is not a whole number — pass an int from 1 to {config.MAX_K}, e.g. k={config.DEFAULT_K}")
+    if not 1 <= k <= config.MAX_K:
+        raise BadArgument(f"k={k} is out of range — pass an int from 1 to {config.MAX_K}, e.g. k={config.DEFAULT_K}")
+    return int(k)
+
+
 def as_date(value: dt.date | str | None) -> dt.date | None:
+    """A day: a date, a datetime (its whole day: since=datetime(2021, 12, 30, 15) keeps that day), or YYYY-MM-DD."""
     if value is None or value == "":
         return None
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value.strip())
     except ValueError as exc:
         raise BadDate(f"{value!r} is not a date — use YYYY-MM-DD, e.g. 2021-12-30") from exc

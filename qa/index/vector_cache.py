@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.index.store import damaged, unwritable
+
 
 class VectorCache:
     """Text hash -> the vectors of every passage text ever encoded into this index (khoj's idea):
@@ -21,6 +23,8 @@ class VectorCache:
 
     Only a cache: when its file is damaged it is emptied and rebuilt, which costs re-encoding, never
     a failed sync; each row carries a CRC-32 of its vectors, and a row that fails it is encoded again.
+    Damaged means what SQLite calls damaged (store.damaged): a full disk or a read-only file raises
+    IndexUnwritable and keeps every row, for a write error must never lose what was stored.
     The table of index format 3 and before (`vectors`, one float32 vector a text) is dropped: its
     texts have no sentence vectors, so they are encoded again once.
     """
@@ -36,7 +40,9 @@ class VectorCache:
             self._create(db)
             db.execute("SELECT hash FROM vectors16 LIMIT 1").fetchall()
             return db
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            if not damaged(exc):
+                raise unwritable(exc, self.path) from exc
             return self._reset()
 
     @staticmethod
@@ -64,7 +70,9 @@ class VectorCache:
     def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
         try:
             return self._get_many(hashes)
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            if not damaged(exc):
+                raise unwritable(exc, self.path) from exc
             self._reset()
             return {}
 
@@ -85,7 +93,9 @@ class VectorCache:
         try:
             with self.db:
                 self.db.executemany("INSERT OR REPLACE INTO vectors16 (hash, vecs) VALUES (?, ?)", rows)
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            if not damaged(exc):  # the transaction rolled back: every row stored before is still there
+                raise unwritable(exc, self.path) from exc
             with self._reset():
                 self.db.executemany("INSERT OR REPLACE INTO vectors16 (hash, vecs) VALUES (?, ?)", rows)
 
@@ -96,7 +106,9 @@ class VectorCache:
                 self.db.execute("ATTACH DATABASE ? AS cat", (str(catalog_path),))
                 self.db.execute("DELETE FROM vectors16 WHERE hash NOT IN (SELECT hash FROM cat.chunks)")
             self.db.execute("DETACH DATABASE cat")
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            if not damaged(exc):  # pruning is tidying: a full disk leaves the rows, to be pruned next time
+                return
             self._reset()
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,13 +123,45 @@ class Encoding:
 
 
 def apply(store: Store, folder: Path, work: SyncPlan, encoding: Encoding, rebuild: bool = False) -> SyncReport:
-    """Write a new generation with the plan applied, then publish it; `rebuild` starts it empty."""
-    dim, progress = encoding.dim, encoding.progress
+    """Write a new generation with the plan applied, then publish it; `rebuild` starts it empty.
+
+    The current generation must have been verified (Store.intact) before it is copied from. A write
+    that fails (a full disk) removes the half-built generation: its space is freed, and the vectors
+    already encoded stay in the vector cache for the next run."""
     current = store.manifest()
     gen = store.new_generation(current, copy=not rebuild)
+    try:
+        counts = _fill(gen, store, work, encoding, None if rebuild or not current else store.generation_dir(current))
+        manifest: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "chunking": settings(),
+            "model": encoding.model_name,
+            "dim": encoding.dim,
+            "folder": str(folder),
+            "documents": counts[0],
+            "chunks": counts[1],
+            "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        store.publish(gen, manifest)
+    except BaseException:
+        if store.manifest_generation() != gen.name:
+            shutil.rmtree(gen, ignore_errors=True)
+        raise
+    cache = VectorCache(store.root / "vector-cache.sqlite", encoding.dim)
+    cache.prune(gen / "catalog.sqlite")
+    cache.close()
+    encoded, reused = counts[2], counts[3]
+    return SyncReport(
+        added=len(work.new), changed=len(work.changed), removed=len(work.removed), unchanged=work.unchanged + len(work.touched),
+        chunks_encoded=encoded, chunks_reused=reused, skipped=tuple(work.skipped),
+    )  # fmt: skip
+
+
+def _fill(gen: Path, store: Store, work: SyncPlan, encoding: Encoding, previous: Path | None) -> tuple[int, int, int, int]:
+    """The new generation's catalog (copied from `previous`, if any) and vectors with the plan applied:
+    (documents, chunks, passages encoded, passages reused)."""
     catalog = Catalog(gen / "catalog.sqlite")
-    previous = store.generation_dir(current) / "vectors.faiss" if current and not rebuild else None
-    vectors = VectorIndex.load(previous) if previous else VectorIndex(dim)
+    vectors = VectorIndex.load(previous / "vectors.faiss") if previous else VectorIndex(encoding.dim)
     for doc_id in work.removed + [doc_id for _, _, doc_id in work.changed]:
         vectors.remove(all_slots(catalog.remove_document(doc_id)))
     for doc_id, st in work.touched:
@@ -141,32 +174,15 @@ def apply(store: Store, folder: Path, work: SyncPlan, encoding: Encoding, rebuil
         doc_id, doc_rows = catalog.add_document(doc, st.st_size, st.st_mtime_ns, chunks)
         rows.extend(doc_rows)
         hashes_of[doc_id] = [h for _, h, _ in doc_rows]
-        if progress:
-            progress("chunk", i + 1, len(docs))
+        if encoding.progress:
+            encoding.progress("chunk", i + 1, len(docs))
     encoded, reused, by_hash = _embed(store, rows, vectors, encoding)
     catalog.set_document_vectors({d: document_vector([by_hash[h][0] for h in hs]) for d, hs in hashes_of.items() if hs})
     catalog.commit()
     vectors.save(gen / "vectors.faiss")
     n_docs, n_chunks = catalog.counts()
     catalog.close()
-    manifest: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "chunking": settings(),
-        "model": encoding.model_name,
-        "dim": dim,
-        "folder": str(folder),
-        "documents": n_docs,
-        "chunks": n_chunks,
-        "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    store.publish(gen, manifest)
-    cache = VectorCache(store.root / "vector-cache.sqlite", dim)
-    cache.prune(gen / "catalog.sqlite")
-    cache.close()
-    return SyncReport(
-        added=len(work.new), changed=len(work.changed), removed=len(work.removed), unchanged=work.unchanged + len(work.touched),
-        chunks_encoded=encoded, chunks_reused=reused, skipped=tuple(work.skipped),
-    )  # fmt: skip
+    return n_docs, n_chunks, encoded, reused
 
 
 def _embed(
