@@ -88,7 +88,7 @@ def add_chat(sub: Any) -> None:
     p.add_argument("folder", nargs="?", help="folder of documents, synced first (default: the folder last indexed)")
     p.add_argument("--index", help=INDEX_HELP)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 opens it to the network)")
-    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--port", type=int, default=7860, help="port, 1-65535 (default 7860)")
     p.add_argument("--auth", help="require a login, user:password (or set $QA_AUTH)")
 
 
@@ -207,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except QAError as exc:
         print(f"qa {args.command}: {exc}" if args.command == "chat" else f"qa: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a disk or folder problem no library call foresaw: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"qa {args.command}: {where}{exc.strerror or exc} — check the disk and the folder's permissions", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `qa ask ... | head` closed the pipe: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

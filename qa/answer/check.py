@@ -33,6 +33,10 @@ NOT_FOUND = "not found"
 CLOSE_RATIO = 80.0  # folded character similarity of the best occurrence, 0..100
 RELATED_COSINE = 0.55  # cosine of the text with the best sentence of a retrieved passage
 MAX_OCCURRENCES = 50  # per quote, oldest first; the note gives the total
+# Bounds on what one check may ask for: each quoted part is searched in every document (~0.5 s a
+# part on 20,000 documents), so 150 parts held a server for 74 s (docs/benchmarks/integrity.md).
+MAX_CHECK_CHARS = 2000
+MAX_CHECK_QUOTES = 10
 SHORT_QUOTE_WORDS = 8  # below this, near matches happen by chance (docs/benchmarks/check.md)
 SHORT_NOTE = "Short quotes often nearly match unrelated text by chance: read the differing words."
 NO_CONTRADICTION = "No model here can judge whether a passage contradicts the text: read the passages."
@@ -147,7 +151,11 @@ def check(lib: Library, text: str, k: int = config.DEFAULT_K) -> Check:
     """Search `text` (its quoted parts, if any) in every document and retrieve similar passages."""
     if not text.strip():
         raise BadQuestion("Nothing to check: give a sentence or a quote, e.g. qa check '\"...\"'")
+    if len(text) > MAX_CHECK_CHARS:
+        raise BadQuestion(f"{len(text)} characters is too long to check — check at most {MAX_CHECK_CHARS} at a time")
     quotes = extract_quotes(text)
+    if len(quotes) > MAX_CHECK_QUOTES:
+        raise BadQuestion(f"{len(quotes)} quoted parts is too many to check at once — check at most {MAX_CHECK_QUOTES} at a time")
     docs = list(lib.documents())
     found = {q: _occurrences(q, docs) for q in quotes}
     hits, support = _support(lib, text, list(lib.retrieve(text, k=k)))

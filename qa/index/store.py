@@ -115,7 +115,7 @@ class Store:
         except FileNotFoundError:
             return None
         except NotADirectoryError as exc:
-            raise IndexMissing(f"{self.root} is a file, not an index folder — give a folder (qa makes it), e.g. .qa-index") from exc
+            raise IndexMissing(f"{self.root} is a file, not an index folder — give a folder (qa makes it)") from exc
         except OSError as exc:  # a folder where the manifest should be, or no permission to read it
             raise IndexCorrupt(f"{self.manifest_path}: cannot read ({exc.strerror}) — {self.rebuild_hint(None)}") from exc
         data = self._parse(raw)

@@ -8,23 +8,27 @@ Only the modules of qa.serve import gradio, and only `qa chat` imports them.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
 
 import gradio as gr
-from starlette.middleware import Middleware
 
 from qa import config
 from qa.errors import ConfigError, FolderMissing
 from qa.ingest.sync import Progress
 from qa.library import Library
-from qa.serve.auth import LoginRequired
+from qa.serve.guard import guard
 from qa.serve.handlers import ASK, CHECK, Handlers
 from qa.serve.page import CSS, OPEN_JS, SCROLL_JS, register_api
 from qa.serve.render import EMPTY_DOCUMENT, EMPTY_SOURCES, esc
@@ -123,8 +127,36 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
         chatbot.clear(h.clear, None, [sources, viewer, timeline, targets, tabs], api_visibility="private", queue=False)
         files.upload(h.upload, [files], [status, files], api_name="upload", concurrency_id="write", concurrency_limit=1)
 
-        register_api(lib, h.reading, read_concurrency)
+        register_api(lib, read_concurrency)
     return demo
+
+
+def guarded(options: ServeOptions) -> Any:
+    """A lifespan that puts qa.serve.guard in front of the whole app: gradio adds its CORS and
+    compression layers outside any middleware given to launch(), and its CORS layer would answer a
+    foreign origin's preflight itself. The stack is built by the time the lifespan starts, and
+    uvicorn accepts no connection before the lifespan has started."""
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        app.middleware_stack = guard(app.middleware_stack or app.build_middleware_stack(), options.host, bool(options.auth))
+        yield
+
+    return lifespan
+
+
+def check_port(host: str, port: int) -> None:
+    """ConfigError naming the fix when `port` is no port, or is taken on `host`."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a port — use 1 to 65535, e.g. --port 7860")
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            msg = f"port {port} is in use on {host} — stop what runs there, or choose another: --port {port + 1}"
+            raise ConfigError(msg) from exc
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}) — check --host and --port") from exc
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -156,6 +188,7 @@ def serve(
     progress: Progress | None = None,
 ) -> None:
     """Sync `folder` into the index (incremental), load the model, then serve the page until stopped."""
+    check_port(options.host, options.port)  # before the minutes a first sync may take
     lib = Library.open(index_dir)
     root = Path(folder).resolve() if folder else lib.folder
     if root is None:
@@ -173,13 +206,11 @@ def serve(
     login = ", login required" if options.auth else ""
     where = f"http://{options.host}:{options.port}  (folder {root}, index {lib.store.root}{login})"
     print(f"qa chat: {where}", file=sys.stderr, flush=True)
-    # With a login, LoginRequired also closes the routes gradio leaves open (qa/serve/auth.py).
-    middleware = [Middleware(LoginRequired)] if options.auth else []
     demo.queue(default_concurrency_limit=1, max_size=options.max_queue).launch(
         server_name=options.host, server_port=options.port, auth=options.auth, max_file_size=SERVER_MAX_FILE_BYTES,
         max_threads=options.max_threads,
         allowed_paths=[], css=CSS, ssr_mode=False, mcp_server=False, quiet=True, footer_links=["api"],
-        app_kwargs={"middleware": middleware}, prevent_thread_lock=True,
+        app_kwargs={"lifespan": guarded(options)}, prevent_thread_lock=True,
     )  # fmt: skip
     # A process started in the background by a script (`cmd &`) inherits SIGINT ignored, and Python
     # then never turns it into KeyboardInterrupt: `kill -INT` (or a test's Ctrl-C) would do nothing.

@@ -13,7 +13,7 @@ import gradio as gr
 
 from qa.answer.check import check
 from qa.config import DEFAULT_K
-from qa.errors import QAError
+from qa.errors import IndexLocked, QAError
 from qa.library import Library
 from qa.serve.render import (
     EMPTY_DOCUMENT,
@@ -28,10 +28,13 @@ from qa.serve.render import (
     timeline_frame,
     timeline_limits,
 )
-from qa.serve.upload import place
+from qa.serve.upload import check_file, duplicate_of, place
 from qa.serve.viewer import document_html
 
 ASK, CHECK = "Ask a question", "Check a claim"
+# An upload while `qa index` writes the index waits this long for it (the file is in the folder
+# either way; a later sync indexes it).
+UPLOAD_WAIT = 600.0
 STREAM_PAUSE = 0.06  # seconds between cited sentences: the answer visibly streams in, in well under a second
 # Gradio sees this default and passes a live progress bar in its place.
 PROGRESS = gr.Progress()
@@ -57,12 +60,9 @@ class Handlers:
 
     def __init__(self, lib: Library, folder: Path):
         self.lib, self.folder = lib, folder
-        # Uploads sync one at a time; questions keep reading the last published index meanwhile.
+        # Uploads sync one at a time; questions keep reading the last published index meanwhile, with
+        # no lock: each read takes the Library's current view and keeps it to the end (Library.view).
         self.write_lock = threading.Lock()
-        # Library reads one at a time: after a sync the Library swaps its catalog on the next read and
-        # closes the old one, which must not happen under another reader. Streaming the answer (the
-        # pauses between sentences) happens outside it, so several chats can be in flight at once.
-        self.reading = threading.Lock()
 
     def chat(  # noqa: PLR0913 — gradio passes one argument per input component of the page
         self,
@@ -85,8 +85,7 @@ class Handlers:
         yield history, "", gr.skip(), gr.skip(), gr.skip()
         turn = len(history)  # the answer's place in the history: its markers carry it
         try:
-            with self.reading:
-                pieces, sources, targets, dated = self._answer(Question(text, k, mode, since, until, task), turn)
+            pieces, sources, targets, dated = self._answer(Question(text, k, mode, since, until, task), turn)
         except QAError as exc:
             history.append({"role": "assistant", "content": esc(str(exc))})
             yield history, "", gr.skip(), gr.skip(), gr.skip()
@@ -123,8 +122,7 @@ class Handlers:
         if not isinstance(index, int) or not 0 <= index < len(targets):
             return gr.skip(), gr.skip()
         target = Target(**targets[index])
-        with self.reading:
-            doc = self.lib.document(target.source)
+        doc = self.lib.document(target.source)
         return document_html(doc, target), gr.Tabs(selected="document")
 
     @staticmethod
@@ -133,30 +131,48 @@ class Handlers:
         return EMPTY_SOURCES, EMPTY_DOCUMENT, gr.ScatterPlot(value=None, x_lim=None), {}, gr.Tabs(selected="sources")
 
     def upload(self, files: list[str] | None, progress: Any = PROGRESS) -> tuple[str, Any]:
-        """Copy the files into the folder (checked, renamed if taken), then index them."""
+        """Copy the files into the folder (checked, renamed if taken, not again if already there), then
+        index them, waiting for a `qa index` that is writing the index meanwhile."""
         lines, placed = [], []
+        indexed = self._indexed()
         for f in files or []:
             path = Path(f)
             try:
+                check_file(path, path.name)
+                there = duplicate_of(path, path.name, self.folder, indexed)
+                if there is not None:
+                    lines.append(f"Already in the folder as {there}: nothing added.")
+                    continue
                 placed.append(place(path, path.name, self.folder))
             except (QAError, OSError) as exc:
                 lines.append(f"Not added: {exc}")
         if placed:
             with self.write_lock:
-                progress(0.0, desc="indexing")
-                try:
-                    with self.reading:  # sync reads the current view: swap it in now, not under a reader
-                        self.lib.view()
-                    report = self.lib.sync(self.folder, progress=lambda stage, done, total: progress((done, total), desc=stage))
-                except QAError as exc:
-                    lines.append(f"Indexing failed: {exc}")
-                else:
-                    skipped = {s.path: s.reason for s in report.skipped}
-                    for p in placed:
-                        reason = skipped.get(p.name)
-                        lines.append(f"Not indexed: {p.name}: {reason}" if reason else f"Added {p.name}: searchable now.")
-                    lines.append(f"{report.chunks_encoded} new passages encoded.")
+                lines += self._index(placed, progress)
         if not lines:
             lines.append("No file received.")
         body = "".join(f"<li>{esc(line)}</li>" for line in lines)
         return f'<ul class="qa-upload-status">{body}</ul>', None
+
+    def _indexed(self) -> dict[str, str]:
+        """sha256 -> path of every document in the index (none when there is no index yet)."""
+        try:
+            return {state.sha256: path for path, state in self.lib.view().catalog.files().items()}
+        except QAError:
+            return {}
+
+    def _index(self, placed: list[Path], progress: Any) -> list[str]:
+        progress(0.0, desc="indexing (waiting for another qa index to finish, if one is running)")
+        try:
+            report = self.lib.sync(
+                self.folder, progress=lambda stage, done, total: progress((done, total), desc=stage), wait=UPLOAD_WAIT
+            )
+        except IndexLocked:
+            names = ", ".join(p.name for p in placed)
+            return [f"Saved {names}; not indexed yet: another qa index is still writing — the next upload or qa index adds it."]
+        except QAError as exc:
+            return [f"Indexing failed: {exc}"]
+        skipped = {s.path: s.reason for s in report.skipped}
+        lines = [f"Not indexed: {p.name}: {skipped[p.name]}" if p.name in skipped else f"Added {p.name}: searchable now."
+                 for p in placed]
+        return [*lines, f"{report.chunks_encoded} new passages encoded."]

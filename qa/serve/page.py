@@ -6,7 +6,6 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any
 
 import gradio as gr
@@ -75,8 +74,13 @@ CSS = """
 """
 
 
-def _api(fn: Callable[..., Any], reading: AbstractContextManager[Any]) -> Callable[..., Any]:
-    """Run under the read lock, turn QAError into gr.Error (its message reaches the caller), resolve the hints.
+def whole(k: Any) -> Any:
+    """k as JSON brings it (5 or 5.0) as an int; anything else is left for Library to refuse by name."""
+    return int(k) if isinstance(k, float) and k.is_integer() else k
+
+
+def _api(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn QAError into gr.Error (its message reaches the caller), resolve the hints.
 
     gr.api reads the return annotation as written; with `from __future__ import annotations`
     that is a string, so the evaluated hints are put on the signature first.
@@ -86,8 +90,7 @@ def _api(fn: Callable[..., Any], reading: AbstractContextManager[Any]) -> Callab
     @functools.wraps(fn)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
-            with reading:
-                return fn(*args, **kwargs)
+            return fn(*args, **kwargs)
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
@@ -97,30 +100,28 @@ def _api(fn: Callable[..., Any], reading: AbstractContextManager[Any]) -> Callab
     return wrapped
 
 
-def register_api(lib: Library, reading: AbstractContextManager[Any], concurrency: int) -> None:
-    """/retrieve, /ask and /check, for gradio_client and plain HTTP.
-
-    They share the page's "read" workers and its lock around Library calls (see Handlers.reading).
-    """
+def register_api(lib: Library, concurrency: int) -> None:
+    """/retrieve, /ask and /check, for gradio_client and plain HTTP. They share the page's "read"
+    workers; Library serves them at once (each keeps the view it started with)."""
 
     def retrieve(
         question: str, k: int = config.DEFAULT_K, since: str | None = None, until: str | None = None, mode: str = config.MODES[0]
     ) -> list[dict[str, Any]]:
         """The k passages that best match the question, as JSON: the fields of qa.Hit.to_json()."""
-        hits = lib.retrieve(question, k=int(k), since=since or None, until=until or None, mode=mode)
+        hits = lib.retrieve(question, k=whole(k), since=since or None, until=until or None, mode=mode)
         return [hit.to_json() for hit in hits]
 
     def ask(
         question: str, k: int = config.DEFAULT_K, since: str | None = None, until: str | None = None, mode: str = config.MODES[0]
     ) -> dict[str, Any]:
         """An extractive answer, its quotes and hits, as JSON: qa.Answer.to_json()."""
-        return lib.ask(question, k=int(k), since=since or None, until=until or None, mode=mode).to_json()
+        return lib.ask(question, k=whole(k), since=since or None, until=until or None, mode=mode).to_json()
 
-    gr.api(_api(retrieve, reading), api_name="retrieve", concurrency_id="read", concurrency_limit=concurrency)
-    gr.api(_api(ask, reading), api_name="ask", concurrency_id="read", concurrency_limit=concurrency)
+    gr.api(_api(retrieve), api_name="retrieve", concurrency_id="read", concurrency_limit=concurrency)
+    gr.api(_api(ask), api_name="ask", concurrency_id="read", concurrency_limit=concurrency)
 
     def check_claim(text: str, k: int = config.DEFAULT_K) -> dict[str, Any]:
         """Where a claim or quote occurs in the documents, and the most similar passages."""
-        return dict(check(lib, text, k=int(k)).to_json())
+        return dict(check(lib, text, k=whole(k)).to_json())
 
-    gr.api(_api(check_claim, reading), api_name="check", concurrency_id="read", concurrency_limit=concurrency)
+    gr.api(_api(check_claim), api_name="check", concurrency_id="read", concurrency_limit=concurrency)

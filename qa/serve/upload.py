@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -39,6 +40,31 @@ def check_file(path: Path, name: str) -> None:
         raise UploadRejected(f"{name}: {size / 2**20:.1f} MiB is over the {MAX_UPLOAD_BYTES // 2**20} MiB limit — split the file")
     if size == 0:
         raise UploadRejected(f"{name}: the file is empty")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def duplicate_of(path: Path, name: str, folder: Path, indexed: dict[str, str]) -> str | None:
+    """Where `path`'s bytes already are: a document of the index with the same SHA-256 (`indexed`:
+    sha256 -> its path in the folder), or a file of the folder under a name this upload would get
+    (name, name-2, ...: uploaded before, not indexed yet). None when they are new."""
+    digest = sha256(path)
+    if digest in indexed:
+        return indexed[digest]
+    clean = Path(safe_name(name))
+    for i in range(1, 1000):
+        candidate = folder / (clean.name if i == 1 else f"{clean.stem}-{i}{clean.suffix}")
+        if not candidate.is_file():
+            return None
+        if candidate.stat().st_size == path.stat().st_size and sha256(candidate) == digest:
+            return candidate.name
+    return None
 
 
 def place(path: Path, name: str, folder: Path) -> Path:
