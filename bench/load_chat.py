@@ -1,7 +1,13 @@
-"""Load on the chat server: N concurrent gradio_client users asking questions on the seeds, on loopback.
+"""Load on the chat server: N concurrent users asking questions on the seeds, on loopback.
 
+    .venv/bin/python bench/load_chat.py --api --users 50 --per-user 4   # issue 21's target, through /ask
+    .venv/bin/python bench/load_chat.py --api --users 150 --per-user 2  # answered, or refused at once (503)
     .venv/bin/python bench/load_chat.py                      # the sweep behind qa.serve.app's queue settings
     .venv/bin/python bench/load_chat.py --users 50 --per-user 2 --settings 1,100,40
+
+With --api each user is a plain HTTP client of the `/ask` endpoint (POST /gradio_api/call/ask, then
+its event stream), as a program would call it; an answer must hold hits, and a refusal must come at
+once as HTTP 503 ("busy — retry"): anything else, or a timeout, is an error.
 
 Each setting (read_concurrency, max_queue, max_threads) gets a fresh server (qa.serve.app.serve on a copy of
 seeds/, with a login); every user connects with its own Client (own session), waits for the others, then
@@ -42,6 +48,7 @@ QUESTIONS = (
     "What is the boiling point of mercury in Kelvin?",
 )
 SWEEP = ((1, 100, 40), (4, 100, 40), (16, 100, 40), (4, 100, 8))  # (read_concurrency, max_queue, max_threads)
+DEFAULT = (4, 100, 40)  # qa.serve.app's READ_CONCURRENCY, MAX_QUEUE, MAX_THREADS
 
 
 @dataclass
@@ -53,6 +60,7 @@ class Load:
     errors: list[str] = field(default_factory=list)
     connect: list[float] = field(default_factory=list)
     wall: float = 0.0
+    refused: list[float] = field(default_factory=list)  # seconds until each 503 came
 
     def pct(self, q: float) -> float:
         xs = sorted(self.latencies)
@@ -66,6 +74,7 @@ class Load:
             f"{self.users} users, {n} answers, {len(self.errors)} errors; p50 {self.pct(0.5):.2f} s, "
             f"p95 {self.pct(0.95):.2f} s, max {max(self.latencies, default=float('nan')):.2f} s; "
             f"{rate:.1f} answers/s over {self.wall:.1f} s; connect median {med:.2f} s"
+            + (f"; {len(self.refused)} refused busy (503) within {max(self.refused):.2f} s" if self.refused else "")
         )
 
 
@@ -109,6 +118,59 @@ def load(url: str, users: int, per_user: int, auth: tuple[str, str] | None = AUT
                     out.errors.append(f"{question!r}: {type(exc).__name__}: {exc}")
         if client:
             client.close()
+
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join(timeout * per_user + 10)
+    out.wall = time.perf_counter() - started
+    return out
+
+
+def ask_once(http: httpx.Client, question: str, timeout: float) -> str:
+    """One /ask call as plain HTTP: 'answer', or 'busy' for an immediate 503; raises on anything else."""
+    r = http.post("gradio_api/call/ask", json={"data": [question, 5, None, None, "hybrid"]}, timeout=timeout)
+    if r.status_code == 503:
+        return "busy"
+    r.raise_for_status()
+    event, data = "", ""
+    with http.stream("GET", f"gradio_api/call/ask/{r.json()['event_id']}", timeout=timeout) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                data = line[5:]
+    if event != "complete" or '"hits"' not in data:
+        raise AssertionError(f"{event}: {data[:200]}")
+    return "answer"
+
+
+def load_api(url: str, users: int, per_user: int, auth: tuple[str, str] | None = AUTH, timeout: float = 60.0) -> Load:
+    """`users` threads, each its own logged-in HTTP client, all asking through /ask at once."""
+    out, lock = Load(users), threading.Lock()
+    ready = threading.Barrier(users + 1, timeout=timeout)
+
+    def user(i: int) -> None:
+        with httpx.Client(base_url=url, timeout=timeout) as http:
+            if auth:
+                http.post("login", data={"username": auth[0], "password": auth[1]}).raise_for_status()
+            try:
+                ready.wait()
+            except threading.BrokenBarrierError:
+                return
+            for j in range(per_user):
+                question = QUESTIONS[(i + j) % len(QUESTIONS)]
+                t0 = time.perf_counter()
+                try:
+                    kind = ask_once(http, question, timeout)
+                    with lock:
+                        (out.latencies if kind == "answer" else out.refused).append(time.perf_counter() - t0)
+                except Exception as exc:
+                    with lock:
+                        out.errors.append(f"{question!r}: {type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
     for t in threads:
@@ -167,15 +229,27 @@ def main() -> int:
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--per-user", type=int, default=2, help="questions each user asks, one after another")
     ap.add_argument("--settings", action="append", help="read_concurrency,max_queue,max_threads (repeatable)")
+    ap.add_argument("--sweep", action="store_true", help="every setting of SWEEP, not only the server's defaults")
+    ap.add_argument("--api", action="store_true", help="plain HTTP clients of /ask instead of gradio_client users of /chat")
+    ap.add_argument("--url", help="measure this running server (its login: load / load-test-words) instead of starting one")
     args = ap.parse_args()
-    sweep = [tuple(int(x) for x in s.split(",")) for s in args.settings] if args.settings else list(SWEEP)
+    run = load_api if args.api else load
+    if args.url:
+        run(args.url, 1, 1)
+        print(f"load average {os.getloadavg()[0]:.1f}: {run(args.url, args.users, args.per_user).row()}")
+        return 0
+    sweep = [tuple(int(x) for x in s.split(",")) for s in args.settings] if args.settings else list(SWEEP) if args.sweep else [DEFAULT]
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     for conc, max_queue, threads in sweep:
         with server(conc, max_queue, threads) as url:
-            warm = load(url, 1, 1)  # the first request of a server pays one-off costs; not counted
-            result = load(url, args.users, args.per_user)
-        print(f"read_concurrency={conc} max_queue={max_queue} max_threads={threads}: {result.row()}", flush=True)
+            warm = run(url, 1, 1)  # the first request of a server pays one-off costs; not counted
+            before = os.getloadavg()[0]
+            result = run(url, args.users, args.per_user)
+        print(
+            f"read_concurrency={conc} max_queue={max_queue} max_threads={threads} (load average {before:.1f}): {result.row()}",
+            flush=True,
+        )
         for err in result.errors[:5]:
             print(f"    error: {err}")
         if warm.errors:

@@ -3,9 +3,12 @@ question gets an answer or a one-line message, never a traceback."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import pickle
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,12 +21,12 @@ import pytest
 import qa.ingest.sync
 from qa import Library
 from qa.cli import main
-from qa.errors import BadDate, BadQuestion, QAError
+from qa.errors import BadArgument, BadDate, BadQuestion, IndexMissing, IndexUnwritable, QAError
 from qa.index.catalog import FileState
 from qa.ingest.sync import plan
 from qa.types import Answer, SyncReport
 
-from .conftest import BIDEN, PESKOV, make_pdf
+from .conftest import BIDEN, PESKOV, SEEDS, make_pdf
 
 Make = Callable[[Path], None]
 
@@ -316,3 +319,143 @@ def test_odd_question_in_a_real_process(seed_library: Library) -> None:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert '"hits"' in result.stdout
+
+
+# -- the Python API: arguments refused by name, never a TypeError; no silent wrong result -------
+
+
+@pytest.mark.parametrize("k", [None, "3", 2.5, float("inf"), 0, 101, True], ids=repr)
+def test_k_that_is_not_a_whole_number_in_range_is_refused_by_name(seed_library: Library, k: object) -> None:
+    for call in (seed_library.retrieve, seed_library.ask):
+        with pytest.raises(BadArgument, match=r"k=.* — pass an int from 1 to 100"):
+            call("Who requested the call?", k=k)  # type: ignore[operator]
+
+
+def test_library_open_on_a_file_and_sync_of_none_are_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not an index")
+    with pytest.raises(IndexMissing, match="is a file, not an index folder"):
+        Library.open(tmp_path / "notes.txt")
+    for folder in (None, 42):
+        with pytest.raises(BadArgument, match="sync needs the folder holding your documents"):
+            Library.open(tmp_path / "index").sync(folder)  # type: ignore[arg-type]
+
+
+def test_since_and_until_as_datetimes_keep_their_whole_day(seed_library: Library) -> None:
+    """A datetime in the afternoon of the 30th still means the 30th (it used to drop that day)."""
+    day = dt.date(2021, 12, 30)
+    afternoon, morning = dt.datetime(2021, 12, 30, 15, 0), dt.datetime(2021, 12, 30, 9, 0)
+    hits = seed_library.retrieve("Biden and Putin call", k=3, since=afternoon, until=morning)
+    assert hits and all(h.date == day for h in hits), [h.date for h in hits]
+    assert hits == seed_library.retrieve("Biden and Putin call", k=3, since=day, until=day)
+    assert day in {h.date for h in seed_library.retrieve("Biden and Putin call", k=5, since=afternoon)}
+
+
+def test_a_bytes_question_is_read_as_utf8_text(seed_library: Library) -> None:
+    text = "What did Biden warn Putin of if Russia invaded Ukraine?"
+    assert seed_library.ask(text.encode()).question == text
+    assert seed_library.retrieve(text.encode(), k=3) == seed_library.retrieve(text, k=3)
+    with pytest.raises(BadQuestion, match="not UTF-8 — pass it as text"):
+        seed_library.ask("Besançon".encode("latin-1"))
+    with pytest.raises(BadQuestion, match="must be text"):
+        seed_library.ask(42)  # type: ignore[arg-type]
+
+
+# -- the command line: one line naming the fix, never a traceback --------------------------------
+
+
+def run_qa(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def one_line(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    err = result.stderr.strip()
+    assert result.returncode == 2, (result.returncode, err)
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, seed_library: Library) -> Path:
+    """A copy of the seeds' index, to damage copies of."""
+    index = tmp_path_factory.mktemp("built") / "index"
+    shutil.copytree(seed_library.store.root, index)
+    return index
+
+
+def damaged_copy(built: Path, tmp_path: Path, damage: Callable[[Path], object]) -> Path:
+    index = tmp_path / "index"
+    shutil.copytree(built, index)
+    damage(index)
+    return index
+
+
+def replace_with_folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+CLI_CASES: list[tuple[str, Callable[[Path], object], list[str], list[str]]] = [
+    ("manifest of random bytes", lambda i: (i / "manifest.json").write_bytes(os.urandom(300)),
+     ["ask", "Who requested the call?"], ["damaged manifest", "delete", "qa index"]),
+    ("manifest is a folder", lambda i: replace_with_folder(i / "manifest.json"),
+     ["ask", "Who requested the call?"], ["manifest.json: cannot read (Is a directory)", "remove the folder", "qa index"]),
+    ("manifest is a folder, index", lambda i: replace_with_folder(i / "manifest.json"),
+     ["index", str(SEEDS)], ["manifest.json: cannot read (Is a directory)", "qa index"]),
+    ("lock is a folder", lambda i: replace_with_folder(i / "lock"),
+     ["index", str(SEEDS)], ["lock: cannot write (Is a directory)", "move it"]),
+]  # fmt: skip
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("name", "damage", "command", "words"), CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_a_damaged_index_folder_is_one_line(
+    built: Path, tmp_path: Path, name: str, damage: Callable[[Path], object], command: list[str], words: list[str]
+) -> None:
+    index = damaged_copy(built, tmp_path, damage)
+    one_line(run_qa(*command, "--index", str(index)), *words)
+
+
+@pytest.mark.e2e
+def test_index_pointing_at_a_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("hello")
+    for command in (["ask", "Who requested the call?"], ["index", str(SEEDS)], ["check", "a claim"]):
+        one_line(run_qa(*command, "--index", str(tmp_path / "afile")), "is a file, not an index folder")
+
+
+@pytest.mark.e2e
+def test_a_port_out_of_range_or_in_use_is_one_line(tmp_path: Path) -> None:
+    index = str(tmp_path / "index")
+    one_line(run_qa("chat", str(SEEDS), "--index", index, "--port", "99999"), "--port 99999 is not a port", "1 to 65535")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        one_line(run_qa("chat", str(SEEDS), "--index", index, "--port", str(port)), f"port {port} is in use", "--port")
+    assert not (tmp_path / "index").exists()  # refused before any sync
+
+
+@contextlib.contextmanager
+def mounted(where: Path, *options: str) -> Iterator[Path]:
+    """A real mount (tmpfs, or a bind mount), unmounted afterwards. Tests run as root here and in CI."""
+    where.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", *options, str(where)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"this machine does not let the tests mount a file system: {done.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.mark.e2e
+def test_a_read_only_index_folder_answers_and_refuses_writes_in_one_line(built: Path, tmp_path: Path, seeds_copy: Path) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(built, source)
+    with mounted(tmp_path / "ro", "--bind", str(source)) as ro:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], check=True)
+        answered = run_qa("ask", "Who requested the call?", "--index", str(ro))
+        assert answered.returncode == 0 and "Traceback" not in answered.stderr, answered.stderr
+        (seeds_copy / "new.txt").write_text("The bakery owner sold ninety croissants before noon.")
+        one_line(run_qa("index", str(seeds_copy), "--index", str(ro)), "Read-only file system", "--index")
+        with pytest.raises(IndexUnwritable, match="Read-only file system"):
+            Library.open(ro).sync(seeds_copy)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -18,12 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from qa import Library
-from qa.errors import IndexCorrupt, IndexLocked
+from qa import Library, config
+from qa.errors import IndexCorrupt, IndexLocked, IndexUnwritable
+from qa.index.slots import sentence_spans, vector_ids
 from qa.index.store import Store
+from qa.library import View
 from qa.types import Hit
 
-from .conftest import BIDEN, TIE_BF16, TIE_FP32, assert_same_ranking, vectors_match_catalog
+from .conftest import BIDEN, TIE_BF16, TIE_FP32, assert_same_ranking, place, vectors_match_catalog
 
 pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
 
@@ -417,3 +420,162 @@ def test_damaged_vector_cache_never_blocks_a_sync(
     fresh = tmp_path / "fresh"
     Library.open(fresh).sync(folder)
     assert_same_results(index, results(fresh), TIE_BF16)
+
+
+# -- new generations are made of verified data only; names are never reused ----------------------
+
+
+def overwrite_part(path: Path, share: float, seed: int) -> None:
+    """Overwrite `share` of the file in place with random bytes (the size stays)."""
+    data = bytearray(path.read_bytes())
+    rng = random.Random(seed)
+    start = rng.randrange(len(data) // 8, len(data) // 4)
+    data[start : start + int(len(data) * share)] = rng.randbytes(int(len(data) * share))
+    path.write_bytes(bytes(data[: len(path.read_bytes())]))
+
+
+@pytest.mark.parametrize("share", [0.1, 0.6])
+def test_damaged_vectors_are_never_carried_into_a_new_generation(
+    built_index: tuple[Path, Path], tmp_path: Path, share: float
+) -> None:
+    """With the chat running (a Library that opened the index), vectors.faiss is overwritten in place,
+    then a file is uploaded (that Library syncs): the new generation answers as a fresh build does."""
+    folder, index = tmp_path / "docs", tmp_path / "index"
+    shutil.copytree(built_index[0], folder)
+    shutil.copytree(built_index[1], index)
+    chat = Library.open(index)
+    chat.warm()
+    overwrite_part(index / generation(index) / "vectors.faiss", share, seed=int(share * 10))
+    write_files(folder, 1, seed=9, prefix="upload")
+    report = chat.sync(folder)
+    assert report.chunks_encoded == 1  # rebuilt from the catalog's files and the vector cache: only the new one encoded
+    fresh = tmp_path / "fresh"
+    Library.open(fresh).sync(folder)
+    assert_same_results(index, results(fresh), tie=0.0)
+    dense = [[place(h) for h in Library.open(i).retrieve(q, k=10, mode="dense")] for i in (index, fresh) for q in QUESTIONS]
+    assert dense[: len(QUESTIONS)] == dense[len(QUESTIONS) :]
+
+
+def test_a_rebuild_never_reuses_a_generation_name_and_the_chat_notices(built_index: tuple[Path, Path], tmp_path: Path) -> None:
+    folder, index = tmp_path / "docs", tmp_path / "index"
+    shutil.copytree(built_index[0], folder)
+    shutil.copytree(built_index[1], index)
+    chat = Library.open(index)
+    first = chat.view().generation
+    (index / "manifest.json").unlink()  # the rebuild hint: delete the manifest and run qa index
+    code = subprocess.run([sys.executable, "-m", "qa.cli", "index", str(folder), "--index", str(index)], capture_output=True)
+    assert code.returncode == 0, code.stderr
+    assert generation(index) != first
+    assert chat.view().generation == generation(index)  # the chat reads the new generation
+    write_files(folder, 1, seed=10, prefix="upload")
+    assert chat.sync(folder).added == 1  # an upload works (it failed on UNIQUE constraint failed: documents.path)
+    # The whole folder deleted and built again restarts the names; the build id still tells them apart.
+    shutil.rmtree(index)
+    Library.open(index).sync(folder)
+    assert chat.view().manifest["build"] == json.loads((index / "manifest.json").read_text())["build"]
+
+
+def test_incremental_and_fresh_builds_are_equal(tmp_path: Path) -> None:
+    """Files synced in three steps (adds, a change, a removal) and the same files built at once: every
+    passage has the same vectors, bit for bit, so every ranking and score is the same."""
+    folder = tmp_path / "docs"
+    base = write_files(folder, 37, seed=11)
+    steps = tmp_path / "steps"
+    Library.open(steps).sync(folder)
+    write_files(folder, 17, seed=12)
+    Library.open(steps).sync(folder)
+    base[0].write_text(base[0].read_text() + "The ferry captain sold one oak barrel.\n")
+    base[1].unlink()
+    Library.open(steps).sync(folder)
+    fresh = tmp_path / "fresh"
+    Library.open(fresh).sync(folder)
+    a, b = Library.open(steps).view(), Library.open(fresh).view()
+    assert passage_vectors(a) == passage_vectors(b)
+    for mode in config.MODES:
+        for q in QUESTIONS:
+            got = [(place(h), h.score) for h in Library.open(steps).retrieve(q, k=10, mode=mode)]
+            assert got == [(place(h), h.score) for h in Library.open(fresh).retrieve(q, k=10, mode=mode)], (mode, q)
+
+
+def passage_vectors(view: View) -> dict[tuple[str, int, int], bytes]:
+    """Each passage (by file and span) -> its own and its sentences' vectors as stored, as bytes."""
+    out = {}
+    for chunk_id, source, start, end, text in view.catalog.db.execute(
+        "SELECT c.id, d.path, c.start, c.end, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id"
+    ):
+        ids = vector_ids(chunk_id, 1 + len(sentence_spans(text)))
+        out[(source, start, end)] = b"".join(view.vectors.reconstruct(int(i)).tobytes() for i in ids)
+    return out
+
+
+# -- a full disk while encoding, an upload during `qa index` ---------------------------------------
+
+
+def cache_rows(index: Path) -> int:
+    db = sqlite3.connect(index / "vector-cache.sqlite")
+    try:
+        return int(db.execute("SELECT count(*) FROM vectors16").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_full_disk_while_encoding_keeps_the_vector_cache(built_index: tuple[Path, Path], tmp_path: Path) -> None:
+    """A real 24 MiB tmpfs holds the index; once the first batch of new passages is in the cache, a
+    file fills the rest of the disk: the sync fails in one line, the cache keeps every row, the index
+    answers as before, and after space is freed the next sync encodes only what is left."""
+    from tests.test_bad_input import mounted
+
+    folder = tmp_path / "docs"
+    shutil.copytree(built_index[0], folder)
+    with mounted(tmp_path / "disk", "-t", "tmpfs", "-o", "size=24m", "tmpfs") as disk:
+        index = disk / "index"
+        shutil.copytree(built_index[1], index)
+        before, rows = results(index), cache_rows(index)
+        write_files(folder, 80, seed=13, prefix="late")
+        filler = disk / "filler"
+
+        def fill_when_encoding(stage: str, done: int, total: int) -> None:
+            if stage == "encode" and not filler.exists():
+                with open(filler, "wb") as f, contextlib.suppress(OSError):
+                    while True:
+                        f.write(b"\0" * (1 << 20))
+                        f.flush()
+                        os.fsync(f.fileno())
+
+        lib = Library.open(index)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("qa.ingest.sync.ENCODE_BATCH", 8)
+            with pytest.raises(IndexUnwritable, match="the disk is full — free some space") as info:
+                lib.sync(folder, progress=fill_when_encoding)
+        assert "\n" not in str(info.value)
+        kept = cache_rows(index)
+        assert kept >= rows + 8  # the batch committed before the disk filled is there, and every row before it
+        assert results(index) == before and sorted(p.name for p in index.glob("gen-*")) == [generation(index)]
+        filler.unlink()
+        report = Library.open(index).sync(folder)
+        assert report.added == 80 and report.chunks_encoded <= 80 - (kept - rows)
+
+
+@pytest.mark.e2e
+def test_an_upload_during_qa_index_waits_for_it_and_the_same_bytes_are_one_file(tmp_path: Path) -> None:
+    from qa.serve.handlers import Handlers
+
+    folder, index = tmp_path / "docs", tmp_path / "index"
+    write_files(folder, 5, seed=14)
+    Library.open(index).sync(folder)
+    write_files(folder, 150, seed=15, prefix="bulk")
+    run = Run(folder, index, batch=4)  # the CLI indexing 150 files, slowly
+    assert run.wait_for(lambda: run.progress("encode") is not None), run.err[-2000:]
+    upload = tmp_path / "incoming" / "minutes.txt"
+    upload.parent.mkdir()
+    upload.write_text("The harbour master counted 4242 quokkas near the northern pier.\n")
+    chat = Handlers(Library.open(index), folder)
+    assert run.proc.poll() is None  # `qa index` holds the lock
+    status, _ = chat.upload([str(upload)])  # waits for the CLI's lock, then indexes
+    assert "Added minutes.txt: searchable now." in status, status
+    code, _, err = run.finish()
+    assert code == 0, err
+    assert Library.open(index).retrieve("4242 quokkas", k=1, mode="keyword")[0].source == "minutes.txt"
+    again, _ = chat.upload([str(upload)])
+    assert "Already in the folder as minutes.txt: nothing added." in again, again
+    assert sorted(p.name for p in folder.glob("minutes*")) == ["minutes.txt"]
