@@ -5,13 +5,15 @@ Uses the session's one `qa chat` process with a login (tests/test_app.py: shared
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import re
 import signal
 import socket
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,10 +22,10 @@ import pytest
 from gradio.routes import App
 from gradio_client import Client, handle_file
 
-from bench.load_chat import load
+from bench.load_chat import load, load_api
 from qa.library import Library
 from qa.serve.app import SERVER_MAX_FILE_BYTES, build_app
-from qa.serve.auth import is_public
+from qa.serve.auth import FREE_FAILURES, is_public
 from qa.serve.handlers import Handlers
 from qa.serve.upload import MAX_NAME, MAX_UPLOAD_BYTES
 from tests.test_app import AUTH, QUESTION, SOURCE, Server, shared_server
@@ -70,6 +72,79 @@ def test_fifty_users_at_once_all_get_answers(server: Server) -> None:
     assert not result.errors, result.errors[:5]
     assert len(result.latencies) == LOAD_USERS
     assert result.wall < LOAD_SECONDS
+
+
+def test_a_crowd_is_answered_or_refused_at_once(server: Server) -> None:
+    """150 users through /ask at once: each request is answered, or refused at once with 503 (busy —
+    retry); no error and no timeout."""
+    result = load_api(server.url, 150, 1, auth=AUTH, timeout=LOAD_SECONDS)
+    print(result.row())
+    assert not result.errors, result.errors[:5]
+    assert len(result.latencies) + len(result.refused) == 150 and result.latencies
+    assert all(seconds < 10 for seconds in result.refused), max(result.refused)
+
+
+def test_a_heavy_check_is_bounded_and_does_not_hold_up_other_readers(server: Server, http: httpx.Client) -> None:
+    parts = " ".join(f'"boat {i}"' for i in range(150))  # 150 quoted parts in 1.5 KB
+    event, data = call(http, "check", [parts, 5])
+    assert event == "error" and "150 quoted parts is too many" in json.dumps(data), data
+    event, data = call(http, "check", ["x" * 5000, 5])
+    assert event == "error" and "too long to check" in json.dumps(data), data
+    heaviest = " ".join(f'"{QUESTION[:150]} {i}"' for i in range(10))[:2000]  # as much as a check may ask
+    alone = timed(lambda: call(http, "retrieve", [QUESTION, 5, None, None, "hybrid"]))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        checking = pool.submit(call, http, "check", [heaviest, 5])
+        beside = timed(lambda: call(http, "retrieve", [QUESTION, 5, None, None, "hybrid"]))
+        assert checking.result()[0] == "complete"
+    assert beside < alone + 1.0, (alone, beside)
+
+
+def timed(fn: Callable[[], tuple[str, object]]) -> float:
+    start = time.perf_counter()
+    assert fn()[0] == "complete"
+    return time.perf_counter() - start
+
+
+# Who may get in: only this server's own names, its own pages' origins, a limited number of wrong passwords.
+
+
+def test_dns_rebinding_request_is_refused_without_a_cors_grant(server: Server) -> None:
+    """A page of attacker.example whose name now points at 127.0.0.1 (the issue's exact request)."""
+    hostile = {"Host": "attacker.example", "Origin": "http://attacker.example"}
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        requests = [
+            c.get("config", headers=hostile),
+            c.get("", headers=hostile),
+            c.post("gradio_api/call/ask", json={"data": [QUESTION, 3, None, None, "hybrid"]}, headers=hostile),
+            c.post("login", data={"username": AUTH[0], "password": AUTH[1]}, headers=hostile),
+            c.options("gradio_api/call/ask", headers={**hostile, "Access-Control-Request-Method": "POST"}),
+        ]
+        # The right host, but a page of another site: no CORS grant either.
+        preflight = {"Origin": "http://attacker.example", "Access-Control-Request-Method": "POST"}
+        foreign = c.options("gradio_api/call/ask", headers=preflight)
+    for r in requests:
+        assert r.status_code == 400 and "is not a name this server answers to" in r.text, (r.request.url, r.status_code)
+    for r in [*requests, foreign]:
+        assert "access-control-allow-origin" not in r.headers and "Biden" not in r.text, r.headers
+    assert foreign.status_code == 403
+
+
+def test_failed_logins_are_locked_out_per_client(server: Server, http: httpx.Client) -> None:
+    """Wrong passwords from 127.0.0.2: five are answered, then the client waits, longer each time;
+    another client (127.0.0.1) logs in meanwhile."""
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=server.url, timeout=30, transport=transport) as guesser:
+        codes = [guesser.post("login", data={"username": AUTH[0], "password": f"guess-{i}"}).status_code for i in range(8)]
+        assert codes[:FREE_FAILURES + 1] == [400] * (FREE_FAILURES + 1) and set(codes[FREE_FAILURES + 1 :]) == {429}, codes
+        locked = guesser.post("login", data={"username": AUTH[0], "password": AUTH[1]})
+        assert locked.status_code == 429 and "Too many failed logins" in locked.text and int(locked.headers["retry-after"]) >= 1
+        with httpx.Client(base_url=server.url, timeout=30) as other:
+            assert other.post("login", data={"username": AUTH[0], "password": AUTH[1]}).status_code == 200
+        deadline = time.monotonic() + 60
+        while (r := guesser.post("login", data={"username": AUTH[0], "password": AUTH[1]})).status_code == 429:
+            assert time.monotonic() < deadline, r.text
+            time.sleep(float(r.headers["retry-after"]))
+        assert r.status_code == 200  # the lockout ends; the right password then works and clears the count
 
 
 # Uploads: limits, names, where files land.
@@ -265,6 +340,8 @@ def test_page_without_login_is_only_the_login_form(server: Server) -> None:
     status, body = probe(server.url)
     assert status == 200 and b"auth_required" in body
     assert b"Biden" not in body and b"qa-chat" not in body and str(server.folder).encode() not in body
+    # Gradio embeds the API's schema in the page it serves: without a login it is empty.
+    assert b"window.gradio_api_info = {};" in body and b"named_endpoints" not in body and b"/ask" not in body
     with pytest.raises(Exception, match="credentials"):
         Client(server.url, verbose=False)
 
