@@ -156,7 +156,10 @@ def load_api(url: str, users: int, per_user: int, auth: tuple[str, str] | None =
     def user(i: int) -> None:
         with httpx.Client(base_url=url, timeout=timeout) as http:
             if auth:
-                http.post("login", data={"username": auth[0], "password": auth[1]}).raise_for_status()
+                # Not kept alive: the wait for the other users can outlast the server's keep-alive (5 s),
+                # and a POST on a connection it closed meanwhile is reset, which says nothing of the server.
+                login = {"username": auth[0], "password": auth[1]}
+                http.post("login", data=login, headers={"Connection": "close"}).raise_for_status()
             try:
                 ready.wait()
             except threading.BrokenBarrierError:
@@ -238,7 +241,9 @@ def main() -> int:
         run(args.url, 1, 1)
         print(f"load average {os.getloadavg()[0]:.1f}: {run(args.url, args.users, args.per_user).row()}")
         return 0
-    sweep = [tuple(int(x) for x in s.split(",")) for s in args.settings] if args.settings else list(SWEEP) if args.sweep else [DEFAULT]
+    sweep = list(SWEEP) if args.sweep else [DEFAULT]
+    if args.settings:
+        sweep = [tuple(int(x) for x in s.split(",")) for s in args.settings]
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     for conc, max_queue, threads in sweep:
