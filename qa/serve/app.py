@@ -36,8 +36,8 @@ from qa.serve.upload import MAX_UPLOAD_BYTES
 
 AUTH_ENV = "QA_AUTH"  # read by config.auth(); named here for the help text
 # Queue settings, measured with bench/load_chat.py: 50 users x 2 questions (docs/benchmarks/chat.md, "Load").
-# Questions and API calls in flight at once; their Library calls take turns (Handlers.reading), so more
-# only overlaps the streaming and gradio's own work. Two runs: 1 -> p50 19.0 / 18.5 s, 2.2 answers/s;
+# Questions and API calls in flight at once (Library serves them without a lock; 2 cores do the work).
+# Measured when their Library calls still took turns: 1 -> p50 19.0 / 18.5 s, 2.2 answers/s;
 # 4 -> p50 16.3 / 14.7 s, 2.5 / 2.8 answers/s; 16 -> no better than 4.
 READ_CONCURRENCY = 4
 # At 2.5 answers/s a full queue of 100 drains in 40 s, inside a client's 60 s; a longer one would only
@@ -112,9 +112,9 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
                     )
                     status = gr.HTML("", elem_id="qa-upload-status", js_on_load=None)
         targets = gr.State({})  # per browser session: where each answer's cards and markers point (handlers.Targets)
-        # "read" events share `read_concurrency` workers; the Library calls inside them take turns
-        # (Handlers.reading). Uploads ("write") run beside them, one at a time: readers see the
-        # previous index until the new one is published.
+        # "read" events share `read_concurrency` workers, each reading the generation it started
+        # with. Uploads ("write") run beside them, one at a time: readers see the previous index
+        # until the new one is published.
         question.submit(
             h.chat, [question, chatbot, k, mode, since, until, task, targets], [chatbot, question, sources, timeline, targets],
             api_name="chat", concurrency_id="read", concurrency_limit=read_concurrency,
