@@ -12,7 +12,9 @@ from pathlib import Path
 from qa.errors import ConfigError
 
 DEFAULT_K = 5  # passages a question gets
-MAX_K = 100  # the most a question may ask for: bounds the work one request can make (the chat's slider stops at 20)
+# The most passages one call may ask for: bounds the work of one request (the chat's slider stops at
+# 20; qa eval asks for 200 passages a query before it folds them into documents).
+MAX_K = 1000
 MODES = ("hybrid", "dense", "keyword")  # the first is the default
 INDEX_DIR_NAME = ".qa-index"
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
