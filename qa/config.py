@@ -17,11 +17,11 @@ DEFAULT_K = 5  # passages a question gets
 MAX_K = 1000
 MODES = ("hybrid", "dense", "keyword")  # the first is the default
 INDEX_DIR_NAME = ".qa-index"
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 # Text, Markdown, HTML: 16 MiB is ~33k passages, ~15 min of encoding on 2 cores; a 50 MB text file
 # (~100k passages, ~45 min) is a log or a dump, skipped with a reason (docs/benchmarks/integrity.md).
 MAX_FILE_BYTES = 16 * 1024 * 1024
-MAX_PDF_BYTES = 64 * 1024 * 1024  # a PDF's bytes are mostly images and fonts, not text
+MAX_PDF_BYTES = 64 * 1024 * 1024  # PDF and Word: their bytes are mostly images and fonts, not text
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 

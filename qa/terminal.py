@@ -33,10 +33,10 @@ def progress_bar(quiet: bool = False) -> Progress | None:
 
 
 def format_hit(hit: Hit) -> str:
-    where = f"page {hit.page}, " if hit.page else ""
+    where = f"page {hit.page}{' (OCR)' if hit.ocr else ''}, " if hit.page else ""
     source = f"{hit.source} › {hit.section}" if hit.section else hit.source
-    head = f"[{hit.rank}] {source}:{hit.line_start}-{hit.line_end} ({where}{hit.date or 'undated'}) score {hit.score:.4f}"
-    also = "".join(f"\n    also in {d.source}:{d.line_start}-{d.line_end} ({d.date or 'undated'})" for d in hit.duplicates)
+    head = f"[{hit.rank}] {source}:{hit.line_start}-{hit.line_end} ({where}{hit.dated}) score {hit.score:.4f}"
+    also = "".join(f"\n    also in {d.source}:{d.line_start}-{d.line_end} ({d.dated})" for d in hit.duplicates)
     body = "\n".join("    " + line for line in hit.text.splitlines() if line.strip())
     return f"{head}{also}\n{body}"
 
@@ -45,13 +45,14 @@ def format_check(c: Any) -> str:
     """A qa.answer.check.Check: label, occurrences oldest first, passages, note."""
     lines = [f"{c.label}: " + " / ".join(f"“{q}”" for q in c.quotes)]
     for o in c.occurrences:
-        where = f"{o.source} {o.date or 'undated'} lines {o.line_start}-{o.line_end}"
+        page = f" page {o.page}{' (OCR)' if o.ocr else ''}," if o.page else ""
+        where = f"{o.source} {o.dated}{page} lines {o.line_start}-{o.line_end}"
         lines.append(f"  {o.ratio:5.1f}  {where} chars {o.start}-{o.end}: {o.text!r}")
         lines += [f"         quote “{d.quote}” / document “{d.document}”" for d in o.differences]
     for i, (h, s) in enumerate(zip(c.passages, c.support, strict=True), 1):
         mark = "*" if i - 1 == c.best else " "
         lines.append(
-            f" {mark}[{i}] {h.source} {h.date or 'undated'} lines {h.line_start}-"
+            f" {mark}[{i}] {h.source} {h.dated} lines {h.line_start}-"
             f"{h.line_end} (similarity {s:.2f}): {h.sentence.strip()}"
         )
     lines.append(c.note)

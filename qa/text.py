@@ -1,13 +1,14 @@
 """Text utilities every stage shares: sentence spans, line numbers, content words.
 
 One definition each, so a chunk, a quote check and an answer agree on where a sentence ends,
-which line an offset is on (\n, \r\n and a lone \r are each one break) and which words count.
+which line an offset is on (\n, \r\n and a lone \r are each one break; a PDF's lines restart on each page) and which words count.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
@@ -71,13 +72,36 @@ def line_breaks(text: str) -> list[int]:
 
 
 def line_of(breaks: list[int], offset: int) -> int:
-    """1-based line number of the character at `offset`."""
+    """1-based line number of the character at `offset`, counted from the top of the text."""
     return bisect.bisect_right(breaks, offset - 1) + 1
 
 
-def line_number(text: str, offset: int) -> int:
-    """1-based line of the character at `offset` in `text` (for one offset; many: line_breaks + line_of)."""
-    return line_of(line_breaks(text), offset)
+def line_number(text: str, offset: int, pages: Sequence[int] = ()) -> int:
+    """1-based line of the character at `offset` (for one offset; many: Lines)."""
+    return Lines(text, pages).at(offset)
+
+
+class Lines:
+    """Line numbers as every citation gives them: 1-based, and for a PDF (`pages`: the offset where
+    each page starts) counted from the top of the page, as a reader of page 2 counts them.
+
+    Chunking, claim checks and the document viewer all number lines here, so they agree.
+    """
+
+    def __init__(self, text: str, pages: Sequence[int] = ()):
+        self.breaks = line_breaks(text)
+        self.pages = list(pages)
+        self._first = [line_of(self.breaks, p) for p in self.pages]  # each page's first line, counted from the top
+
+    def at(self, offset: int) -> int:
+        """The line of the character at `offset`."""
+        line = line_of(self.breaks, offset)
+        page = bisect.bisect_right(self.pages, offset) - 1
+        return line - self._first[page] + 1 if page >= 0 else line
+
+    def starts(self, length: int) -> list[int]:
+        """Offsets where a line begins that holds at least one character of a text `length` long."""
+        return [0, *(b + 1 for b in self.breaks if b + 1 < length)]
 
 
 def terms(text: str) -> list[str]:

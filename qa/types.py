@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 from typing import Any
 
+from qa.text import Lines
+
+
+# Where a document's date came from, most trusted first. A file's modification time says when it
+# was last copied or saved, not when it was written: it is a fallback, shown as "file date".
+HEADER, FRONT_MATTER, HTML_META, PDF_METADATA, DOCX_METADATA, DATE_LINE, FILE_DATE = (
+    "header", "front matter", "html meta", "pdf metadata", "docx metadata", "date line", "file date",
+)  # fmt: skip
+DATE_SOURCES = (HEADER, FRONT_MATTER, HTML_META, PDF_METADATA, DOCX_METADATA, DATE_LINE, FILE_DATE)
+# A document date before this, or after today, is a placeholder or a typo (9999-12-31, 0001-01-01):
+# it is kept and shown, but never anchors "on December 30" in a question (qa/search/dates.py).
+OLDEST_TRUSTED_DATE = dt.date(1800, 1, 1)
+
 
 @dataclasses.dataclass(frozen=True)
 class Document:
-    """One loaded file. `text` is what offsets and line numbers refer to."""
+    """One loaded file. `text` is what offsets and line numbers refer to.
+
+    The loader also says where the indexed text begins (after a date header or front matter, which
+    stay in `text` so offsets and lines are the file's own), the sections its headings open, and
+    where a sentence must end though no punctuation says so (a list item, a table row, a paragraph).
+    """
 
     path: str  # relative to the indexed folder, POSIX separators
     text: str
@@ -17,16 +36,26 @@ class Document:
     title: str = ""
     sha256: str = ""
     pages: tuple[int, ...] = ()  # PDF: character offset where each page starts; else empty
+    date_source: str = ""  # one of DATE_SOURCES, "" when undated
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text was read from a scan by OCR
+    tags: tuple[str, ...] = ()  # from Markdown front matter
+    body_start: int = 0  # where the text to index begins
+    sections: tuple[tuple[int, str], ...] = ()  # (offset, heading path): from that offset on, until the next
+    breaks: tuple[int, ...] = ()  # offsets where a sentence ends whatever the punctuation
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding `offset`, or None for documents without pages."""
         if not self.pages:
             return None
-        page = 0
-        for i, start in enumerate(self.pages):
-            if start <= offset:
-                page = i
-        return page + 1
+        return max(1, bisect.bisect_right(self.pages, offset))
+
+    def lines(self) -> Lines:
+        """Line numbers as citations give them (restarting on each page of a PDF)."""
+        return Lines(self.text, self.pages)
+
+    def ocr_at(self, offset: int) -> bool:
+        """True when the text at `offset` was read by OCR."""
+        return self.page_at(offset) in self.ocr_pages
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +63,8 @@ class Citation:
     """Where a passage stands: enough for a fact-checker to open the file and find the words.
 
     `start`/`end` are character offsets into the document's text; lines are 1-based and
-    inclusive, counting \n, \r\n and a lone \r as one break each (qa.text).
+    inclusive, counting \n, \r\n and a lone \r as one break each, from the top of the page for a
+    PDF (qa.text.Lines).
     """
 
     source: str  # relative to the indexed folder, POSIX separators
@@ -46,6 +76,13 @@ class Citation:
     line_end: int
     page: int | None = None
     section: str = ""  # the headings above the passage, e.g. "Costs › 2024"
+    date_source: str = ""  # where `date` came from: one of DATE_SOURCES, "" when undated
+    ocr: bool = False  # the passage's page was a scan, its text read by OCR
+
+    @property
+    def dated(self) -> str:
+        """The date and where it came from, as shown to a reader: "2023-06-01 (front matter)"."""
+        return describe_date(self.date, self.date_source)
 
     @property
     def citation(self) -> Citation:
@@ -91,6 +128,13 @@ class Hit(Citation):
 
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), "sentence": self.sentence}
+
+
+def describe_date(date: dt.date | None, source: str) -> str:
+    """"2023-06-01 (front matter)", "2023-06-01" when the source is unknown, or "undated"."""
+    if date is None:
+        return "undated"
+    return f"{date.isoformat()} ({source})" if source else date.isoformat()
 
 
 def jsonable(value: Any) -> Any:

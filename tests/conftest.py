@@ -44,21 +44,26 @@ def seed_library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     lib.close()
 
 
-def line_number(text: str, offset: int) -> int:
-    """Which line `offset` is on, counting \r\n, \r and \n as one break each (an oracle for the chunker)."""
-    return text[:offset].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+def line_number(text: str, offset: int, pages: tuple[int, ...] = ()) -> int:
+    """Which line `offset` is on, counting \r\n, \r and \n as one break each, from the top of its
+    page when the text has pages (an oracle for the chunker)."""
+    top = max((p for p in pages if p <= offset), default=0)
+    return text[top:offset].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
 
 
 def check_chunks(doc: Document, count_tokens: CountTokens) -> None:
-    """Every chunk invariant: exact spans, trimmed text, right lines and page, within the window,
-    in order, and nothing after the header left outside every chunk."""
+    """Every chunk invariant: exact spans, trimmed text, right lines (within the page) and page,
+    within the window in tokens and in characters, in order, no sentence across a break, and
+    nothing after the header or front matter left outside every chunk."""
     chunks = chunk_document(doc, count_tokens, body_start(doc))
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))
     for c in chunks:
         assert doc.text[c.start : c.end] == c.text and c.text and c.text.strip() == c.text
-        assert c.line_start == line_number(doc.text, c.start)
-        assert c.line_end == line_number(doc.text, c.end)
-        assert c.page == doc.page_at(c.start)
+        assert c.line_start == line_number(doc.text, c.start, doc.pages)
+        assert c.line_end == line_number(doc.text, c.end, doc.pages)
+        assert c.page == doc.page_at(c.start) and c.ocr == (c.page in doc.ocr_pages)
+        assert c.date == doc.date and c.date_source == doc.date_source
+        assert len(c.text) <= chunking.MAX_CHARS
     assert all(a.start < b.start for a, b in itertools.pairwise(chunks))
     sizes = count_tokens([c.text for c in chunks])
     assert all(n <= chunking.MAX_TOKENS - 2 for n in sizes), max(sizes)

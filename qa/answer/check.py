@@ -17,7 +17,7 @@ import numpy as np
 from qa import config
 from qa.answer.quotes import Difference, extract_quotes, find_quote
 from qa.errors import BadQuestion
-from qa.text import line_breaks, line_of
+from qa.text import Lines
 from qa.types import Citation, Hit
 
 if TYPE_CHECKING:
@@ -93,13 +93,15 @@ class Check:
 
 def _occurrences(quote: str, docs: list[Any]) -> list[Occurrence]:
     out = []
+    lines: dict[str, Lines] = {}
     for m in find_quote(quote, docs, cutoff=CLOSE_RATIO):
-        d, breaks = m.doc, line_breaks(m.doc.text)
+        d = m.doc
+        at = lines.setdefault(d.path, d.lines())
         out.append(
             Occurrence(
-                source=d.path, date=d.date, title=d.title, start=m.start, end=m.end, line_start=line_of(breaks, m.start),
-                line_end=line_of(breaks, max(m.start, m.end - 1)), page=d.page_at(m.start), quote=quote, text=m.text,
-                ratio=m.ratio, differences=m.differences,
+                source=d.path, date=d.date, title=d.title, start=m.start, end=m.end, line_start=at.at(m.start),
+                line_end=at.at(max(m.start, m.end - 1)), page=d.page_at(m.start), date_source=d.date_source,
+                ocr=d.ocr_at(m.start), quote=quote, text=m.text, ratio=m.ratio, differences=m.differences,
             )
         )  # fmt: skip
     # Oldest first, so the reader sees who published it first; undated last.

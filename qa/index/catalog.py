@@ -17,18 +17,20 @@ import numpy as np
 from qa.errors import IndexCorrupt
 from qa.index.lexicon import Lexicon, bag, tokens
 from qa.index.lookup import Lookup
-from qa.types import Chunk, Document
+from qa.types import FILE_DATE, OLDEST_TRUSTED_DATE, Chunk, Document
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL,
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, date TEXT, title TEXT NOT NULL,
-    text TEXT NOT NULL, pages TEXT NOT NULL, vector BLOB, bag BLOB NOT NULL);
+    text TEXT NOT NULL, pages TEXT NOT NULL, vector BLOB, bag BLOB NOT NULL,
+    date_source TEXT NOT NULL DEFAULT '', ocr_pages TEXT NOT NULL DEFAULT '[]', tags TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id INTEGER NOT NULL REFERENCES documents(id),
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     line_start INTEGER NOT NULL, line_end INTEGER NOT NULL, page INTEGER,
-    text TEXT NOT NULL, hash TEXT NOT NULL, bag BLOB NOT NULL, section TEXT NOT NULL DEFAULT '');
+    text TEXT NOT NULL, hash TEXT NOT NULL, bag BLOB NOT NULL, section TEXT NOT NULL DEFAULT '',
+    ocr INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS vocabulary (id INTEGER PRIMARY KEY, term TEXT UNIQUE NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
@@ -59,16 +61,19 @@ class ChunkRow(Chunk):
 
 
 _CHUNK_COLUMNS = (
-    'c.id, c.doc_id, c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.text, d.path, d.date, d.title, c.section'
+    'c.id, c.doc_id, c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.text, d.path, d.date, d.title, c.section, '
+    "d.date_source, c.ocr"
 )
+_DOCUMENT_COLUMNS = "path, text, date, title, sha256, pages, date_source, ocr_pages, tags"
 
 
 def _chunk_row(row: tuple) -> ChunkRow:
     """A row of _CHUNK_COLUMNS as a ChunkRow."""
-    id_, doc_id, ordinal, start, end, line_start, line_end, page, text, source, date, title, section = row
+    id_, doc_id, ordinal, start, end, line_start, line_end, page, text, source, date, title, section, date_source, ocr = row
     return ChunkRow(
         id=id_, doc_id=doc_id, ordinal=ordinal, start=start, end=end, line_start=line_start, line_end=line_end,
         page=page, text=text, source=source, date=dt.date.fromisoformat(date) if date else None, title=title, section=section,
+        date_source=date_source, ocr=bool(ocr),
     )  # fmt: skip
 
 
@@ -117,18 +122,21 @@ class Catalog:
     ) -> tuple[int, list[tuple[int, str, str]]]:
         """Insert a document and its chunks; returns its id and (chunk id, hash, text) for each chunk."""
         cur = self.db.execute(
-            "INSERT INTO documents (path, sha256, size, mtime_ns, date, title, text, pages, bag) VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents (path, sha256, size, mtime_ns, date, title, text, pages, bag, date_source, ocr_pages, tags)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (doc.path, doc.sha256, size, mtime_ns, doc.date.isoformat() if doc.date else None,
-             doc.title, doc.text, json.dumps(list(doc.pages)), self._bag(doc.text)),
+             doc.title, doc.text, json.dumps(list(doc.pages)), self._bag(doc.text), doc.date_source,
+             json.dumps(list(doc.ocr_pages)), json.dumps(list(doc.tags), ensure_ascii=False)),
         )  # fmt: skip
         doc_id = int(cur.lastrowid or 0)
         out = []
         for c in chunks:
             h = text_hash(c.text)
             cur = self.db.execute(
-                'INSERT INTO chunks (doc_id, ordinal, start, "end", line_start, line_end, page, text, hash, bag, section)'
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (doc_id, c.ordinal, c.start, c.end, c.line_start, c.line_end, c.page, c.text, h, self._bag(c.text), c.section),
+                'INSERT INTO chunks (doc_id, ordinal, start, "end", line_start, line_end, page, text, hash, bag, section, ocr)'
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (doc_id, c.ordinal, c.start, c.end, c.line_start, c.line_end, c.page, c.text, h, self._bag(c.text), c.section,
+                 int(c.ocr)),  # fmt: skip
             )
             out.append((int(cur.lastrowid or 0), h, c.text))
         return doc_id, out
@@ -174,8 +182,12 @@ class Catalog:
         sql = "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.date IS NOT NULL" + clause
         return [i for (i,) in self.db.execute(sql, args)]
 
-    def newest_date(self) -> dt.date | None:
-        row = self.db.execute("SELECT max(date) FROM documents").fetchone()
+    def newest_date(self, today: dt.date | None = None) -> dt.date | None:
+        """The newest date a document itself gives (not a file date) between OLDEST_TRUSTED_DATE and
+        today: what "on December 30" in a question is read against."""
+        today = today or dt.date.today()
+        sql = "SELECT max(date) FROM documents WHERE date BETWEEN ? AND ? AND date_source != ?"
+        row = self.db.execute(sql, (OLDEST_TRUSTED_DATE.isoformat(), today.isoformat(), FILE_DATE)).fetchone()
         return dt.date.fromisoformat(row[0]) if row and row[0] else None
 
     def documents_dated(self, since: dt.date | None, until: dt.date | None) -> set[int]:
@@ -199,11 +211,11 @@ class Catalog:
             return self._lexicon
 
     def document(self, path: str) -> Document | None:
-        row = self.db.execute("SELECT path, text, date, title, sha256, pages FROM documents WHERE path = ?", (path,)).fetchone()
+        row = self.db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE path = ?", (path,)).fetchone()
         return _document(row) if row else None
 
     def documents(self) -> Iterator[Document]:
-        for row in self.db.execute("SELECT path, text, date, title, sha256, pages FROM documents ORDER BY path"):
+        for row in self.db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents ORDER BY path"):
             yield _document(row)
 
     def document_id(self, path: str) -> int | None:
@@ -218,5 +230,8 @@ def _dated(since: dt.date | None, until: dt.date | None) -> tuple[str, list[str]
 
 
 def _document(row: tuple) -> Document:
-    path, text, date, title, sha, pages = row
-    return Document(path, text, dt.date.fromisoformat(date) if date else None, title, sha, tuple(json.loads(pages)))
+    path, text, date, title, sha, pages, date_source, ocr_pages, tags = row
+    return Document(
+        path, text, dt.date.fromisoformat(date) if date else None, title, sha, tuple(json.loads(pages)),
+        date_source=date_source, ocr_pages=tuple(json.loads(ocr_pages)), tags=tuple(json.loads(tags)),
+    )

@@ -31,8 +31,9 @@ from typing import Any
 from qa.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexMissing, IndexUnwritable
 
 # 2: whole-document BM25 and document vectors; 3: in-memory BM25 from stored term counts;
-# 4: sentence vectors beside each passage's (qa/index/slots.py); 5: each passage's section path
-FORMAT_VERSION = 5
+# 4: sentence vectors beside each passage's (qa/index/slots.py); 5: each passage's section path;
+# 6: where each document's date came from, its OCR'd pages and tags, lines counted per PDF page
+FORMAT_VERSION = 6
 CHECKED = ("catalog.sqlite", "vectors.faiss")  # the generation files the manifest vouches for
 LOCK_POLL = 0.2  # seconds between tries of a writer that waits for the lock
 # SQLite's codes for a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB): only these make a cache start

@@ -1,36 +1,47 @@
-"""The section a passage stands in: the Markdown headings above it, as "Costs › 2024".
+"""The section a passage stands in: the headings above it, as "Costs › 2024".
 
-ATX headings (`# Title`, `## Costs`) outside fenced code; a heading closes every deeper one
-before it. Documents of other formats have no sections yet.
+A heading closes every deeper one before it. Markdown headings come from markdown-it-py's tokens
+(ATX and setext alike, never inside code); Word and HTML loaders pass their own headings.
 """
 
 from __future__ import annotations
 
 import bisect
-import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 SEPARATOR = " › "
-MARKDOWN = (".md", ".markdown")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
-_FENCE = re.compile(r"^ {0,3}(```|~~~).*?^ {0,3}\1[ \t]*$", re.MULTILINE | re.DOTALL)
+Sections = tuple[tuple[int, str], ...]  # (offset, path): from that offset on, until the next
 
 
-def section_starts(text: str) -> tuple[list[int], list[str]]:
-    """(offsets, paths): from each offset on, until the next, the text stands in that path."""
-    fenced = [m.span() for m in _FENCE.finditer(text)]
-    offsets, paths = [0], [""]
+def heading_paths(headings: Iterable[tuple[int, int, str]]) -> Sections:
+    """(offset, path) for each (offset, level, title) heading, in order; the text before the first
+    stands in no section."""
+    out: list[tuple[int, str]] = [(0, "")]
     stack: list[tuple[int, str]] = []
-    for m in _HEADING.finditer(text):
-        if any(a <= m.start() < b for a, b in fenced):
-            continue
-        level, title = len(m.group(1)), m.group(2).strip()
-        stack = [*(s for s in stack if s[0] < level), (level, title)]
-        offsets.append(m.start())
-        paths.append(SEPARATOR.join(t for _, t in stack))
-    return offsets, paths
+    for offset, level, title in headings:
+        stack = [*(s for s in stack if s[0] < level), (level, " ".join(title.split()))]
+        out.append((offset, SEPARATOR.join(t for _, t in stack)))
+    return tuple(out)
 
 
-def section_at(starts: tuple[list[int], list[str]], offset: int) -> str:
+def markdown_headings(tokens: Sequence[Any], line_starts: Sequence[int]) -> list[tuple[int, int, str]]:
+    """(offset of its first line, level, title) of each heading among markdown-it tokens."""
+    out = []
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.map and i + 1 < len(tokens):
+            out.append((line_starts[token.map[0]], int(token.tag[1]), tokens[i + 1].content))
+    return out
+
+
+def section_starts(text: str) -> Sections:
+    """The sections of a Markdown text."""
+    from qa.ingest.formats.markdown import line_starts, parse
+
+    return heading_paths(markdown_headings(parse(text), line_starts(text)))
+
+
+def section_at(sections: Sections, offset: int) -> str:
     """The section path in force at `offset`."""
-    offsets, paths = starts
-    return paths[bisect.bisect_right(offsets, offset) - 1]
+    i = bisect.bisect_right(sections, offset, key=lambda s: s[0]) - 1
+    return sections[i][1] if i >= 0 else ""

@@ -21,7 +21,7 @@ from qa.index.store import FORMAT_VERSION, Store
 from qa.index.vector_cache import VectorCache
 from qa.ingest.chunking import CountTokens, chunk_document, settings
 from qa.ingest.loaders import body_start, load_document
-from qa.ingest.scan import relative_name, scan
+from qa.ingest.scan import OUTSIDE, relative_name, scan
 from qa.types import Document, Skipped, SyncReport
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -91,6 +91,8 @@ def plan(folder: Path, known: dict[str, FileState]) -> SyncPlan:
     for path, why in passed_over:
         name = relative_name(path, folder) if path != folder else ""
         result.skipped.append(Skipped(_printable(name or "."), why))
+        if why.startswith(OUTSIDE):
+            continue  # never indexed again, even if an older qa followed the link
         # What cannot be read now (a folder gone unreadable, a link gone stale) keeps its last good version.
         present.update(k for k in known if not name or k == name or k.startswith(name + "/"))
     result.removed = [s.doc_id for name, s in known.items() if name not in present]

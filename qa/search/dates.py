@@ -4,7 +4,8 @@ Explicit patterns find the time phrase and its connective (on/in/since/before/be
 dateparser turns the calendar part into a date and a period (day, week, month, year).
 Holidays, quarters and "first/last week of", "early/late X" are ours: dateparser has no
 notion of them. A date without a year means the most recent such date not after `today`;
-for a corpus, pass `today` = the newest document date.
+for a corpus, pass `today` = the newest document date (Catalog.newest_date). An anchor after the
+real today or before 1800 is a placeholder date (9999-12-31), never trusted: today is used instead.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from qa.types import OLDEST_TRUSTED_DATE
 
 Span = tuple[dt.date, dt.date]
 
@@ -101,12 +104,18 @@ _ORDINAL = {
 
 def parse_question_dates(question: str, today: dt.date | None = None) -> DateRange | None:
     """The date range a question names, or None. Never raises on odd input."""
-    today = today or dt.date.today()
+    today = anchor(today)
     try:
         return _parse(question or "", today)
     except (ValueError, OverflowError, ArithmeticError, LookupError, TypeError):
         # "February 30", "9999 years ago": the calendar or dateparser gives up
         return None
+
+
+def anchor(day: dt.date | None, now: dt.date | None = None) -> dt.date:
+    """`day` when a document date can anchor year-less dates: from 1800 to today; else today."""
+    now = now or dt.date.today()
+    return day if day is not None and OLDEST_TRUSTED_DATE <= day <= now else now
 
 
 def _parse(question: str, today: dt.date) -> DateRange | None:

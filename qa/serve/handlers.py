@@ -28,7 +28,7 @@ from qa.serve.render import (
     timeline_frame,
     timeline_limits,
 )
-from qa.serve.upload import check_file, duplicate_of, place
+from qa.serve.upload import check_file, duplicate_of, place, withdraw_refused
 from qa.serve.viewer import document_html
 
 ASK, CHECK = "Ask a question", "Check a claim"
@@ -172,7 +172,7 @@ class Handlers:
             return [f"Saved {names}; not indexed yet: another qa index is still writing — the next upload or qa index adds it."]
         except QAError as exc:
             return [f"Indexing failed: {exc}"]
-        skipped = {s.path: s.reason for s in report.skipped}
-        lines = [f"Not indexed: {p.name}: {skipped[p.name]}" if p.name in skipped else f"Added {p.name}: searchable now."
+        refused = withdraw_refused(placed, report)  # a refused upload does not stay in the folder
+        lines = [f"Not added: {p.name}: {refused[p.name]}" if p.name in refused else f"Added {p.name}: searchable now."
                  for p in placed]
         return [*lines, f"{report.chunks_encoded} new passages encoded."]

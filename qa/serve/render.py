@@ -61,9 +61,10 @@ def answer_pieces(answer: Answer, turn: int) -> list[str]:
 
 
 def where(hit: Any) -> str:
-    """'lines 3-5' or 'page 2, lines 3-5'."""
+    """'lines 3-5', 'page 2, lines 3-5', or 'page 2 (OCR), lines 3-5' for a scanned page."""
     lines = f"lines {hit.line_start}-{hit.line_end}" if hit.line_end != hit.line_start else f"line {hit.line_start}"
-    return f"page {hit.page}, {lines}" if hit.page else lines
+    ocr = " (OCR)" if getattr(hit, "ocr", False) else ""
+    return f"page {hit.page}{ocr}, {lines}" if hit.page else lines
 
 
 def _marked(text: str, start: int, end: int) -> str:
@@ -80,14 +81,14 @@ WEAK_BADGE = '<span class="qa-weak-badge" title="The documents do not answer the
 
 def _card(n: int, hit: Hit, weak: bool, extra: str = "", quoted: bool = False) -> str:
     also = "".join(
-        f'<div class="qa-also">also in {esc(d.source)}, {esc(d.date or "undated")}, {esc(where(d))}</div>' for d in hit.duplicates
+        f'<div class="qa-also">also in {esc(d.source)}, {esc(d.dated)}, {esc(where(d))}</div>' for d in hit.duplicates
     )
     badge = WEAK_BADGE if weak else QUOTED_BADGE if quoted else ""
     title = f'<div class="qa-title">{esc(hit.title)}</div>' if hit.title else ""
     return (
         f'<div class="qa-card{" qa-weak" if weak else ""}" data-n="{n}">'
         f'<div class="qa-head">{badge}<b>[{n}]</b> <span class="qa-file">{esc(hit.source)}</span>'
-        f" · {esc(hit.date or 'undated')} · {esc(where(hit))}{extra}</div>{title}"
+        f" · {esc(hit.dated)} · {esc(where(hit))}{extra}</div>{title}"
         f'<div class="qa-passage">{_marked(hit.text, hit.sentence_start, hit.sentence_end)}</div>{also}'
         f'<button class="qa-open" data-open="{n - 1}">Open document</button></div>'
     )
@@ -135,7 +136,7 @@ def check_reply(result: Any) -> str:
     where_found = f", {len(result.occurrences)} places, oldest first" if result.occurrences else ""
     lines = [f"{result.label.capitalize()}{where_found}."]
     for i, o in enumerate(result.occurrences[:5], 1):
-        lines.append(f"({i}) {o.source}, {o.date or 'undated'}, {where(o)}: “{o.text}”")
+        lines.append(f"({i}) {o.source}, {o.dated}, {where(o)}: “{o.text}”")
     lines.append(result.note)
     return esc("\n".join(lines))
 
@@ -144,7 +145,7 @@ def check_sources_html(result: Any) -> str:
     """Occurrences (oldest first) then related passages, each card able to open its document."""
     cards = [
         f'<div class="qa-card" data-n="{i}"><div class="qa-head"><b>({i})</b> <span class="qa-file">'
-        f"{esc(o.source)}</span> · {esc(o.date or 'undated')} · {esc(where(o))} · match {o.ratio:.0f}%</div>"
+        f"{esc(o.source)}</span> · {esc(o.dated)} · {esc(where(o))} · match {o.ratio:.0f}%</div>"
         f'<div class="qa-passage"><mark>{esc(o.text)}</mark></div>'
         f'<button class="qa-open" data-open="{i - 1}">Open document</button></div>'
         for i, o in enumerate(result.occurrences, 1)

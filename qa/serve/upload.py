@@ -1,4 +1,5 @@
-"""Uploaded files into the indexed folder: checked, renamed safely, never outside it, never over a file."""
+"""Uploaded files into the indexed folder: checked, renamed safely, never outside it, never over a
+file; one the index then refuses (binary bytes named .txt, a password-protected PDF) is removed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from qa import config
 from qa.errors import UploadRejected
+from qa.types import SyncReport
 
 MAX_UPLOAD_BYTES = config.MAX_FILE_BYTES  # the page's limit; the server's own (qa.serve.app) sits just above it
 MAX_NAME = 120  # characters of the stem kept; long names are cut, the suffix stays
@@ -85,3 +87,14 @@ def place(path: Path, name: str, folder: Path) -> Path:
             shutil.copyfileobj(src, out)
         return candidate
     raise UploadRejected(f"{name}: too many files named like it in {root} — rename it")
+
+
+def withdraw_refused(placed: list[Path], report: SyncReport) -> dict[str, str]:
+    """Delete each placed file the sync skipped, so no refused upload stays in the folder; returns
+    {name: reason} for them."""
+    skipped = {s.path: s.reason for s in report.skipped}
+    refused = {p.name: skipped[p.name] for p in placed if p.name in skipped}
+    for p in placed:
+        if p.name in refused:
+            p.unlink(missing_ok=True)
+    return refused

@@ -8,8 +8,8 @@ Line numbers and page labels are empty spans whose CSS ::before shows `data-line
 from __future__ import annotations
 
 from qa.serve.render import Target, esc, where
-from qa.text import line_breaks, line_of
-from qa.types import Citation, Document
+from qa.text import Lines
+from qa.types import Citation, Document, describe_date
 
 PASSAGE, BEST, END = '<mark class="qa-passage-mark">', '<mark class="qa-best" id="qa-target">', "</mark>"
 # What goes first where several tags fall on one offset: marks close, then the page label and the
@@ -26,11 +26,12 @@ def _marks(a: int, s: int, e: int, b: int) -> list[Tag]:
     return [(a, START_PASSAGE, PASSAGE), (b, END_PASSAGE, END), *best]
 
 
-def _labels(doc: Document, breaks: list[int]) -> list[Tag]:
-    """A page label at each page start, a line number at each line start that holds a character."""
+def _labels(doc: Document, lines: Lines) -> list[Tag]:
+    """A page label at each page start, a line number at each line start that holds a character
+    (numbered as citations number them: from the top of each page of a PDF)."""
     pages = [(start, PAGE, f'<span class="qa-page" data-page="{i}"></span>') for i, start in enumerate(doc.pages, 1)]
-    starts = [0, *(b + 1 for b in breaks if b + 1 < len(doc.text))]
-    return pages + [(start, LINE, f'<span class="qa-ln" data-line="{i}"></span>') for i, start in enumerate(starts, 1)]
+    starts = lines.starts(len(doc.text))
+    return pages + [(start, LINE, f'<span class="qa-ln" data-line="{lines.at(start)}"></span>') for start in starts]
 
 
 def _body(text: str, tags: list[Tag]) -> str:
@@ -47,14 +48,14 @@ def document_html(doc: Document | None, target: Target) -> str:
     marked inside it (#qa-target, which page.SCROLL_JS scrolls into view)."""
     if doc is None:
         return f'<div class="qa-empty">{esc(target.source)} is no longer in the index.</div>'
-    n, breaks = len(doc.text), line_breaks(doc.text)
+    n, lines = len(doc.text), doc.lines()
     a, b = max(0, min(target.start, n)), max(0, min(target.end, n))
     s, e = max(a, min(target.best_start, b)), max(a, min(target.best_end, b))
-    body = _body(doc.text, _marks(a, s, e, b) + _labels(doc, breaks))
-    passage = Citation(doc.path, doc.date, doc.title, a, b, line_of(breaks, a), line_of(breaks, b), page=doc.page_at(a))
-    date = doc.date.isoformat() if doc.date else "undated"
+    body = _body(doc.text, _marks(a, s, e, b) + _labels(doc, lines))
+    passage = Citation(doc.path, doc.date, doc.title, a, b, lines.at(a), lines.at(b), page=doc.page_at(a), ocr=doc.ocr_at(a))
+    date = describe_date(doc.date, doc.date_source)
     head = f'<div class="qa-doc-head"><b>{esc(doc.path)}</b> · {esc(date)}'
     head += f" · {esc(doc.title)}" if doc.title else ""
     head += f'</div><div class="qa-doc-where">Passage: {esc(where(passage))}</div>'
-    digits = len(str(len(breaks) + 1))  # the gutter's width
+    digits = len(str(len(lines.breaks) + 1))  # the gutter's width
     return f'{head}<div class="qa-doc-text" style="--qa-digits: {digits}">{body}</div>'
