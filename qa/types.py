@@ -9,7 +9,6 @@ from typing import Any
 
 from qa.text import Lines
 
-
 # Where a document's date came from, most trusted first. A file's modification time says when it
 # was last copied or saved, not when it was written: it is a fallback, shown as "file date".
 HEADER, FRONT_MATTER, HTML_META, PDF_METADATA, DOCX_METADATA, DATE_LINE, FILE_DATE = (

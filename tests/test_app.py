@@ -474,7 +474,8 @@ def test_viewer_marks_the_pages_of_a_pdf(tmp_path: Path) -> None:
     view = shown(markup)
     assert view.text == doc.text and "<b>lava</b>" not in markup
     assert all(view.pages[i] == doc.page_at(i) for i in range(len(doc.text)))
-    assert "Passage: page 2, line 3</div>" in markup
+    assert all(view.lines[i] == line_number(doc.text, i, doc.pages) for i, ch in enumerate(doc.text) if ch != "\n")
+    assert view.lines[start] == 1 and "Passage: page 2, line 1</div>" in markup  # lines restart on each page
 
 
 def test_a_marker_opens_the_source_of_its_own_answer(seed_library: Library, tmp_path: Path) -> None:

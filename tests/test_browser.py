@@ -366,7 +366,7 @@ def test_the_viewer_shows_the_page_of_a_pdf(url: str, browser: WebDriver, tmp_pa
     assert "hekla survey.pdf" in head and "page 2" in head, head
     click_marker(browser, 1, 1)
     WebDriverWait(browser, 30).until(lambda d: "412" in (target_text(d) or ""))
-    assert browser.find_element(By.CSS_SELECTOR, "#qa-document .qa-doc-where").text == "Passage: page 2, line 3"
+    assert browser.find_element(By.CSS_SELECTOR, "#qa-document .qa-doc-where").text == "Passage: page 2, line 1"
     labels = browser.execute_script(
         "return [...document.querySelectorAll('#qa-document .qa-page')].map(p => [getComputedStyle(p, '::before').content,"
         " p.getBoundingClientRect().height > 0, !!(p.compareDocumentPosition(document.querySelector('#qa-target'))"

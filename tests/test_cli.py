@@ -38,10 +38,10 @@ def test_index_then_ask_json(seeds_copy: Path, tmp_path: Path) -> None:
     assert set(data) >= {"question", "answer", "hits"}
     assert data["hits"][0]["source"] == BIDEN
     fields = {"rank", "score", "chunk_id", "text", "source", "date", "title", "start", "end", "line_start", "line_end",
-              "page", "sentence_start", "sentence_end"}  # fmt: skip
+              "page", "sentence_start", "sentence_end", "section", "date_source", "ocr"}  # fmt: skip
     assert fields <= set(data["hits"][0])
     human = qa("ask", "What did Biden warn Putin about?", "--k", "2", "--index", str(index))
-    assert f"[1] {BIDEN}:" in human.stdout and "(2021-12-31)" in human.stdout
+    assert f"[1] {BIDEN}:" in human.stdout and "(2021-12-31 (header))" in human.stdout
 
 
 ERRORS = [

@@ -42,7 +42,7 @@ def test_html_gives_visible_text_only(tmp_path: Path) -> None:
     )
     (tmp_path / "news.html").write_text(page)
     doc = load_document(tmp_path / "news.html", tmp_path)
-    assert doc.title == "Harbour news"
+    assert doc.title == "Ferry delayed"  # the article's headline, not the page's <title>
     assert "The ferry to Skye left two hours late." in doc.text
     assert "secret" not in doc.text and "color" not in doc.text
 

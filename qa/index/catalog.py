@@ -132,11 +132,11 @@ class Catalog:
         out = []
         for c in chunks:
             h = text_hash(c.text)
+            row = (doc_id, c.ordinal, c.start, c.end, c.line_start, c.line_end, c.page, c.text, h, self._bag(c.text), c.section)
             cur = self.db.execute(
                 'INSERT INTO chunks (doc_id, ordinal, start, "end", line_start, line_end, page, text, hash, bag, section, ocr)'
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (doc_id, c.ordinal, c.start, c.end, c.line_start, c.line_end, c.page, c.text, h, self._bag(c.text), c.section,
-                 int(c.ocr)),  # fmt: skip
+                (*row, int(c.ocr)),
             )
             out.append((int(cur.lastrowid or 0), h, c.text))
         return doc_id, out

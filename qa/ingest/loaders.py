@@ -3,6 +3,7 @@ file's modification time dates it when nothing inside does ("file date")."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 from pathlib import Path
@@ -17,6 +18,8 @@ from qa.types import FILE_DATE, Document
 
 MARKDOWN = (".md", ".markdown")
 HTML = (".html", ".htm")
+EMPTY = "empty file — add text or remove it"
+EMPTY_PDF = "PDF has no text layer and no scanned image to read — re-export it with its text"
 
 
 def read_bytes(path: Path, name: str) -> bytes:
@@ -52,14 +55,11 @@ def load_document(path: Path, root: Path) -> Document:
     suffix = path.suffix.lower()
     doc = parse(data, name, suffix)
     if not doc.text[doc.body_start :].strip():
-        what = "PDF has no text layer and no scanned image to read — re-export it with its text" if suffix == ".pdf" else "empty file — add text or remove it"
-        raise DocumentError(f"{name}: {what}")
+        raise DocumentError(f"{name}: {EMPTY_PDF if suffix == '.pdf' else EMPTY}")
     doc = dataclasses.replace(doc, sha256=hashlib.sha256(data).hexdigest())
     if doc.date is None:
-        try:
+        with contextlib.suppress(OSError):
             doc = dataclasses.replace(doc, date=file_date(path.stat().st_mtime), date_source=FILE_DATE)
-        except OSError:
-            pass
     return doc
 
 

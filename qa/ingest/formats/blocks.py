@@ -12,7 +12,7 @@ from qa.ingest.sections import Sections, heading_paths
 @dataclass(frozen=True)
 class Block:
     text: str
-    heading: int = 0  # 1-6 for a heading of that level, 0 for body text
+    heading: int = 0  # a heading's level (1 the highest), 0 for body text
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,11 @@ def _blocks(doc: Any) -> Iterator[Block]:
 
 
 def _level(style: str) -> int:
+    """1 for the Title style, N + 1 for "Heading N", 0 for body text."""
     if style.lower() == "title":
         return 1
     m = _HEADING.fullmatch(style.strip())
-    return int(m.group(1)) if m else 0
+    return int(m.group(1)) + 1 if m else 0
 
 
 def load(data: bytes, name: str) -> Document:

@@ -52,7 +52,9 @@ def load(source: str, name: str) -> Document:
         logging.getLogger(quiet).setLevel(logging.CRITICAL)  # they log what they could not find
     tree = load_html(source)
     date = _page_date(tree) if tree is not None else None
-    found = trafilatura.bare_extraction(tree, include_comments=False, include_tables=True, with_metadata=True) if tree is not None else None
+    found: Any = None
+    if tree is not None:
+        found = trafilatura.bare_extraction(tree, include_comments=False, include_tables=True, with_metadata=True)
     layout = lay_out(list(_blocks(found.body))) if found is not None and found.body is not None else None
     if layout is None or not layout.text.strip():
         layout = lay_out([Block(line) for line in trafilatura.html2txt(source).splitlines()])

@@ -14,6 +14,7 @@ from typing import Any
 from qa.errors import DocumentError
 from qa.ingest.dating import date_line
 from qa.ingest.formats import ocr
+from qa.ingest.formats.text import make_title
 from qa.types import DATE_LINE, PDF_METADATA, Document
 
 PAGE_SEPARATOR = "\n\n"
@@ -56,6 +57,14 @@ def _page_texts(reader: Any, name: str) -> tuple[list[str], tuple[int, ...]]:
     return texts, tuple(scanned)
 
 
+def _metadata_title(reader: Any) -> str:
+    try:
+        meta = reader.metadata
+        return str(meta.title or "") if meta is not None else ""
+    except (ValueError, TypeError, KeyError):
+        return ""
+
+
 def _metadata_date(reader: Any) -> dt.date | None:
     try:
         meta = reader.metadata
@@ -76,4 +85,5 @@ def load(data: bytes, name: str) -> Document:
     date, source = date_line(full), DATE_LINE
     if date is None:
         date, source = _metadata_date(reader), PDF_METADATA
-    return Document(name, full, date, "", pages=tuple(starts), date_source=source if date else "", ocr_pages=scanned)
+    title = make_title(_metadata_title(reader) or full)
+    return Document(name, full, date, title, pages=tuple(starts), date_source=source if date else "", ocr_pages=scanned)

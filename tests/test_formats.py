@@ -1,0 +1,257 @@
+"""Documents as people have them: PDF (text and scanned), Word, web pages, Markdown with front matter,
+texts in Western encodings. Each file is made here by the software people use, indexed, and asked
+about: the text, the date and where it came from, and a citation whose page and lines hold the quote."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qa import Library
+from qa.errors import DocumentError
+from qa.ingest.loaders import load_document
+from qa.types import Document, Hit
+
+from .formats import docx_file, pdf_pages, scanned_pdf
+
+CREATED = dt.datetime(2020, 5, 17, 9, 30, tzinfo=dt.UTC)
+ATLAS = [
+    "Survey of the southern highlands\nThe cartographer drew the coastline of Iceland in 1911.",
+    "Volcanic fields\nBasalt lava fields stretch for miles near Hekla.\nThe surveyors camped by the river Thjorsa.",
+]
+SCAN = [["The lighthouse keeper of Skerryvore", "counted forty gulls on the rocks.", "Date: 2019-08-14"]]
+WORD = [
+    ("Title", "Harbour board minutes"),
+    ("Normal", "The harbour board met on a cold Tuesday morning."),
+    ("Heading 1", "Dredging"),
+    ("Normal", ""),
+    ("Normal", "The dredger Maria will deepen the north channel by two metres."),
+    ("table", "Item|Cost\nDredging|40000 euros\nNew buoys|6000 euros"),
+    ("Heading 2", "Funding"),
+    ("Normal", "The fishermen's cooperative pays a third of the dredging."),
+]
+PAGE = """<!DOCTYPE html><html><head><title>Ferry delayed by storm | The Island Courier</title>
+<meta name="date" content="2023-07-15"><script>var tracking = "do not index this";</script></head><body>
+<header><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav></header>
+<div class="cookie-banner">We use cookies to improve your experience. Accept all cookies to continue.</div>
+<article><h1>Ferry delayed by storm</h1>
+<p>The ferry to Skye left two hours late on Tuesday because of the storm that hit the west coast overnight.</p>
+<p>About three hundred passengers waited in the terminal, the harbour master said. Some of them slept on benches.</p>
+<h2>Compensation</h2><p>The ferry company will refund every ticket bought for the cancelled morning crossing.</p>
+</article><aside class="sidebar"><h3>Most read</h3><ul><li>Ten gadgets you will not believe are real</li></ul></aside>
+<footer>Copyright 2023 The Island Courier. All rights reserved.</footer></body></html>"""
+NOTES = """---
+title: Riverside library extension
+date: 2024-03-02
+tags: [library, council]
+---
+# Riverside library extension
+
+The extension opens in September 2024
+
+## Costs
+
+- The council pays two thirds of the cost
+- A local trust pays the rest of the cost
+- The architect waives her fee
+
+```
+total = design + build   # no sentence here
+```
+"""
+DATED_NOTE = "# Allotment society\n\nDate: 2023-06-01\n\nThe allotment society planted a row of quince trees.\n"
+PUBLISHED = "Parish newsletter\nPublished 4 May 2023\n\nThe bell ringers of Saint Olave rang a full peal for the coronation.\n"
+ENCODED = {
+    "besancon-latin1.txt": ("latin-1", "Le boulanger de Besançon a vendu trois gâteaux à Noël. Il a fermé à midi."),
+    "cadiz-cp1252.txt": ("cp1252", "El señor Núñez dijo: “¡Qué día!” — y el puerto de Cádiz cerró al mediodía."),
+    "koln-utf16.txt": ("utf-16", "Der Bürgermeister von Köln eröffnete die Brücke über den Rhein."),
+    "coimbra-utf8.txt": ("utf-8", "A estação de comboios de Coimbra reabriu após as obras de manutenção."),
+    "tea-cp1252.txt": ("cp1252", "The café’s owner said “crème brûlée” sells out by noon… every Sunday – €4 a slice."),
+}
+
+
+def line_texts(text: str) -> list[str]:
+    return re.split(r"\r\n|\r|\n", text)
+
+
+def cited(doc: Document, hit: Hit) -> str:
+    """The lines a reader finds at the hit's page and lines: counted from the top of the page."""
+    top = doc.pages[hit.page - 1] if hit.page else 0
+    end = doc.pages[hit.page] if hit.page and hit.page < len(doc.pages) else len(doc.text)
+    return "\n".join(line_texts(doc.text[top:end])[hit.line_start - 1 : hit.line_end])
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("formats")
+    (folder / "atlas.pdf").write_bytes(pdf_pages(ATLAS, created=CREATED))
+    (folder / "skerryvore-scan.pdf").write_bytes(scanned_pdf(SCAN))
+    (folder / "minutes.docx").write_bytes(docx_file(WORD, created=CREATED))
+    (folder / "ferry.html").write_text(PAGE, encoding="utf-8")
+    (folder / "riverside.md").write_text(NOTES, encoding="utf-8")
+    (folder / "allotment.md").write_text(DATED_NOTE, encoding="utf-8")
+    (folder / "newsletter.txt").write_text(PUBLISHED, encoding="utf-8")
+    (folder / "undated.txt").write_text("The beekeeper moved forty hives to the heather moor.", encoding="utf-8")
+    os.utime(folder / "undated.txt", (dt.datetime(2022, 8, 9, 12).timestamp(),) * 2)
+    for name, (encoding, text) in ENCODED.items():
+        (folder / name).write_bytes(text.encode(encoding))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def lib(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    lib = Library.open(tmp_path_factory.mktemp("formats-index"))
+    report = lib.sync(folder)
+    assert report.skipped == () and report.added == 8 + len(ENCODED)
+    yield lib
+    lib.close()
+
+
+def top(lib: Library, question: str, source: str) -> Hit:
+    hit = next(h for h in lib.retrieve(question, k=3, mode="keyword") if h.source == source)
+    doc = lib.document(source)
+    assert doc is not None and doc.text[hit.start : hit.end] == hit.text
+    assert hit.text in cited(doc, hit), (hit.page, hit.line_start, hit.line_end)
+    return hit
+
+
+def test_pdf_lines_are_counted_within_their_page(lib: Library) -> None:
+    hit = top(lib, "Basalt lava fields near Hekla", "atlas.pdf")
+    assert (hit.page, hit.line_start, hit.line_end) == (2, 1, 3)  # all of page 2: lines 1-3, not 4-6 of the file
+    assert "Basalt lava fields" in hit.text and not hit.ocr and hit.title == "Survey of the southern highlands"
+    assert (hit.date, hit.date_source) == (dt.date(2020, 5, 17), "pdf metadata")
+    assert hit.to_json()["date_source"] == "pdf metadata"
+
+
+def test_scanned_pdf_is_read_by_ocr_and_says_so(lib: Library) -> None:
+    hit = top(lib, "lighthouse keeper Skerryvore gulls", "skerryvore-scan.pdf")
+    assert "lighthouse keeper" in hit.text.lower() and "forty gulls" in hit.text
+    assert hit.page == 1 and hit.ocr and hit.to_json()["ocr"] is True
+    assert (hit.date, hit.date_source) == (dt.date(2019, 8, 14), "date line")
+    doc = lib.document("skerryvore-scan.pdf")
+    assert doc is not None and doc.ocr_pages == (1,)
+
+
+def test_docx_paragraphs_headings_and_tables(lib: Library) -> None:
+    doc = lib.document("minutes.docx")
+    assert doc is not None and doc.title == "Harbour board minutes"
+    assert (doc.date, doc.date_source) == (dt.date(2020, 5, 17), "docx metadata")
+    lines = line_texts(doc.text)
+    assert "Dredging | 40000 euros" in lines and "" not in lines  # a table row is a line; empty paragraphs are not
+    hit = top(lib, "dredger Maria north channel", "minutes.docx")
+    assert lines[3] == "The dredger Maria will deepen the north channel by two metres."  # line 4: the 4th paragraph with text
+    assert hit.section == "Harbour board minutes › Dredging" and (hit.line_start, hit.line_end) == (3, 7)
+    funding = top(lib, "fishermen's cooperative pays a third", "minutes.docx")
+    assert funding.section == "Harbour board minutes › Dredging › Funding"
+
+
+def test_html_keeps_the_article_and_its_date(lib: Library) -> None:
+    doc = lib.document("ferry.html")
+    assert doc is not None and doc.title == "Ferry delayed by storm"
+    assert (doc.date, doc.date_source) == (dt.date(2023, 7, 15), "html meta")
+    assert "left two hours late" in doc.text and "refund every ticket" in doc.text
+    for boilerplate in ("cookies", "Most read", "gadgets", "Copyright", "tracking", "Sport"):
+        assert boilerplate not in doc.text
+    hit = top(lib, "refund every ticket cancelled crossing", "ferry.html")
+    assert hit.section == "Ferry delayed by storm › Compensation"
+
+
+@pytest.mark.parametrize(
+    ("markup", "day"),
+    [
+        ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2021-11-02T10:00:00Z"}</script>',
+         dt.date(2021, 11, 2)),
+        ('<meta property="article:published_time" content="2020-02-29T08:00:00+00:00">', dt.date(2020, 2, 29)),
+        ("", dt.date(2019, 3, 8)),  # from <time datetime> in the body
+    ],
+)  # fmt: skip
+def test_html_date_from_json_ld_open_graph_and_time(tmp_path: Path, markup: str, day: dt.date) -> None:
+    body = "<p>The orchestra played Sibelius in the old cathedral to a full house of music lovers.</p>" * 3
+    time = '<time datetime="2019-03-08">8 March</time>' if not markup else ""
+    page = f"<html><head><title>T</title>{markup}</head><body><article>{time}{body}</article></body></html>"
+    (tmp_path / "p.html").write_text(page)
+    doc = load_document(tmp_path / "p.html", tmp_path)
+    assert (doc.date, doc.date_source) == (day, "html meta")
+
+
+def test_markdown_front_matter_is_metadata_and_lines_stay_the_files(lib: Library) -> None:
+    doc = lib.document("riverside.md")
+    assert doc is not None and doc.text == NOTES  # byte for byte: line numbers are the file's
+    assert (doc.title, doc.date, doc.date_source, doc.tags) == (
+        "Riverside library extension", dt.date(2024, 3, 2), "front matter", ("library", "council"))  # fmt: skip
+    view = lib.view()
+    rows = view.catalog.db.execute("SELECT c.text, c.line_start FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                                   "WHERE d.path = 'riverside.md'").fetchall()  # fmt: skip
+    assert rows and all("title:" not in t and "---" not in t for t, _ in rows)  # front matter is not indexed
+    assert min(line for _, line in rows) == 6  # the heading, on the file's line 6
+    hit = top(lib, "local trust pays the rest", "riverside.md")
+    assert hit.section == "Riverside library extension › Costs" and hit.line_start == 10  # the file's "## Costs"
+    assert line_texts(NOTES)[9] == "## Costs"
+
+
+def test_markdown_list_items_and_code_are_sentences_of_their_own(lib: Library) -> None:
+    from embeddings.encoder import token_counter
+    from qa.ingest.chunking import chunk_document
+
+    doc = load_document(Path(str(lib.folder)) / "riverside.md", Path(str(lib.folder)))
+    pieces = [c.text for c in chunk_document(doc, token_counter(None), target=1, overlap=0)]
+    assert "- The council pays two thirds of the cost" in pieces
+    assert "- A local trust pays the rest of the cost" in pieces
+    assert any(p.startswith("```") and "total = design" in p for p in pieces)
+
+
+@pytest.mark.parametrize(
+    ("source", "day", "how"),
+    [("allotment.md", dt.date(2023, 6, 1), "date line"), ("newsletter.txt", dt.date(2023, 5, 4), "date line"),
+     ("undated.txt", dt.date(2022, 8, 9), "file date")],
+)  # fmt: skip
+def test_date_lines_near_the_top_and_the_file_date_fallback(lib: Library, source: str, day: dt.date, how: str) -> None:
+    doc = lib.document(source)
+    assert doc is not None and (doc.date, doc.date_source) == (day, how)
+
+
+@pytest.mark.parametrize("name", list(ENCODED))
+def test_western_encodings_are_read_exactly(lib: Library, name: str) -> None:
+    encoding, text = ENCODED[name]
+    doc = lib.document(name)
+    assert doc is not None and doc.text == text, encoding
+
+
+def test_accented_words_are_found(lib: Library) -> None:
+    assert top(lib, "Besançon boulanger", "besancon-latin1.txt").line_start == 1
+    assert top(lib, "Núñez Cádiz", "cadiz-cp1252.txt").source == "cadiz-cp1252.txt"
+
+
+def test_cli_and_json_show_where_the_date_came_from(lib: Library) -> None:
+    cmd = [sys.executable, "-m", "qa.cli", "ask", "lighthouse keeper counted gulls", "--index", str(lib.store.root), "--k", "1"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "skerryvore-scan.pdf:1-4 (page 1 (OCR), 2019-08-14 (date line))" in out.stdout
+    data = json.loads(subprocess.run([*cmd, "--json"], capture_output=True, text=True, timeout=300).stdout)
+    assert {"date": "2019-08-14", "date_source": "date line", "ocr": True}.items() <= data["hits"][0].items()
+
+
+def test_encrypted_pdfs(tmp_path: Path) -> None:
+    (tmp_path / "open.pdf").write_bytes(pdf_pages(["Glacier retreat was measured at Vatnajokull."], password=""))
+    assert "Vatnajokull" in load_document(tmp_path / "open.pdf", tmp_path).text  # AES, empty password
+    (tmp_path / "locked.pdf").write_bytes(pdf_pages(["Glacier retreat was measured at Vatnajokull."], password="s3cret"))
+    with pytest.raises(DocumentError, match=r"^locked\.pdf: encrypted PDF .* — .*without the password"):
+        load_document(tmp_path / "locked.pdf", tmp_path)
+
+
+def test_a_scan_without_the_ocr_engine_names_the_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "scan.pdf").write_bytes(scanned_pdf(SCAN))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    with pytest.raises(DocumentError) as info:
+        load_document(tmp_path / "scan.pdf", tmp_path)
+    message = str(info.value)
+    assert message.startswith("scan.pdf: page 1 is a scan") and "apt-get install tesseract-ocr tesseract-ocr-eng" in message
+    assert "\n" not in message
