@@ -255,3 +255,14 @@ def test_a_scan_without_the_ocr_engine_names_the_install(tmp_path: Path, monkeyp
     message = str(info.value)
     assert message.startswith("scan.pdf: page 1 is a scan") and "apt-get install tesseract-ocr tesseract-ocr-eng" in message
     assert "\n" not in message
+
+
+def test_the_chat_card_and_viewer_show_the_date_source_and_ocr(lib: Library) -> None:
+    from qa.serve.render import Target, sources_html
+    from qa.serve.viewer import document_html
+
+    hit = top(lib, "lighthouse keeper Skerryvore gulls", "skerryvore-scan.pdf")
+    card = sources_html([hit], weak=False)
+    assert "2019-08-14 (date line)" in card and "page 1 (OCR), lines 1-4" in card
+    markup = document_html(lib.document(hit.source), Target.of_hit(hit))
+    assert "2019-08-14 (date line)" in markup and "Passage: page 1 (OCR), lines 1-4" in markup
