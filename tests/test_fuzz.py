@@ -102,7 +102,7 @@ def test_chunker_keeps_pdf_pages_apart(count_tokens: CountTokens, pages: list[st
         offset += len(page) + 2
     doc = Document("doc.pdf", "\n\n".join(pages), pages=tuple(starts))
     if doc.text.strip():
-        check_chunks(doc, count_tokens)
+        check_chunks(doc, count_tokens)  # lines counted from the top of each page
         for c in chunk_document(doc, count_tokens):
             page = c.page or 1
             end = starts[page] if page < len(starts) else len(doc.text)
@@ -113,3 +113,36 @@ def test_one_long_word_in_any_script_fits_the_window(count_tokens: CountTokens) 
     """A paragraph without spaces (Chinese, Japanese, a pasted URL) is cut, not left whole."""
     for text in ("北京" * 2000 + "。", "https://example.com/" + "a1b2c3" * 800, "Z" * 5000):
         check_chunks(Document("long.txt", text), count_tokens)
+
+
+MD_PIECES = st.sampled_from([
+    "---\ntitle: Notes\ndate: 2023-05-04\ntags: [a, b]\n---\n", "---\nnot: [valid yaml\n---\n", "# Heading\n", "## Sub heading\n",
+    "Title\n=====\n", "- a list item without a stop\n", "1. a numbered item\n", "| a | b |\n|---|---|\n| 1 | 2 |\n",
+    "```\ncode # not a heading\n```\n", "    indented code\n", "> a quote. Another sentence.\n", "Date: 2023-06-01\n",
+    "Plain words of a paragraph", " continue here. ", "\n", "\n\n", "\r\n", "\r", "x" * 300, "東京は晴れ。",
+])  # fmt: skip
+
+
+@FUZZ
+@given(pieces=st.lists(MD_PIECES, max_size=40), encoding=st.sampled_from(["utf-8", "utf-16", "cp1252"]))
+def test_random_markdown_keeps_offsets_lines_and_front_matter(
+    folder: Path, count_tokens: CountTokens, pieces: list[str], encoding: str
+) -> None:
+    text = "".join(pieces)
+    if encoding == "cp1252":
+        text = text.replace("東京は晴れ。", "Zürich, café.")
+    doc = load_or_refuse(folder, ".md", text.encode(encoding))
+    if doc is None:
+        return
+    assert doc.text == text
+    check_chunks(doc, count_tokens)  # lines are the file's; nothing after the front matter lost
+    assert all(c.start >= doc.body_start for c in chunk_document(doc, count_tokens))
+    assert all(0 < b < len(doc.text) for b in doc.breaks) and list(doc.breaks) == sorted(set(doc.breaks))
+
+
+@FUZZ
+@given(data=st.binary(max_size=2000))
+@example(data=b"PK\x03\x04" + b"\x00" * 40)  # a zip header and nothing else
+def test_random_bytes_as_word_or_pdf_give_document_error(folder: Path, data: bytes) -> None:
+    for suffix in (".docx", ".pdf"):
+        load_or_refuse(folder, suffix, data)
