@@ -1,4 +1,6 @@
-"""Check a question file (JSON lines) against the news articles: python bench/questions/validate.py FILE [NEWS_FOLDER].
+"""Check a question file (JSON lines) against its documents: python bench/questions/validate.py FILE [FOLDER].
+
+FOLDER holds the documents (default /tmp/news); `article` is a news id (FOLDER/ID.txt) or a file name.
 
 Answerable rows: the evidence sentence stands verbatim in the article, the short answer stands in the
 evidence, and the question copies no run of three words from the evidence except names and numbers.
@@ -50,7 +52,8 @@ def check(row: dict, news: Path) -> list[str]:
         if any(row.get(f) is not None for f in ("answer", "evidence", "article")):
             problems.append("unanswerable rows have answer, evidence and article null")
         return problems
-    path = news / f"{row.get('article')}.txt"
+    article = str(row.get("article"))
+    path = news / (article if Path(article).suffix else f"{article}.txt")  # a news id, or a file name
     if not path.exists():
         return [*problems, f"no article {row.get('article')}"]
     text = path.read_text(encoding="utf-8")
