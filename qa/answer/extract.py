@@ -1,15 +1,18 @@
 """Extractive answers: the sentences of the hits that best answer the question, each cited.
 
 Every sentence of every hit is a candidate, except the document's structure (qa/answer/structure.py).
-Its score adds four kinds of evidence the index already holds, so nothing is encoded at question time:
+Its score adds five kinds of evidence the index already holds, so nothing is encoded at question time:
 - the cosine of the question to the sentence's in-context vector (sync pools one per sentence from
-  its passage's forward pass: qa/index/slots.py);
+  its passage's forward pass: qa/index/slots.py), and the same once the candidates' shared topic
+  (their mean) is taken out of both;
 - the share of the question's focus words it holds, each weighted by how rare it is among the
   candidates (a word every candidate shares is the topic, not the point);
-- whether it holds a phrase of the kind the question wants (a name for "who", a number for "how
-  many": qa/answer/kinds.py);
+- whether it holds a phrase of the kind the question wants (a person's name for "who", a number
+  for "how many": qa/answer/kinds.py);
 - the rank of its passage.
-The weights and thresholds are measured on bench/questions/answers.jsonl (docs/benchmarks/answer.md).
+The weights are a conditional logit fitted on the dev halves of bench/questions (answers.jsonl over
+news, notes.jsonl over notes and reports) by bench/answer_tune.py; whether the best sentence answers
+at all is decided in qa/answer/confidence.py (docs/benchmarks/answer.md).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embeddings import VectorIndex
-from qa.answer import kinds
+from qa.answer import confidence, kinds, phrases
 from qa.answer.structure import statements
 from qa.index.lexicon import tokens
 from qa.index.slots import SLOTS, sentence_spans
@@ -35,15 +38,20 @@ NOT_FOUND = "The documents do not answer this question. The closest passages are
 
 @dataclass(frozen=True)
 class Weights:
-    """How a sentence's evidence adds up; the defaults are the measured ones."""
+    """How a sentence's evidence adds up (a logit); the defaults are fitted by bench/answer_tune.py."""
 
-    cosine: float = 1.0
-    centred: float = 1.0  # cosine once the candidates' mean (their shared topic) is taken out of both
-    focus: float = 0.25
-    kind: float = 0.4
-    rank: float = 0.2  # times 1 / rank of the passage
-    found: float = 1.19  # below this best score the documents are said not to answer
-    margin: float = 0.4  # a further quote must score within this of the best one
+    cosine: float = 1.636
+    centred: float = 2.488  # cosine once the candidates' mean (their shared topic) is taken out of both
+    focus: float = 1.953
+    kind: float = 1.963
+    preposition: float = 1.231  # the question's preposition stands before the phrase of the wanted kind
+    rank: float = 1.435  # times 1 / rank of the passage
+    margin: float = 1.5  # a further quote must score within this of the best one: a fifth as likely, or more
+
+    def score(self, features: tuple[float, ...]) -> float:
+        """The weighted sum of a candidate's `features` (cosine, centred, focus, kind, preposition, rank)."""
+        weights = (self.cosine, self.centred, self.focus, self.kind, self.preposition, self.rank)
+        return sum(w * f for w, f in zip(weights, features, strict=True))
 
 
 DEFAULT = Weights()
@@ -72,6 +80,8 @@ class Candidate:
     centred: float  # cosine of question and sentence, each less the mean of all candidates
     words: frozenset[str]  # stemmed content words
     kinds: tuple[tuple[int, int], ...]  # spans (sentence-relative) of phrases of the wanted kind
+    typed: float  # how surely those phrases are of the kind: 1, 0.5 (a lone first name for "who") or 0
+    governed: bool  # one of them follows the question's preposition ("until what time": "until midnight")
 
 
 def sentence_vectors(vectors: VectorIndex, hit: Hit, spans: list[tuple[int, int]]) -> np.ndarray:
@@ -87,17 +97,20 @@ def sentence_vectors(vectors: VectorIndex, hit: Hit, spans: list[tuple[int, int]
     return np.stack([stored[g] for g in slot])
 
 
-def candidates(r: Retrieved, kind: str) -> list[Candidate]:
-    """Every statement sentence of every hit, with its cosines, words and phrases of `kind`."""
+def candidates(r: Retrieved, want: kinds.Wanted) -> list[Candidate]:
+    """Every statement sentence of every hit, with its cosines, words and phrases of the kind wanted."""
     spans = [(i, s) for i, hit in enumerate(r.hits) for a, b in split_sentences(hit.text) for s in statements(hit.text, a, b)]
     if not spans:
         return []
     cosines, centred = _cosines(r, spans)
+    texts = [r.hits[i].text[a:b] for i, (a, b) in spans]
+    found = [want.phrases(text) if want.kind else [] for text in texts]
+    known = phrases.surnames(texts, found) if want.kind == "who" else frozenset()
     out = []
-    for (i, (a, b)), c, cc in zip(spans, cosines, centred, strict=True):
-        text = r.hits[i].text[a:b]
-        found = tuple(kinds.candidates(kind, text, r.searched)) if kind else ()
-        out.append(Candidate(i, a, b, float(c), float(cc), frozenset(tokens(text)), found))
+    for (i, (a, b)), c, cc, text, held in zip(spans, cosines, centred, texts, found, strict=True):
+        typed = want.strength(text, held, known) if want.kind else 1.0
+        words = frozenset(tokens(text))
+        out.append(Candidate(i, a, b, float(c), float(cc), words, tuple(held), typed, want.governed(text, held)))
     return out
 
 
@@ -115,26 +128,42 @@ def _cosines(r: Retrieved, spans: list[tuple[int, tuple[int, int]]]) -> tuple[np
     return rows @ r.query, centred
 
 
-def focus_weights(question_words: set[str], pool: list[Candidate]) -> dict[str, float]:
+def focus_weights(question_words: frozenset[str], pool: list[Candidate]) -> dict[str, float]:
     """Each question word weighted by its rarity among the candidates (smoothed inverse frequency)."""
     df = Counter(w for c in pool for w in c.words & question_words)
     n = len(pool)
     return {w: math.log((n + 1) / (df[w] + 0.5)) for w in question_words}
 
 
-def score(c: Candidate, focus: dict[str, float], kind: str, w: Weights) -> float:
+def features(c: Candidate, focus: dict[str, float]) -> tuple[float, ...]:
+    """A candidate's evidence, in the order of Weights.score: cosine, centred, focus held, kind,
+    the question's preposition before the kind's phrase, 1 / rank."""
     total = sum(focus.values())
     held = sum(v for word, v in focus.items() if word in c.words) / total if total > 0 else 0.0
-    typed = 1.0 if (c.kinds or not kind) else 0.0
-    return w.cosine * c.cosine + w.centred * c.centred + w.focus * held + w.kind * typed + w.rank / (c.hit + 1)
+    return c.cosine, c.centred, held, c.typed, float(c.governed), 1.0 / (c.hit + 1)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A question's candidates with their scores, best first, and what the question wants."""
+
+    want: kinds.Wanted
+    asked: frozenset[str]  # the question's stemmed content words
+    scored: list[tuple[float, Candidate]]
+
+
+def rank(r: Retrieved, w: Weights = DEFAULT) -> Ranking:
+    """Every candidate with its score, best first."""
+    want = kinds.wanted(r.searched)
+    asked = frozenset(tokens(r.searched))
+    pool = candidates(r, want)
+    focus = focus_weights(asked, pool)
+    return Ranking(want, asked, sorted(((w.score(features(c, focus)), c) for c in pool), key=lambda sc: -sc[0]))
 
 
 def scored(r: Retrieved, w: Weights = DEFAULT) -> list[tuple[float, Candidate]]:
     """Every candidate with its score, best first."""
-    kind = kinds.question_kind(r.searched)
-    pool = candidates(r, kind)
-    focus = focus_weights(set(tokens(r.searched)), pool)
-    return sorted(((score(c, focus, kind, w), c) for c in pool), key=lambda sc: -sc[0])
+    return rank(r, w).scored
 
 
 MARKED_KINDS = ("when", "quantity")  # the kinds whose phrases were right most often on the dev half
@@ -145,20 +174,29 @@ def marked(c: Candidate, kind: str) -> tuple[int, int]:
     return c.kinds[0] if kind in MARKED_KINDS and len(c.kinds) == 1 else (0, 0)
 
 
-def answer(r: Retrieved, w: Weights = DEFAULT) -> Answer:
-    """The best sentence first, then up to MAX_QUOTES - 1 more within the margin, each cited [n]."""
-    chosen: list[tuple[float, Candidate]] = []
+def chosen(ranking: list[tuple[float, Candidate]], asked: frozenset[str], w: Weights = DEFAULT) -> list[tuple[float, Candidate]]:
+    """The quotes: the best sentence, then up to MAX_QUOTES - 1 more that score within the margin
+    and share a word with the question (`asked`: its stemmed words), each with other words."""
+    out: list[tuple[float, Candidate]] = []
     seen: set[frozenset[str]] = set()
-    for s, c in scored(r, w):
-        if len(chosen) == MAX_QUOTES or (chosen and s < chosen[0][0] - w.margin):
+    for s, c in ranking:
+        if len(out) == MAX_QUOTES or (out and s < out[0][0] - w.margin):
             break
-        if c.words in seen or not c.words:
+        if c.words in seen or not c.words or (out and not c.words & asked):
             continue
         seen.add(c.words)
-        chosen.append((s, c))
-    found = bool(chosen) and chosen[0][0] >= w.found
-    kind = kinds.question_kind(r.searched)
-    quotes = tuple(_quote(r.hits[c.hit], c, s, kind if n == 0 else "") for n, (s, c) in enumerate(chosen)) if found else ()
+        out.append((s, c))
+    return out
+
+
+def answer(r: Retrieved, w: Weights = DEFAULT, model: confidence.Found = confidence.DEFAULT) -> Answer:
+    """The chosen sentences, each cited [n]; "not in the documents" when the evidence says the best
+    sentence does not answer (qa/answer/confidence.py)."""
+    ranking = rank(r, w)
+    quotes_at = chosen(ranking.scored, ranking.asked, w)
+    found = bool(quotes_at) and model.answers(confidence.evidence(r.searched, ranking.asked, ranking.scored, w.cosine))
+    kind = ranking.want.kind
+    quotes = tuple(_quote(r.hits[c.hit], c, s, kind if n == 0 else "") for n, (s, c) in enumerate(quotes_at)) if found else ()
     text = " ".join(f"{q.text} [{q.marker}]" for q in quotes) if found else NOT_FOUND
     return Answer(question=r.question, text=text, quotes=quotes, hits=tuple(r.hits), found=found, searched=r.searched)
 

@@ -1,8 +1,9 @@
 """Lines that are a document's structure, not its statements: never quoted as an answer.
 
 Front matter (`---`, `title: ...`), Markdown headings, bare list bullets, table rules, bylines,
-date lines and the news header " date YYYY-MM-DD ". A sentence that holds such lines is cut
-down to the runs of lines between them; each list item is a statement of its own, its bullet left out.
+date lines, news datelines ("MOSCOW, March 20. /TASS/.") and the news header " date YYYY-MM-DD ".
+A sentence that holds such lines is cut down to the runs of lines between them; each list item is
+a statement of its own, its bullet left out.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ _STRUCTURE = re.compile(
     | [A-Za-z_][\w -]{0,30}:\s*[^\s].{0,80}?(?<![.!?])   # key: value (front matter, "Date: ...") with no sentence end
     | (by|written\ by|posted\ by|photo(graph)?\ by)\s+[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*){0,3}  # bylines
     | date\s+\d{4}-\d{2}-\d{2}                           # the news header
+    | [A-Z][A-Z.'-]+(\s[A-Z][A-Z.'-]+)*,\s+[A-Z][a-z]+\.?\s+\d{1,2}\.?     # a dateline: "MOSCOW, March 20.
+      \s*(/[A-Z]+/\.?|\([A-Za-z]+\)\s*-*)?                    #   /TASS/." or "LONDON, March 3 (Reuters) -"
     | (published|updated|posted)(\s+(on|at))?\s+[^.!?]{0,30}\d[^.!?]{0,20}  # date lines
     | [^A-Za-z]*                                         # nothing to read
     )\s*$""",

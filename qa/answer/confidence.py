@@ -1,0 +1,85 @@
+"""Does the best sentence answer the question, or do the hits merely share its topic?
+
+A small logistic model over four pieces of evidence, fitted on the dev halves of bench/questions
+(news and notes alike) by bench/answer_tune.py and fixed here as constants:
+- support: the best sentence's score without its raw cosine. The raw cosine's level depends on
+  how long and specific the question is (0.69 for the answering sentence of a 17-word news
+  question, 0.49 for an 8-word question about notes), the centred cosine's, focus words' and
+  answer kind's much less, so a threshold on them carries from one collection to another;
+- the share of the question's names (capitalised words past its first) that no candidate sentence
+  holds: a question about "Theranos" is not answered by passages that never name it;
+- the share of the question's content words that no candidate holds;
+- the gap between the best sentence and the next with other words: an answer stands out, while
+  sentences that only share the question's topic score alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from qa.index.lexicon import tokens
+
+if TYPE_CHECKING:
+    from qa.answer.extract import Candidate
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_QUESTION_WORDS = frozenset("who whom whose what when where why how which did does do is was were are according".split())
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the candidates say about whether the question is answered."""
+
+    support: float  # the best sentence's score less its raw-cosine term
+    names_missing: float  # share of the question's names no candidate holds (0 when it names nothing)
+    words_missing: float  # share of the question's stemmed content words no candidate holds
+    gap: float  # the best score less the best score of a sentence with other words
+
+
+@dataclass(frozen=True)
+class Found:
+    """Logistic weights: the documents answer when the weighted evidence is at least 0."""
+
+    bias: float = -1.57
+    support: float = 0.54
+    names_missing: float = -1.021
+    words_missing: float = -0.43
+    gap: float = 0.155
+
+    def logit(self, e: Evidence) -> float:
+        return (
+            self.bias + self.support * e.support + self.names_missing * e.names_missing
+            + self.words_missing * e.words_missing + self.gap * e.gap
+        )  # fmt: skip
+
+    def answers(self, e: Evidence) -> bool:
+        return self.logit(e) >= 0
+
+
+DEFAULT = Found()
+
+
+def names(question: str) -> list[str]:
+    """The question's names: capitalised words past its first word, question words left out."""
+    words = _WORD.findall(question)
+    return [w for i, w in enumerate(words) if i > 0 and w[0].isupper() and w.lower() not in _QUESTION_WORDS]
+
+
+def evidence(question: str, asked: frozenset[str], ranking: Sequence[tuple[float, Candidate]], cosine_weight: float) -> Evidence:
+    """The evidence of `ranking` (candidates with their scores, best first) about `question`, whose
+    stemmed content words are `asked`; `cosine_weight` is the sentence score's weight of the raw cosine."""
+    if not ranking:
+        return Evidence(0.0, 1.0, 1.0, 0.0)
+    held = frozenset().union(*(c.words for _, c in ranking))
+    named = [n for n in (frozenset(tokens(name)) for name in names(question)) if n]
+    best, top = ranking[0]
+    runner_up = next((s for s, c in ranking if c.words != top.words), best)
+    return Evidence(
+        support=best - cosine_weight * top.cosine,
+        names_missing=sum(1 for n in named if not n <= held) / len(named) if named else 0.0,
+        words_missing=len(asked - held) / len(asked) if asked else 0.0,
+        gap=best - runner_up,
+    )
