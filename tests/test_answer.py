@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from qa import Library
+from qa.answer import phrases
 from qa.answer.follow import follow_up, leans_on_before
-from qa.answer.kinds import candidates, question_kind
-from qa.answer.structure import statements
+from qa.answer.kinds import candidates, question_kind, wanted
+from qa.answer.structure import is_structure, statements
+from qa.index.lexicon import tokens
 from qa.ingest.sections import section_at, section_starts
 
 from .conftest import BIDEN
@@ -94,6 +96,13 @@ def test_statements_drop_front_matter_headings_rules_and_bylines() -> None:
         ("What proportion of books are imported?", "quantity"),
         ("Why did the minister resign?", "why"),
         ("What did Peskov say about negotiations?", ""),
+        ("What does the tool do when the level rises?", ""),  # only the first wh-word asks
+        ("By what percentage did the floodplain shrink?", "quantity"),
+        ("Until what time was the warning in force?", "when"),
+        ("What caused the two sensor failures?", "why"),
+        ("Which company makes the sensor?", "name"),
+        ("What is the name of his wife?", "name"),
+        ("Which Virginia town is home to him?", "where"),  # a typed noun before a plain name
     ],
 )
 def test_question_kind(question: str, kind: str) -> None:
@@ -104,6 +113,58 @@ def test_candidates_leave_out_what_the_question_already_holds() -> None:
     sentence = "Putin asked Biden for the call, Peskov said on Friday."
     assert [sentence[a:b] for a, b in candidates("who", sentence, "Who did Putin call?")] == ["Biden", "Peskov"]
     assert [sentence[a:b] for a, b in candidates("when", sentence, "When did Putin call?")] == ["Friday"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "sentence", "question", "found"),
+    [
+        ("quantity", "Lisa Murphy, 39, asked Cipriani for 5,000 pounds.", "How much money did she ask for?", ["5,000 pounds"]),
+        ("quantity", "Lisa Murphy, 39, asked Cipriani for 5,000 pounds.", "How old is Lisa Murphy?", ["39", "5,000 pounds"]),
+        ("quantity", "Robots will replace people in a third of UK jobs by 2030.", "What share of jobs?", ["a third"]),
+        ("when", "The seed swap in late February was cancelled.", "When was it?", ["late February"]),
+        ("when", "Licences will be issued by the end of this year.", "By when?", ["the end of this year"]),
+        ("where", 'They were last seen near the village of Ngombe in Kasai.', "Near which village?", ["Ngombe", "Kasai"]),
+        ("where", "Jalloh, 27, of Sterling, Virginia, is to be sentenced.", "Which town?", ["Sterling"]),
+        ("who", "Senate Minority Leader Chuck Schumer (D-N.Y.) declared his intention.", "Who will fight Gorsuch?",
+         ["Senate Minority Leader Chuck Schumer"]),
+        ("who", "Tomasz owns the migration plan.", "Who plans the migration?", ["Tomasz"]),
+        ("why", "The seed swap was cancelled because of snow.", "Why was the swap cancelled?", ["because"]),
+    ],
+)  # fmt: skip
+def test_phrases_of_the_kind_asked(kind: str, sentence: str, question: str, found: list[str]) -> None:
+    assert [sentence[a:b] for a, b in candidates(kind, sentence, question)] == found
+
+
+def test_a_lone_name_counts_fully_when_it_is_the_surname_of_a_full_name_nearby() -> None:
+    sentences = ["US President Joe Biden and Vladimir Putin spoke.", "The call was requested by Putin."]
+    want = wanted("Who requested the call?")
+    found = [want.phrases(s) for s in sentences]
+    assert want.strength(sentences[1], found[1]) == 0.5
+    assert want.strength(sentences[1], found[1], phrases.surnames(sentences, found)) == 1.0
+
+
+def test_the_questions_preposition_before_the_answer() -> None:
+    want = wanted("Until what time was New York under a blizzard warning?")
+    assert want.preposition == "until"
+    for sentence, governed in [("New York City is under a blizzard warning until midnight Wednesday.", True),
+                               ("The emergency went into effect Tuesday at midnight.", False)]:  # fmt: skip
+        assert want.governed(sentence, want.phrases(sentence)) is governed
+
+
+def test_datelines_are_structure() -> None:
+    for line in ("MOSCOW, March 20. /TASS/.", "LONDON, March 3 (Reuters) -"):
+        assert is_structure(line), line
+    assert not is_structure("Moscow, March 20, the minister said after the talks.")
+
+
+def test_an_unanswered_question_is_refused_and_further_quotes_share_its_words(notes: Library, seed_library: Library) -> None:
+    for question in ("Who won the chess tournament at the club in March?", "What is the wifi password for the guest network?"):
+        refused = notes.ask(question)
+        assert not refused.found and not refused.quotes, refused.text
+    answer = seed_library.ask("Who requested the call?")
+    assert answer.found and "requested by Putin" in answer.quotes[0].text, answer.text
+    asked = set(tokens(answer.question))
+    assert all(asked & set(tokens(q.text)) for q in answer.quotes[1:]), answer.text
 
 
 def test_follow_up_carries_the_previous_turn(seed_library: Library) -> None:

@@ -70,7 +70,7 @@ def spans(kind: str, sentence: str, ages: bool = False) -> list[tuple[int, int]]
     if kind == "when":
         return [_modified(sentence, m.span()) for m in _DATE.finditer(sentence)]
     if kind == "quantity":
-        return [m.span() for m in _NUMBER.finditer(sentence) if _is_quantity(sentence, m, ages)]
+        return [_unit(sentence, m) for m in _NUMBER.finditer(sentence) if _is_quantity(sentence, m, ages)]
     if kind == "who":
         people = [span for m in _PERSON.finditer(sentence) if (span := _trim(sentence, m.span()))]
         return people or [m.span() for m in _SINGLE.finditer(sentence) if _is_single_name(m.group())]
@@ -95,6 +95,13 @@ def _is_quantity(sentence: str, m: re.Match[str], ages: bool) -> bool:
     if _DATE.fullmatch(m.group().strip()) or _YEAR.fullmatch(m.group(2) or ""):
         return False
     return ages or not _AGE.match(sentence, max(0, m.start() - 2), m.start(2) + len(m.group(2)) + 1)
+
+
+def _unit(sentence: str, m: re.Match[str]) -> tuple[int, int]:
+    """A number's span with the word after it ("3 million euros"), unless that word is a stop word ("a third of")."""
+    a, b = m.span()
+    last = sentence.rfind(" ", a, b)
+    return (a, last) if last >= m.end(2) and sentence[last + 1 : b].lower() in STOPWORDS else (a, b)
 
 
 def _modified(sentence: str, span: tuple[int, int]) -> tuple[int, int]:
