@@ -27,8 +27,15 @@ def test_tokens_stem_fold_and_drop() -> None:
     ]  # fmt: skip
     assert tokens("elected") == tokens("elections") == ["elect"]
     assert tokens("the of and a") == []
-    assert query_terms("vote vote votes voting") == ["vote"]
+    assert query_terms("voting rights: votes and vote counts") == {"vote": 1 + math.log(3), "right": 1.0, "count": 1.0}
     assert len(query_terms(" ".join(f"w{i}" for i in range(500)))) == 64
+
+
+def test_query_weights_multiply_a_terms_postings() -> None:
+    p, ids = postings([["a", "b"], ["b", "c"], ["a", "a", "c"]])
+    plain = p.scores([ids["a"], ids["c"]])
+    np.testing.assert_allclose(p.scores({ids["a"]: 2.0, ids["c"]: 1.0}), plain + p.scores([ids["a"]]), rtol=1e-6)
+    assert p.top({ids["b"]: 0.5}, 5) == [(i, s / 2) for i, s in p.top([ids["b"]], 5)]
 
 
 def test_bm25_weights_by_hand() -> None:

@@ -75,7 +75,7 @@ def test_document_evidence_reads_whole_texts_and_document_vectors(seed_library: 
     top = dict(lexicon.documents.top(words, 10))
     assert set(top) == ids and all(s > 0 for s in top.values())
     assert len(lexicon.documents.top(words, 1)) == 1
-    assert lexicon.ids_of("croissants") == []
+    assert lexicon.ids_of("croissants") == {}
 
 
 def test_date_boost_prefers_documents_in_the_named_range() -> None:

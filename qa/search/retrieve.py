@@ -17,7 +17,7 @@ import numpy as np
 from embeddings import VectorIndex
 from qa import config
 from qa.index.catalog import Catalog, ChunkRow
-from qa.index.lexicon import Lexicon
+from qa.index.lexicon import Lexicon, Terms
 from qa.index.slots import all_slots, best_per_chunk
 from qa.search.dates import parse_question_dates
 from qa.search.dedupe import Collapser, shingles
@@ -89,8 +89,8 @@ def dense_candidates(vectors: VectorIndex, query: np.ndarray, n: int, allowed: S
     return best_per_chunk(ids[0], scores[0], n)
 
 
-def lexical_candidates(lexicon: Lexicon, terms: list[int], n: int, allowed: Sequence[int] | None) -> Ranking:
-    """The n best passages by BM25 for the question's term ids, among `allowed` chunk ids when given."""
+def lexical_candidates(lexicon: Lexicon, terms: Terms, n: int, allowed: Sequence[int] | None) -> Ranking:
+    """The n best passages by BM25 for the question's weighted term ids, among `allowed` chunk ids when given."""
     if not terms or (allowed is not None and not allowed):
         return []
     return lexicon.chunks.top(terms, n, lexicon.chunks.mask(allowed) if allowed is not None else None)
@@ -124,7 +124,7 @@ def search(
     strict = (window.since, window.until) if window.strict else (None, None)
     allowed = catalog.ids_in_dates(*strict) if any(strict) else None
     lexicon = catalog.lexicon()
-    words = lexicon.ids_of(q.question) if q.mode in ("hybrid", "keyword") else []
+    words = lexicon.ids_of(q.question) if q.mode in ("hybrid", "keyword") else {}
     lexical = lexical_candidates(lexicon, words, n, allowed)
     query = encoder.encode_query(q.question) if q.mode in ("hybrid", "dense") and encoder is not None else None
     dense = dense_candidates(vectors, query, n, allowed) if query is not None else []
