@@ -18,7 +18,7 @@ from qa import config
 from qa.answer.check import check
 from qa.errors import DatasetError, QAError
 from qa.library import Library
-from qa.terminal import format_check, format_hit, format_table, log, progress_bar
+from qa.terminal import format_check, format_collections, format_hit, format_table, log, progress_bar
 
 INDEX_HELP = "index directory (default $QA_INDEX or .qa-index)"
 
@@ -65,6 +65,7 @@ def add_eval(sub: Any) -> None:
     example = (
         "example: qa eval news_titles.tsv --corpus articles/ --mode all\n"
         "         qa eval scifact/ --json    (a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv)\n"
+        "         qa eval ../shared/data/ir/* --corpus-set --mode all    (every collection x mode, one table)\n"
         "         qa eval --answers bench/questions/answers.jsonl --corpus articles/ --split test"
     )
     p = sub.add_parser(
@@ -72,11 +73,19 @@ def add_eval(sub: Any) -> None:
         description="Document-level retrieval quality: nDCG, recall and MRR at k.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    p.add_argument("dataset", type=Path, nargs="?", help="BEIR folder, or TSV: query id, query, document id")
+    p.add_argument("dataset", type=Path, nargs="*", help="BEIR folder, or TSV: query id, query, document id")
+    p.add_argument(
+        "--corpus-set", action="store_true",
+        help="several BEIR folders: one table of every collection x mode, the mean, the worst gap to the best reference",
+    )  # fmt: skip
+    p.add_argument(
+        "--references", type=Path,
+        help="with --corpus-set: reference figures, JSON or a Markdown table (default: README.md beside the collections)",
+    )  # fmt: skip
     p.add_argument("--answers", type=Path, help="JSON lines of questions with short answers: score the answers shown")
     p.add_argument("--split", choices=("dev", "test", "all"), default="all", help="with --answers: which half")
     p.add_argument("--corpus", type=Path, help="folder of documents a TSV is judged over")
-    p.add_argument("--index", type=Path, help="index directory (default: a cache folder per corpus)")
+    p.add_argument("--index", type=Path, help="index directory (--corpus-set: their parent; default: a cache folder per corpus)")
     p.add_argument("--k", type=int, default=10, help="cut-off for nDCG, recall and MRR (default 10)")
     p.add_argument("--mode", choices=(*config.MODES, "all"), default=config.MODES[0])
     p.add_argument("--json", action="store_true", help='print {"mode": {"ndcg@10": ...}}')
@@ -144,27 +153,63 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from qa.eval.retrieval import default_index_dir, evaluate_modes, load_dataset
+    from qa.eval.retrieval import default_index_dir, load_dataset
 
     if args.answers:
         return run_eval_answers(args)
-    if args.dataset is None:
+    if not args.dataset:
         raise DatasetError("qa eval needs a dataset (a BEIR folder or a TSV) or --answers FILE — see: qa eval --help")
-    data = load_dataset(args.dataset, args.corpus)
+    if args.corpus_set:
+        return run_eval_collections(args)
+    if len(args.dataset) > 1:
+        raise DatasetError(f"{len(args.dataset)} datasets given — add --corpus-set to evaluate several collections")
+    data = load_dataset(args.dataset[0], args.corpus)
     if not data.queries:
-        raise DatasetError(f"{args.dataset}: no queries with judged documents — check its qrels or TSV")
-    lib = Library.open(args.index or default_index_dir(data.corpus))
+        raise DatasetError(f"{args.dataset[0]}: no queries with judged documents — check its qrels or TSV")
+    results = _evaluate(args.index or default_index_dir(data.corpus), data, args)
+    print(json.dumps(results, indent=2) if args.json else format_table(results, len(data.queries)))
+    return 0
+
+
+def _evaluate(index: Path, data: Any, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Sync the dataset's corpus into `index`, then score the modes `args` asks for."""
+    from qa.eval.retrieval import evaluate_modes
+
+    lib = Library.open(index)
     try:
         report = lib.sync(data.corpus)
         log(
-            f"index: {report.added} added, {report.changed} changed, {report.unchanged} unchanged, "
+            f"{data.name} index: {report.added} added, {report.changed} changed, {report.unchanged} unchanged, "
             f"{report.chunks_encoded} passages encoded"
         )
         modes = config.MODES if args.mode == "all" else (args.mode,)
-        results = evaluate_modes(lib, data, modes, max(1, args.k), log)
+        return evaluate_modes(lib, data, modes, max(1, args.k), log)
     finally:
         lib.close()
-    print(json.dumps(results, indent=2) if args.json else format_table(results, len(data.queries)))
+
+
+def run_eval_collections(args: argparse.Namespace) -> int:
+    """`qa eval A B C --corpus-set`: each BEIR folder in its own index, one table of them all."""
+    from qa.eval.collections import collection_folders, load_references, rows, summary
+    from qa.eval.retrieval import default_index_dir, load_beir, metric_names
+
+    folders = collection_folders(args.dataset, lambda p: log(f"skipped {p}: not a BEIR folder"))
+    names = [f.name for f in folders]
+    if len(set(names)) < len(names):
+        raise DatasetError(f"two collections share a folder name ({', '.join(names)}) — give each its own name")
+    readme = folders[0].parent / "README.md"
+    references = load_references(args.references or (readme if readme.is_file() else None), names)
+    results, queries = {}, {}
+    for folder in folders:
+        data = load_beir(folder)
+        queries[data.name] = len(data.queries)
+        results[data.name] = _evaluate(args.index / data.name if args.index else default_index_dir(data.corpus), data, args)
+    metric, mode = metric_names(max(1, args.k))[0], config.MODES[0] if args.mode == "all" else args.mode
+    table = rows(results, queries, references, metric)
+    if args.json:
+        print(json.dumps({"metric": metric, "results": results, "references": references, **summary(table, mode)}, indent=2))
+    else:
+        print(format_collections(table, mode, metric))
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from qa.eval.collections import Row, mean_of, summary
 from qa.ingest.sync import Progress
 from qa.types import Hit
 
@@ -71,3 +72,40 @@ def format_table(results: dict[str, dict[str, float]], queries: int) -> str:
 def log(message: str) -> None:
     """A progress line on stderr, shown at once."""
     print(message, file=sys.stderr, flush=True)
+
+
+def format_collections(table: list[Row], mode: str, metric: str) -> str:
+    """Collections down; modes, then reference systems, across; a mean row; the worst gap of `mode`."""
+    modes = list(table[0].modes) if table else []
+    systems = list(dict.fromkeys(s for r in table for s in r.references))
+    head = ["collection", "queries", *modes, *systems, "best ref", f"{mode} - best"]
+    lines = [
+        [r.name, str(r.queries), *(_cell(r.modes.get(m)) for m in modes), *(_cell(r.references.get(s)) for s in systems),
+         _cell(r.best_reference), _cell(r.gap(mode), signed=True)]
+        for r in table
+    ]  # fmt: skip
+    s = summary(table, mode)
+    means: dict[str, float] = s["mean"]  # type: ignore[assignment]
+    best = s["mean_best_reference"] if isinstance(s["mean_best_reference"], float) else None
+    lines.append(
+        ["mean", str(sum(r.queries for r in table)), *(_cell(means[m]) for m in modes),
+         *(_cell(mean_of(r.references.get(x) for r in table)) for x in systems), _cell(best),
+         _cell(means[mode] - best if best is not None and mode in means else None, signed=True)]
+    )  # fmt: skip
+    widths = [max(len(x) for x in column) for column in zip(head, *lines, strict=True)]
+    text = [f"{metric}, documents ranked by their best passage", *(_aligned(line, widths) for line in [head, *lines])]
+    worst = s["worst"]
+    if isinstance(worst, dict):
+        text.append(f"worst gap of {mode} to the best reference: {worst['gap']:+.4f} ({worst['collection']})")
+    return "\n".join(text)
+
+
+def _aligned(cells: list[str], widths: list[int]) -> str:
+    """The first cell left-aligned, the rest right-aligned, two spaces apart."""
+    return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
+
+def _cell(value: float | None, signed: bool = False) -> str:
+    if value is None or value != value:  # None or NaN
+        return "—"
+    return f"{value:+.4f}" if signed else f"{value:.4f}"

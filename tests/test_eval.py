@@ -165,3 +165,40 @@ def test_tsv_needs_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     tsv.write_text("qid\tquery\tdoc\n", encoding="utf-8")
     assert _qa_eval(["eval", str(tsv)]) == 2
     assert "add --corpus FOLDER" in capsys.readouterr().err
+
+
+def test_corpus_set_one_table_against_references(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    sets = tmp_path / "ir"
+    first, second = _beir(sets / "alpha"), _beir(sets / "beta")
+    (sets / "README.md").write_text(
+        "| folder | bm25s (stemmed) | MiniLM |\n|---|---|---|\n| `alpha/` | 0.70 | — |\n| beta | 0.95 (whole) | 0.90 |\n",
+        encoding="utf-8",
+    )
+    argv = ["eval", str(first), str(second), str(sets / "README.md"), "--corpus-set", "--mode", "keyword"]
+    argv += ["--index", str(tmp_path / "idx")]
+    assert _qa_eval([*argv, "--json"]) == 0
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert "skipped" in err and "README.md" in err  # a shell glob over the folder matches its README too
+    assert report["references"] == {"alpha": {"bm25s": 0.7}, "beta": {"bm25s": 0.95, "MiniLM": 0.9}}
+    ndcg = {name: report["results"][name]["keyword"]["ndcg@10"] for name in ("alpha", "beta")}
+    assert ndcg["alpha"] == ndcg["beta"] > 0.9  # the same collection twice, each in its own index
+    assert report["gaps"] == {"alpha": round(ndcg["alpha"] - 0.7, 4), "beta": round(ndcg["beta"] - 0.95, 4)}
+    assert report["worst"]["collection"] == "beta"
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == ["alpha", "beta"]
+    assert _qa_eval(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == ["collection", "queries", "keyword", "bm25s", "MiniLM", "best", "ref", "keyword", "-", "best"]
+    assert lines[2].split()[:4] == ["alpha", "4", f"{ndcg['alpha']:.4f}", "0.7000"] and lines[2].split()[4] == "—"
+    assert lines[4].split()[0] == "mean" and lines[-1].startswith("worst gap of keyword to the best reference:")
+
+
+def test_several_datasets_need_corpus_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = _beir(tmp_path / "a"), _beir(tmp_path / "b")
+    assert _qa_eval(["eval", str(first), str(second)]) == 2
+    assert "add --corpus-set" in capsys.readouterr().err
+    assert _qa_eval(["eval", str(tmp_path / "a" / "corpus.jsonl"), "--corpus-set"]) == 2
+    assert "needs BEIR folders" in capsys.readouterr().err
