@@ -123,6 +123,7 @@ def cmd_dump(args: argparse.Namespace) -> None:
         words = {q: lexicon.ids_of(t) for q, t in zip(qids, texts, strict=True)}
         lexical = {q: retrieve.lexical_candidates(lexicon, w, args.depth, None) for q, w in words.items()}
         documents = {}
+        ceilings = {q: lexicon.chunks.ceiling(w) for q, w in words.items()}  # for Lifts.coverage
         lookup = catalog.lookup()
         for r, q in enumerate(qids):
             docs = {doc_of[c] for c, _ in dense.get(q, []) + lexical[q]}
@@ -135,9 +136,8 @@ def cmd_dump(args: argparse.Namespace) -> None:
         out = RESULTS / f"candidates-{name}.pkl"
         RESULTS.mkdir(exist_ok=True)
         with out.open("wb") as fh:
-            pickle.dump(
-                {"dense": dense, "lexical": lexical, "documents": documents, "doc_of": doc_of, "source_of": source_of}, fh
-            )
+            record = {"dense": dense, "lexical": lexical, "documents": documents, "doc_of": doc_of, "source_of": source_of}
+            pickle.dump({**record, "ceilings": ceilings}, fh)
         log(f"wrote {out}")
 
 
@@ -170,7 +170,9 @@ def cmd_tune(args: argparse.Namespace) -> None:
             docs = {cands["doc_of"][c] for c, _ in dense + lexical}  # as search(): the candidates' documents only
             doc_lexical, doc_dense = ({d: v for d, v in side.items() if d in docs} for side in cands["documents"][q])
             doc_scores = fusion.document_scores(doc_lexical, doc_dense, mode, weights)
-            ranked = fusion.rank(dense, lexical, cands["doc_of"], mode, weights, fusion.Lifts(doc_scores))
+            ceiling = cands.get("ceilings", {}).get(q, 0.0)
+            coverage = lexical[0][1] / ceiling if lexical and ceiling > 0 else 1.0  # as search() does
+            ranked = fusion.rank(dense, lexical, cands["doc_of"], mode, weights, fusion.Lifts(doc_scores, coverage=coverage))
             docs = doc_ranking((_Hit(cands["source_of"][c]) for c, _ in ranked), data.doc_id)
             run[q] = {d: float(len(docs) - i) for i, d in enumerate(docs)}
             if args.oracle:

@@ -73,3 +73,12 @@ def test_bm25_matches_bm25s_lucene() -> None:
 def test_ties_break_by_row_and_top_is_cut() -> None:
     p, ids = postings([["x"], ["x"], ["x"], ["y"]])
     assert [i for i, _ in p.top([ids["x"]], 2)] == [10, 20]
+
+
+def test_ceiling_bounds_every_score() -> None:
+    p, ids = postings([["a", "a", "a", "b"], ["b", "c"], ["c", "d", "e", "a"]])
+    query = {ids["a"]: 2.0, ids["c"]: 1.0, 999: 5.0}  # an unknown term id adds nothing
+    ceiling = p.ceiling(query)
+    assert ceiling == pytest.approx(2 * p.idf[ids["a"]] + p.idf[ids["c"]], rel=1e-6)
+    assert 0 < p.scores(query).max() < ceiling
+    assert p.ceiling({}) == 0.0

@@ -9,7 +9,7 @@ import pytest
 from qa import Library
 from qa.index.slots import SLOTS
 from qa.search.dedupe import Collapser, near_duplicate, shingles
-from qa.search.fusion import Lifts, Weights, document_scores, fuse, rank
+from qa.search.fusion import Lifts, Weights, dense_share, document_scores, fuse, rank
 from qa.search.retrieve import best_sentence, date_window
 
 from .conftest import BIDEN, PESKOV
@@ -147,3 +147,16 @@ PUTIN = "Biden spoke first. Putin warned of sanctions on Friday. Talks follow."
 def test_best_sentence_is_the_one_sharing_most_question_words(text: str, question: str, expected: str) -> None:
     start, end = best_sentence(text, question)
     assert text[start:end] == expected
+
+
+def test_lexical_weight_shrinks_when_its_best_passage_holds_little_of_the_question() -> None:
+    w = Weights(dense=0.6, coverage=0.4, coverage_power=0.5)
+    assert dense_share(w, 1.0) == dense_share(w, 0.4) == 0.6  # a strong lexical match keeps the fixed blend
+    assert dense_share(w, 0.1) == pytest.approx(1 - 0.4 * 0.5)  # a quarter of the threshold: half the lexical weight
+    assert dense_share(w, 0.0) == 1.0 and dense_share(Weights(coverage=0), 0.0) == Weights().dense
+    dense, lexical = [(1, 0.9), (2, 0.5)], [(3, 7.0), (1, 1.0)]
+    strong = rank(dense, lexical, {}, "hybrid", w, Lifts(coverage=0.9))
+    weak = rank(dense, lexical, {}, "hybrid", w, Lifts(coverage=0.0))
+    assert [c for c, _ in strong] == [1, 3, 2] and dict(strong)[3] == pytest.approx(0.4)
+    assert [c for c, _ in weak] == [1, 2, 3] and dict(weak)[3] == 0.0  # only the dense side counts
+    assert rank([], lexical, {}, "keyword", w, Lifts(coverage=0.0)) == rank([], lexical, {}, "keyword", w)

@@ -29,6 +29,7 @@ from qa.text import STOPWORDS
 BM25 = (1.2, 0.75)
 DOC_BM25 = (1.2, 0.75)
 MAX_QUERY_TERMS = 64  # a pasted page must not become a thousand-term query
+_BLOCK = 1 << 22  # postings weighed at a time when building
 _WORD = re.compile(r"[^\W_]+")
 _STEMMER = Stemmer.Stemmer("english")
 _stems: dict[str, str] = {}
@@ -78,23 +79,45 @@ class Postings:
     starts: np.ndarray  # postings of term t are [starts[t], starts[t + 1])
     rows: np.ndarray  # row index of each posting
     weights: np.ndarray  # BM25 weight of each posting: idf(t) * tf / (tf + k1 * length norm)
+    idf: np.ndarray  # of each term id: the most one occurrence of it can weigh (a weight tends to it as tf grows)
 
     @classmethod
     def build(cls, ids: Sequence[int], bags: Sequence[bytes], n_terms: int, k1: float, b: float) -> Postings:
+        """Postings of rows given as stored bags (`bag`), one per id."""
         pairs = np.frombuffer(b"".join(bags), dtype=np.int32).reshape(-1, 2)
         sizes = np.array([len(x) // 8 for x in bags], dtype=np.int64)
-        rows = np.repeat(np.arange(len(bags), dtype=np.int32), sizes)
-        # In float64, then rounded to float32: the same collection gives the same weights whatever
-        # order its rows were added in (an incremental index must rank exactly as a fresh one).
-        term, tf = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.float64)
-        length = np.bincount(rows, weights=tf, minlength=len(bags))
-        norm = k1 * (1 - b + b * length / max(float(length.sum()) / max(len(bags), 1), 1.0))
+        return cls.from_pairs(np.asarray(ids, dtype=np.int64), pairs, sizes, n_terms, (k1, b))
+
+    @classmethod
+    def from_pairs(
+        cls, ids: np.ndarray, pairs: np.ndarray, sizes: np.ndarray, n_terms: int, bm25: tuple[float, float]
+    ) -> Postings:
+        """Postings of every row's (term id, count) pairs, concatenated row after row (`sizes` pairs each).
+
+        Built in blocks: at a million passages (~55M postings) whole-array temporaries would take
+        several GB more than the 8 bytes a posting the result keeps."""
+        k1, b = bm25
+        term, tf = pairs[:, 0], pairs[:, 1]
+        rows = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+        ends = np.cumsum(sizes)
+        counted = np.concatenate([[0], np.cumsum(tf, dtype=np.int64)])
+        length = (counted[ends] - counted[ends - sizes]).astype(np.float64)
+        norm = k1 * (1 - b + b * length / max(float(length.sum()) / max(len(sizes), 1), 1.0))
         df = np.bincount(term, minlength=n_terms)
-        idf = np.log1p((len(bags) - df + 0.5) / (df + 0.5))  # never negative, unlike classic BM25
-        weight = idf[term] * tf / (tf + norm[rows])  # Lucene's form: no (k1 + 1), which ranks the same
+        idf = np.log1p((len(sizes) - df + 0.5) / (df + 0.5))  # never negative, unlike classic BM25
         order = np.argsort(term, kind="stable")
+        out_rows = np.empty(len(term), dtype=np.int32)
+        weights = np.empty(len(term), dtype=np.float32)
+        for i in range(0, len(order), _BLOCK):
+            at = order[i : i + _BLOCK]
+            r, f = rows[at], tf[at].astype(np.float64)
+            # In float64, then rounded to float32: the same collection gives the same weights whatever
+            # order its rows were added in (an incremental index must rank exactly as a fresh one).
+            # Lucene's form: no (k1 + 1), which ranks the same.
+            weights[i : i + _BLOCK] = idf[term[at]] * f / (f + norm[r])
+            out_rows[i : i + _BLOCK] = r
         starts = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-        return cls(np.asarray(ids, dtype=np.int64), starts, rows[order], weight[order].astype(np.float32))
+        return cls(ids, starts, out_rows, weights, idf.astype(np.float32))
 
     def scores(self, terms: Terms) -> np.ndarray:
         """BM25 of every row for the terms, each weighted by its query weight (0 for rows matching none)."""
@@ -105,6 +128,11 @@ class Postings:
                 # a term's rows are distinct: no lost additions
                 out[self.rows[lo:hi]] += self.weights[lo:hi] if w == 1 else np.float32(w) * self.weights[lo:hi]
         return out
+
+    def ceiling(self, terms: Terms) -> float:
+        """What no row's score reaches: every term's idf times its query weight. The best row's
+        share of it says how much of the question the best match holds."""
+        return float(sum(w * float(self.idf[t]) for t, w in weighted(terms) if 0 <= t < len(self.idf)))
 
     def top(self, term_ids: Terms, n: int, allowed: np.ndarray | None = None) -> Ranking:
         """The n best (id, BM25) rows matching any term, best first; `allowed` masks rows out."""
@@ -149,21 +177,32 @@ class Lexicon:
         """Build the postings of a catalog; (k1, b) for chunks and for whole documents."""
         term_ids = {t: int(i) for i, t in db.execute("SELECT id, term FROM vocabulary")}
         n_terms = max(term_ids.values(), default=0) + 1
-        parts = []
-        for table, (k1, b) in (("chunks", chunk_bm25), ("documents", doc_bm25)):
-            ids, bags = [], []
-            for row_id, blob in db.execute(f"SELECT id, bag FROM {table} ORDER BY id"):
-                if blob is None or len(blob) % 8:
-                    raise IndexCorrupt(f"{path}: damaged term counts in {table} {row_id} — run: qa index FOLDER")
-                ids.append(row_id)
-                bags.append(blob)
-            parts.append(Postings.build(ids, bags, n_terms, k1, b))
+        parts = [Postings.from_pairs(*_stored_pairs(db, table, path), n_terms, bm25)
+                 for table, bm25 in (("chunks", chunk_bm25), ("documents", doc_bm25))]  # fmt: skip
         return cls(term_ids, parts[0], parts[1])
 
     def ids_of(self, question: str) -> dict[int, float]:
         """Term id -> query weight, for the question's words the collection holds."""
         ids = ((self.term_ids.get(t), w) for t, w in query_terms(question).items())
         return {i: w for i, w in ids if i is not None}
+
+
+def _stored_pairs(db: sqlite3.Connection, table: str, path: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row ids, every row's (term id, count) pairs concatenated, pairs a row) of a catalog table,
+    read into one preallocated array: no list of a million small byte strings to join."""
+    total, rows = db.execute(f"SELECT coalesce(sum(length(bag)), 0), count(*) FROM {table}").fetchone()
+    if total % 8:
+        raise IndexCorrupt(f"{path}: damaged term counts in {table} — run: qa index FOLDER")
+    pairs = np.empty((total // 8, 2), dtype=np.int32)
+    ids, sizes = np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64)
+    at = 0
+    for i, (row_id, blob) in enumerate(db.execute(f"SELECT id, bag FROM {table} ORDER BY id")):
+        if i >= rows or blob is None or len(blob) % 8 or at + len(blob) // 8 > len(pairs):
+            raise IndexCorrupt(f"{path}: damaged term counts in {table} {row_id} — run: qa index FOLDER")
+        n = len(blob) // 8
+        pairs[at : at + n] = np.frombuffer(blob, dtype=np.int32).reshape(-1, 2)
+        ids[i], sizes[i], at = row_id, n, at + n
+    return ids, pairs, sizes
 
 
 def weighted(terms: Terms) -> Iterable[tuple[int, float]]:

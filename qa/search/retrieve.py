@@ -134,7 +134,8 @@ def search(
     preferred = None if window.strict else catalog.documents_dated(window.since, window.until) & docs
     doc_lexical = lexicon.documents.scores_of(words, docs) if words else {}
     doc_dense = lookup.cosines(query, docs) if query is not None else {}
-    lifts = Lifts(document_scores(doc_lexical, doc_dense, q.mode, weights), preferred)
+    coverage = lexical[0][1] / ceiling if lexical and (ceiling := lexicon.chunks.ceiling(words)) > 0 else 1.0
+    lifts = Lifts(document_scores(doc_lexical, doc_dense, q.mode, weights), preferred, coverage)
     ranked = rank(dense, lexical, doc_of, q.mode, weights, lifts)[: LOOK_PAST * q.k]
     return _hits(catalog, q, collapse(catalog, ranked, q.k), dense, lexical)
 
