@@ -2,7 +2,7 @@
 
     vectors            index                         why
     <= flat_max(dim)   IDMap2(float16 flat)          exact, and a scan costs ≤ ~5 ms a question
-    >  flat_max(dim)   IVFFlat (inner product)       nprobe tuned at build for recall@10 >= 0.95
+    >  flat_max(dim)   IVF over float16 codes        nprobe tuned at build for recall@10 >= 0.95
     won't fit memory   IVFPQ (48 bytes a vector)     approximate, ~32x smaller
 
 IVF rather than HNSW: IVF removes by id in place (HNSW cannot remove at all), builds in seconds

@@ -24,7 +24,8 @@ QUERY_COSINE = 0.5  # how close a tuning query stands to the stored vector it wa
 LISTS_PER_ROOT = 4
 TRAIN_PER_LIST = 40  # FAISS warns below 39 training points per centroid
 SUBSET_EXACT_MAX = 20_000  # a date filter allowing fewer vectors than this is searched exactly
-MEMORY_SHARE = 0.5  # full vectors may use this share of available memory, else IVF-PQ
+MEMORY_SHARE = 0.5  # float16 codes may use this share of available memory, else IVF-PQ
+ADD_BATCH = 65_536  # vectors converted to float32 and added at a time: a build never holds two float32 copies
 
 
 def kind_of(index: Any) -> str:
@@ -50,7 +51,7 @@ def available_memory() -> int:
 def kind_for(n: int, dim: int, flat_max: int) -> str:
     if n <= flat_max:
         return "flat"
-    return "ivfpq" if n * dim * 4 > MEMORY_SHARE * available_memory() else "ivf"
+    return "ivfpq" if n * dim * 2 > MEMORY_SHARE * available_memory() else "ivf"
 
 
 def nlist_for(n: int) -> int:
@@ -75,7 +76,10 @@ def _pq_m(dim: int) -> int:
 
 
 def build(ids: np.ndarray, vectors: np.ndarray, pq: bool = False, seed: int = 1234) -> Any:
-    """Train an IVF (or IVF-PQ) index on a sample of `vectors`, add them all, tune nprobe."""
+    """Train an IVF (or IVF-PQ) index on a sample of `vectors` (float32 or float16), add them all,
+    tune nprobe. The lists hold float16 codes, as the exact index does: half of IVFFlat's memory and
+    of the bytes a search reads, and the same ranking (a cosine moves by ~1e-5; 1M passages with
+    their sentence vectors, 4.5M vectors, take 3.4 GB instead of 6.9)."""
     n, dim = vectors.shape
     nlist = nlist_for(n)
     quantizer = faiss.IndexFlatIP(dim)
@@ -83,16 +87,20 @@ def build(ids: np.ndarray, vectors: np.ndarray, pq: bool = False, seed: int = 12
     if pq:
         index = faiss.IndexIVFPQ(quantizer, dim, nlist, _pq_m(dim), 8, faiss.METRIC_INNER_PRODUCT)
     else:
-        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        qtype = faiss.ScalarQuantizer.QT_fp16
+        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, qtype, faiss.METRIC_INNER_PRODUCT)
     index.own_fields = True
     quantizer.this.disown()
     index.cp.niter = 10  # centroids barely move after 10 rounds; 25 costs 2.5x the build time
     rng = np.random.default_rng(seed)
-    sample = vectors[rng.choice(n, min(n, TRAIN_PER_LIST * nlist), replace=False)]
+    picked = rng.choice(n, min(n, TRAIN_PER_LIST * nlist), replace=False)
+    sample = np.ascontiguousarray(vectors[picked], dtype=np.float32)
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     index.train(sample)
+    del sample
     index.set_direct_map_type(faiss.DirectMap.Hashtable)
-    index.add_with_ids(vectors, ids)
+    for i in range(0, n, ADD_BATCH):
+        index.add_with_ids(np.ascontiguousarray(vectors[i : i + ADD_BATCH], dtype=np.float32), ids[i : i + ADD_BATCH])
     index.nprobe = tune_nprobe(index, ids, vectors, rng)
     return index
 
@@ -107,8 +115,7 @@ def tune_nprobe(index: Any, ids: np.ndarray, vectors: np.ndarray, rng: np.random
     asks too few at 1M). Recall grows with nprobe: doubling then bisecting finds the smallest depth.
     """
     queries = tuning_queries(vectors, rng)
-    _, truth = faiss.knn(queries, vectors, 10, faiss.METRIC_INNER_PRODUCT)
-    truth = ids[truth]
+    truth = ids[exact_top(queries, vectors, 10)]
 
     def good(nprobe: int) -> bool:
         index.nprobe = nprobe
@@ -126,9 +133,23 @@ def tune_nprobe(index: Any, ids: np.ndarray, vectors: np.ndarray, rng: np.random
     return high
 
 
+def exact_top(queries: np.ndarray, vectors: np.ndarray, k: int) -> np.ndarray:
+    """Rows of `vectors` (any float dtype) with the k largest inner products per query, best first,
+    scanned ADD_BATCH rows at a time."""
+    best_s = np.full((len(queries), 0), -np.inf, np.float32)
+    best_i = np.zeros((len(queries), 0), np.int64)
+    for i in range(0, len(vectors), ADD_BATCH):
+        block = np.ascontiguousarray(vectors[i : i + ADD_BATCH], dtype=np.float32)
+        s, r = faiss.knn(queries, block, min(k, len(block)), faiss.METRIC_INNER_PRODUCT)
+        best_s, best_i = np.hstack([best_s, s]), np.hstack([best_i, r + i])
+        keep = np.argsort(-best_s, axis=1, kind="stable")[:, :k]
+        best_s, best_i = np.take_along_axis(best_s, keep, 1), np.take_along_axis(best_i, keep, 1)
+    return best_i
+
+
 def tuning_queries(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """TUNE_QUERIES stored vectors, each turned by a random orthogonal direction to cosine QUERY_COSINE."""
-    picked = vectors[rng.choice(len(vectors), min(len(vectors), TUNE_QUERIES), replace=False)]
+    picked = vectors[rng.choice(len(vectors), min(len(vectors), TUNE_QUERIES), replace=False)].astype(np.float32)
     noise = rng.standard_normal(picked.shape).astype(np.float32)
     noise -= np.sum(noise * picked, axis=1, keepdims=True) * picked  # orthogonal to the vector
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)

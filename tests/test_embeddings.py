@@ -240,6 +240,9 @@ def test_add_remove_search_save_load_round_trip(kind: str, tmp_path) -> None:
     index.add(ids[:2000], vectors[:2000])
     index.add(ids[2000:], vectors[2000:])
     assert index.kind == kind and len(index) == 3000
+    if kind == "ivf":  # float16 codes, as the exact index holds: half of IVFFlat's memory, the same ranking
+        assert ivf.faiss.extract_index_ivf(index._index).code_size == 2 * 32
+        np.testing.assert_allclose(index.reconstruct(int(ids[7])), vectors[7], atol=1e-3)
 
     scores, found = index.search(vectors[:5], 3)
     if kind == "ivfpq":  # 4-byte codes are approximate: a vector finds itself near the top
