@@ -82,3 +82,16 @@ def test_ceiling_bounds_every_score() -> None:
     assert ceiling == pytest.approx(2 * p.idf[ids["a"]] + p.idf[ids["c"]], rel=1e-6)
     assert 0 < p.scores(query).max() < ceiling
     assert p.ceiling({}) == 0.0
+
+
+def test_scores_of_equals_scoring_every_row() -> None:
+    rng = random.Random(9)
+    vocab = [f"t{i}" for i in range(40)]
+    texts = [[rng.choice(vocab[: rng.randint(3, 40)]) for _ in range(rng.randint(1, 30))] for _ in range(300)]
+    p, ids = postings(texts)
+    for _ in range(20):
+        query = {ids[w]: rng.choice([1.0, 1.5]) for w in rng.sample(vocab, 4) if w in ids}
+        wanted = [*rng.sample([10 * (i + 1) for i in range(300)], 50), 7, 10**6]  # two ids that are no row
+        every = p.scores(query)
+        expected = {i: float(every[i // 10 - 1]) for i in wanted if i % 10 == 0 and i <= 3000 and every[i // 10 - 1] > 0}
+        assert p.scores_of(query, wanted) == expected  # the same float32 sums, bit for bit

@@ -146,11 +146,23 @@ class Postings:
         return list(zip(self.ids[hits].tolist(), s[hits].astype(float).tolist(), strict=True))
 
     def scores_of(self, term_ids: Terms, ids: Iterable[int]) -> dict[int, float]:
-        """id -> BM25 for the given row ids that exist and match any term."""
+        """id -> BM25 for the given row ids that exist and match any term: the same sums as
+        `scores`, but each term's postings are searched for these rows (a term's rows are in
+        ascending order) instead of every row being scored, so the cost follows the few hundred
+        candidates, not the collection."""
         found, at = locate(self.ids, ids)
         if not len(found):
             return {}
-        s = self.scores(term_ids)[at]
+        order = np.argsort(at, kind="stable")
+        wanted = at[order]
+        s = np.zeros(len(at), dtype=np.float32)
+        for t, w in weighted(term_ids):
+            if 0 <= t < len(self.starts) - 1 and self.starts[t + 1] > self.starts[t]:
+                lo, hi = int(self.starts[t]), int(self.starts[t + 1])
+                pos = np.searchsorted(self.rows[lo:hi], wanted).clip(0, hi - lo - 1)
+                hit = self.rows[lo:hi][pos] == wanted
+                weights = self.weights[lo:hi][pos[hit]]
+                s[order[hit]] += weights if w == 1 else np.float32(w) * weights
         return {i: v for i, v in zip(found.tolist(), s.astype(float).tolist(), strict=True) if v > 0}
 
     def mask(self, ids: Iterable[int]) -> np.ndarray:
