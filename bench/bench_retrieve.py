@@ -37,8 +37,7 @@ def rss_mb(pid: str = "self") -> dict[str, float]:
 
 
 def headlines(n: int) -> list[str]:
-    titles = TITLES if TITLES.is_file() else Path("/work/shared/data/news_titles.tsv")
-    rows = [line.split("\t")[1] for line in titles.read_text(encoding="utf-8").splitlines()[1:] if "\t" in line]
+    rows = [line.split("\t")[1] for line in TITLES.read_text(encoding="utf-8").splitlines()[1:] if "\t" in line]
     random.Random(3).shuffle(rows)
     return rows[:n]
 

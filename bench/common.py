@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 BENCH_DIR = config.bench_dir()  # $QA_BENCH_DIR, else /tmp/qa-bench: indexes and corpora, never committed
 NEWS_DIR = BENCH_DIR / "news"
-TITLES = ROOT.parent / "shared" / "data" / "news_titles.tsv"
+# ../shared beside the checkout (/work/main), or two levels up from a worktree (/work/wt/NAME)
+SHARED = next((p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent / "shared")
+TITLES = SHARED / "data" / "news_titles.tsv"
 
 
 def news_folder(folder: Path = NEWS_DIR) -> Path:

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import BENCH_DIR, write_result  # noqa: E402
+from bench.common import BENCH_DIR, SHARED, write_result  # noqa: E402
 from bench.eval_news import corpus  # noqa: E402
 from qa import config  # noqa: E402
 from qa.eval.collections import load_references, rows, summary  # noqa: E402
@@ -32,7 +32,6 @@ from qa.eval.retrieval import Dataset, default_index_dir, evaluate_modes, load_b
 from qa.library import Library  # noqa: E402
 from qa.terminal import format_collections, log  # noqa: E402
 
-SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").is_dir() else Path("/work/shared")
 IR = SHARED / "data" / "ir"
 NEWS = {
     "headlines": SHARED / "data" / "news_titles.tsv",

@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import SHARED  # noqa: E402
 from qa import config  # noqa: E402
 from qa.eval.newsdata import write_corpus  # noqa: E402
 from qa.eval.retrieval import Dataset, default_index_dir, doc_ranking, evaluate_modes, load_tsv, score  # noqa: E402
@@ -39,7 +40,7 @@ from qa.index.store import Store  # noqa: E402
 from qa.ingest import chunking  # noqa: E402
 from qa.search import fusion, retrieve  # noqa: E402
 
-TSV = ROOT.parent / "shared/data/news_titles.tsv"
+TSV = SHARED / "data" / "news_titles.tsv"
 RESULTS = ROOT / "bench/results"
 
 
