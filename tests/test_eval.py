@@ -174,7 +174,8 @@ def test_corpus_set_one_table_against_references(
     sets = tmp_path / "ir"
     first, second = _beir(sets / "alpha"), _beir(sets / "beta")
     (sets / "README.md").write_text(
-        "| folder | bm25s (stemmed) | MiniLM |\n|---|---|---|\n| `alpha/` | 0.70 | — |\n| beta | 0.95 (whole) | 0.90 |\n",
+        "| folder | docs | queries |\n|---|---|---|\n| `alpha/` | 5 | 1,460 |\n\n"  # counts, not figures
+        "| folder | bm25s (stemmed) | MiniLM exact |\n|---|---|---|\n| `alpha/` | 0.70 | — |\n| beta | 0.95 (whole) | 0.90 |\n",
         encoding="utf-8",
     )
     argv = ["eval", str(first), str(second), str(sets / "README.md"), "--corpus-set", "--mode", "keyword"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from qa.errors import DatasetError
 
 References = dict[str, dict[str, float]]  # collection -> reference system -> figure
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,9 @@ def load_references(path: Path | None, names: Sequence[str]) -> References:
 
 def markdown_references(text: str, names: Sequence[str]) -> References:
     """Figures from every Markdown table whose first column names one of `names` (`cisi`,
-    `` `cisi/` ``); its header row names the systems. A cell's first number is its figure."""
+    `` `cisi/` ``); its header row names the systems. A cell's first number is its figure when it
+    is a fraction between 0 and 1 written with a decimal point, as nDCG, recall and MRR are: the
+    document and query counts of a table describing the collections are not figures."""
     out: References = {}
     header: list[str] = []
     for line in text.splitlines():
@@ -91,14 +93,15 @@ def markdown_references(text: str, names: Sequence[str]) -> References:
             continue
         for system, cell in zip(header[1:], cells[1:], strict=False):
             number = _NUMBER.search(cell)
-            if number and system:
-                out.setdefault(name, {})[_system_name(system)] = float(number.group())
+            value = float(number.group().replace(",", "")) if number and "." in number.group() else None
+            if value is not None and 0 <= value <= 1 and system.strip():
+                out.setdefault(name, {})[_system_name(system)] = value
     return out
 
 
 def _system_name(header: str) -> str:
-    """A short name for a reference column: its first words before any parenthesis."""
-    return header.split("(")[0].strip() or header
+    """A short name for a reference column: its first word ("bm25s (en stopwords)" is bm25s)."""
+    return header.replace("(", " ").split()[0]
 
 
 def rows(
