@@ -8,9 +8,9 @@ The IR collections (../shared/data/ir/, BEIR folders) are judged against the ref
 the README beside them (bm25s, MiniLM, their RRF); the news sets (the 3,662 headlines, the 120
 natural questions, the 600 detail questions of `eval_news.py deep`) against qa's own figures
 before this change (bench/news_references.json), since no outside system was run on them. Each
-collection has its own index under $QA_BENCH_DIR/eval/ (the news one: the `qa eval` cache of the
-articles, read only when the articles are unchanged). Prints the table (qa.terminal.format_collections)
-and writes bench/results/eval_all.json.
+collection has its own index under $QA_BENCH_DIR/eval/ (the news sets: --news-index, default the
+`qa eval` cache of the articles, which a sync of the unchanged articles only reads). Prints the
+table (qa.terminal.format_collections) and writes bench/results/eval_all.json.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ NEWS = {
 NEWS_REFERENCES = ROOT / "bench" / "news_references.json"
 
 
-def datasets(only: list[str] | None, ir_only: bool) -> list[tuple[Dataset, Path]]:
+def datasets(only: list[str] | None, ir_only: bool, news_index: Path | None = None) -> list[tuple[Dataset, Path]]:
     """(dataset, its index folder) for every collection asked for."""
     out = []
     for folder in sorted(p for p in IR.iterdir() if (p / "corpus.jsonl").is_file()):
@@ -59,7 +59,8 @@ def datasets(only: list[str] | None, ir_only: bool) -> list[tuple[Dataset, Path]
 
             cmd_deep(argparse.Namespace(out=tsv, n=600, seed=7, corpus=articles))
         data = load_tsv(tsv, articles)
-        out.append((Dataset(name, data.corpus, data.queries, data.qrels, data.doc_id), default_index_dir(articles)))
+        index = news_index or default_index_dir(articles)
+        out.append((Dataset(name, data.corpus, data.queries, data.qrels, data.doc_id), index))
     return out
 
 
@@ -68,9 +69,10 @@ def main() -> None:
     p.add_argument("--only", nargs="+", help="collection names (cisi, med, cran, cacm, npl, headlines, natural, deep)")
     p.add_argument("--ir-only", action="store_true", help="the IR collections alone")
     p.add_argument("--mode", choices=(*config.MODES, "all"), default="all")
+    p.add_argument("--news-index", type=Path, help="index of the news articles (default: the qa eval cache's)")
     args = p.parse_args()
     modes = config.MODES if args.mode == "all" else (args.mode,)
-    chosen = datasets(args.only, args.ir_only)
+    chosen = datasets(args.only, args.ir_only, args.news_index)
     references = load_references(IR / "README.md", [d.name for d, _ in chosen])
     references.update({k: v for k, v in json.loads(NEWS_REFERENCES.read_text()).items() if k in NEWS})
     results, queries, seconds = {}, {}, {}
