@@ -8,7 +8,7 @@ import pytest
 
 from qa import Library
 from qa.index.slots import SLOTS
-from qa.search.dedupe import Collapser, near_duplicate, shingles
+from qa.search.dedupe import Collapser, near_duplicate, repeats, shingles
 from qa.search.fusion import Lifts, Weights, dense_share, document_scores, fuse, rank
 from qa.search.retrieve import best_sentence, date_window
 
@@ -103,7 +103,17 @@ def test_collapser_agrees_with_pairwise_near_duplicate(direct: int) -> None:
         if pairwise is None:
             collapser.keep(triples)
             kept.append(triples)
-    assert len(kept) == 2  # the second shares 4 of its 6 word triples with the first, the third all 6
+    # the second shares 4 of its 6 word triples with the first, the third all 6: most of them, but
+    # too few to be a copied run of text; the fourth shares nothing
+    assert len(kept) == 4
+    long_quote = " ".join(texts[:2] + texts[3:]) + " The ministry gave no further details on Saturday."
+    assert near_duplicate(shingles(long_quote), shingles(long_quote + " Officials declined to comment."))
+
+
+def test_a_copy_repeats_at_least_a_sentence() -> None:
+    assert not repeats(4, 6, 60) and not repeats(6, 6, 60)  # a title's triples, even all of them: not a copy
+    assert repeats(10, 16, 60) and not repeats(10, 17, 60)  # a sentence's worth, and most of the shorter passage
+    assert not repeats(9, 12, 60)  # most of it, but less than a sentence
 
 
 def test_date_window_explicit_dates_win(seed_library: Library) -> None:

@@ -11,6 +11,13 @@ from collections.abc import Set as AbstractSet
 from qa.text import terms
 
 THRESHOLD = 0.6  # share of the shorter passage's word triples
+# A copy repeats at least a sentence: ten word triples, about twelve content words. Short passages
+# (a title, an abstract's stock phrases) share a few triples with many others, or lie whole inside
+# them, and counted as copies they hid relevant records behind another one (Cranfield nDCG@10
+# 0.4107 with any share, 0.4165 from 5 triples, 0.4176 from 10, 0.4145 from 10 or the whole
+# shorter passage, 0.4177 with no collapse; docs/benchmarks/retrieval.md). Wire copy and repeated
+# quotes share far more.
+MIN_SHARED = 10
 
 
 @functools.lru_cache(maxsize=1024)
@@ -22,8 +29,9 @@ def shingles(text: str) -> frozenset[tuple[str, ...]]:
 
 
 def repeats(shared: int, a: int, b: int, threshold: float = THRESHOLD) -> bool:
-    """True when `shared` word triples are most of the shorter passage's (`a` and `b` triples)."""
-    return shared > 0 and shared / min(a, b) >= threshold
+    """True when `shared` word triples, at least MIN_SHARED, are most of the shorter passage's (`a`
+    and `b` triples)."""
+    return shared >= MIN_SHARED and shared / min(a, b) >= threshold
 
 
 def near_duplicate(a: AbstractSet[tuple[str, ...]], b: AbstractSet[tuple[str, ...]], threshold: float = THRESHOLD) -> bool:
