@@ -1,4 +1,4 @@
-"""The `qa` command, every subcommand: index, ask, check, eval, chat. The one place arguments are
+"""The `qa` command, every subcommand: index, ask, check, eval, chat, serve, mcp. The one place arguments are
 parsed and QAError becomes a one-line message; what is printed is formatted by qa.terminal.
 
 Optional heavy parts load only for the command that needs them: `qa ask` never imports gradio, ray or ranx.
@@ -7,6 +7,8 @@ Optional heavy parts load only for the command that needs them: `qa ask` never i
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
 import os
 import sys
@@ -16,7 +18,7 @@ from typing import Any, NoReturn
 
 from qa import config
 from qa.answer.check import check
-from qa.errors import DatasetError, QAError
+from qa.errors import DatasetError, MissingExtra, QAError
 from qa.library import Library
 from qa.terminal import format_check, format_collections, format_hit, format_table, log, progress_bar
 
@@ -99,12 +101,39 @@ def add_chat(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 opens it to the network)")
     p.add_argument("--port", type=int, default=7860, help="port, 1-65535 (default 7860)")
     p.add_argument("--auth", help="require a login, user:password (or set $QA_AUTH)")
+    p.add_argument("--token", help="bearer token programs send to /api/v1 and /mcp (or set $QA_TOKEN)")
+
+
+def add_serve(sub: Any) -> None:
+    example = (
+        "example: export QA_TOKEN=$(python -c 'import secrets; print(secrets.token_urlsafe())')\n"
+        "         qa serve seeds/ &\n"
+        "         curl -H \"Authorization: Bearer $QA_TOKEN\" -H 'Content-Type: application/json' \\\n"
+        "              -d '{\"question\": \"Who requested the call?\", \"k\": 2}' http://127.0.0.1:8000/api/v1/retrieve"
+    )
+    p = sub.add_parser(
+        "serve", help="serve the REST API (/api/v1, docs at /api/v1/docs) and MCP (/mcp), without the chat page",
+        epilog=example, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    p.add_argument("folder", nargs="?", help="folder of documents, synced first (default: the folder last indexed)")
+    p.add_argument("--index", help=INDEX_HELP)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--auth", help="accept HTTP Basic user:password (or set $QA_AUTH)")
+    p.add_argument("--token", help="accept Authorization: Bearer TOKEN (or set $QA_TOKEN); neither: loopback only")
+
+
+def add_mcp(sub: Any) -> None:
+    example = 'example: qa mcp seeds/    (a client\'s config: {"command": "qa", "args": ["mcp", "--index", "/path/.qa-index"]})'
+    p = sub.add_parser("mcp", help="serve the MCP tools on stdio (retrieve, ask, check_claim, get_document)", epilog=example)
+    p.add_argument("folder", nargs="?", help="folder of documents, synced first (default: the index as it is)")
+    p.add_argument("--index", help=INDEX_HELP)
 
 
 def parser() -> argparse.ArgumentParser:
     top = OneLineParser(prog="qa", description="Answers from your own documents, every passage cited.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
-    for add in (add_index, add_ask, add_check, add_eval, add_chat):
+    for add in (add_index, add_ask, add_check, add_eval, add_chat, add_serve, add_mcp):
         add(sub)
     return top
 
@@ -231,9 +260,11 @@ def run_eval_answers(args: argparse.Namespace) -> int:
 
 
 def run_chat(args: argparse.Namespace) -> int:
-    from qa.serve.app import ServeOptions, parse_auth, serve
+    from qa.serve.app import ServeOptions, serve
+    from qa.serve.auth import parse_auth
 
-    options = ServeOptions(host=args.host, port=args.port, auth=parse_auth(args.auth or config.auth()))
+    login, token = parse_auth(args.auth or config.auth()), config.token(args.token)
+    options = ServeOptions(host=args.host, port=args.port, auth=login, token=token)
     try:
         serve(args.folder, args.index, options, progress_bar())
     except KeyboardInterrupt:  # Ctrl-C: syncs publish atomically, so the index is whole either way
@@ -241,9 +272,43 @@ def run_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    need_extra("uvicorn", "fastapi_offline", "mcp")
+    from qa.serve.access import Access
+    from qa.serve.auth import parse_auth
+    from qa.serve.programs import ApiOptions, serve_api
+
+    access = Access(parse_auth(args.auth or config.auth()), config.token(args.token))
+    try:
+        serve_api(args.folder, args.index, ApiOptions(args.host, args.port, access), progress_bar())
+    except KeyboardInterrupt:
+        print("\nqa serve: stopped", file=sys.stderr)
+    return 0
+
+
+def run_mcp(args: argparse.Namespace) -> int:
+    need_extra("mcp")
+    from qa.serve.mcp_tools import serve_stdio
+
+    with contextlib.suppress(KeyboardInterrupt):  # the client closing stdin ends it too
+        serve_stdio(args.folder, args.index)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "index": run_index, "ask": run_ask, "check": run_check, "eval": run_eval, "chat": run_chat,
+    "index": run_index, "ask": run_ask, "check": run_check, "eval": run_eval, "chat": run_chat, "serve": run_serve,
+    "mcp": run_mcp,
 }  # fmt: skip
+
+
+def need_extra(*modules: str) -> None:
+    """MissingExtra naming the install command when a module of the `api` extra is not installed."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise MissingExtra(f"{', '.join(missing)} not installed — pip install 'qa[api]'")
+
+
+SERVERS = ("chat", "serve", "mcp")  # their errors name the command: they run long, beside others
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -251,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except QAError as exc:
-        print(f"qa {args.command}: {exc}" if args.command == "chat" else f"qa: {exc}", file=sys.stderr)
+        print(f"qa {args.command}: {exc}" if args.command in SERVERS else f"qa: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a disk or folder problem no library call foresaw: still one line
         where = f"{exc.filename}: " if exc.filename else ""

@@ -60,6 +60,25 @@ def auth() -> str | None:
     return os.environ.get("QA_AUTH") or None
 
 
+MIN_TOKEN_CHARS = 16  # a guessable token is no lock; secrets.token_urlsafe() gives 43
+
+
+def token(explicit: str | None = None) -> str | None:
+    """The bearer token programs send to the REST API and MCP: the explicit one (--token), else
+    $QA_TOKEN, else None. ConfigError for one that is short or not printable ASCII (HTTP headers
+    carry ASCII only)."""
+    value = explicit or os.environ.get("QA_TOKEN") or None
+    if value is None:
+        return None
+    where = "--token" if explicit else "QA_TOKEN"
+    make = "make one with: python -c 'import secrets; print(secrets.token_urlsafe())'"
+    if not (value.isascii() and value.isprintable()) or " " in value:
+        raise ConfigError(f"{where} holds spaces or characters other than printable ASCII — {make}")
+    if len(value) < MIN_TOKEN_CHARS:
+        raise ConfigError(f"{where} is {len(value)} characters, fewer than {MIN_TOKEN_CHARS} — {make}")
+    return value
+
+
 def cache_dir() -> Path:
     """Where downloaded evaluation data is kept: $XDG_CACHE_HOME/qa, else ~/.cache/qa."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

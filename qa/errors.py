@@ -1,4 +1,4 @@
-"""The exceptions qa raises. Only the CLI and the chat turn them into messages.
+"""The exceptions qa raises. Only the CLI and the servers (chat, REST, MCP) turn them into messages.
 
     QAError
     ├── IndexMissing        no index where one was asked for
@@ -7,11 +7,15 @@
     ├── IndexLocked         another writer holds the index
     ├── IndexUnwritable     the index cannot be written (disk full, read-only, not a folder)
     ├── FolderMissing       the folder to index does not exist
+    ├── FolderReadOnly      a file cannot be added to or removed from the folder
     ├── BadQuestion         empty or unusable question
     ├── BadDate             a date that cannot be parsed
     ├── BadArgument         a call's argument qa cannot use (k, a folder of None)
     ├── DocumentError       one file cannot be loaded (reported, never fatal to a sync)
-    ├── UploadRejected      an uploaded file is too big, of an unknown type or badly named
+    ├── DocumentNotFound    no indexed document has that source path
+    ├── UploadRejected      an uploaded file is empty or badly named
+    │   ├── UploadTooLarge  ... or over the size limit
+    │   └── UnsupportedType ... or of a type qa cannot read
     ├── ConfigError         a bad environment variable or command-line setting (QA_PRECISION, --auth)
     ├── DatasetError        an evaluation dataset is missing a file or has a malformed line
     ├── ClusterError        Ray cannot be reached, or a distributed job lost vectors
@@ -49,6 +53,10 @@ class FolderMissing(QAError):
     """The folder to index does not exist or is not a folder."""
 
 
+class FolderReadOnly(QAError):
+    """The indexed folder refuses a change: a file cannot be added or removed there."""
+
+
 class BadQuestion(QAError):
     """The question is empty or cannot be searched."""
 
@@ -65,8 +73,20 @@ class DocumentError(QAError):
     """A file cannot be loaded; the sync skips it and reports why."""
 
 
+class DocumentNotFound(QAError):
+    """No document with that source path is in the index."""
+
+
 class UploadRejected(QAError):
     """An uploaded file breaks the size, type or name rules."""
+
+
+class UploadTooLarge(UploadRejected):
+    """An uploaded file is over the size limit."""
+
+
+class UnsupportedType(UploadRejected):
+    """An uploaded file has a suffix qa has no loader for."""
 
 
 class MissingExtra(QAError):

@@ -19,14 +19,23 @@ from embeddings.encoder import model_name_for, token_counter
 from qa import config
 from qa.answer.extract import Retrieved, answer
 from qa.answer.follow import follow_up
-from qa.errors import BadArgument, BadDate, BadQuestion, FolderMissing, IndexCorrupt, IndexMissing
+from qa.errors import (
+    BadArgument,
+    BadDate,
+    BadQuestion,
+    DocumentNotFound,
+    FolderMissing,
+    FolderReadOnly,
+    IndexCorrupt,
+    IndexMissing,
+)
 from qa.index.catalog import Catalog
 from qa.index.store import Store
 from qa.ingest import chunking
 from qa.ingest.chunking import CountTokens
 from qa.ingest.sync import Encoding, PassageEncoder, Progress, apply, plan
 from qa.search.retrieve import SearchRequest, date_window, search
-from qa.types import Answer, Document, Hit, SyncReport
+from qa.types import Answer, Document, DocumentInfo, Hit, SyncReport
 
 VIEW_ATTEMPTS = 5
 MAX_QUESTION_CHARS = 2000  # the encoder reads 256 word pieces; more text only slows the search
@@ -250,6 +259,39 @@ class Library:
     def documents(self) -> Iterator[Document]:
         return self.view().catalog.documents()
 
+    def inventory(self) -> list[DocumentInfo]:
+        """Every indexed document with its title, date, sha256 and passage count, but not its text."""
+        return self.view().catalog.inventory()
+
+    def info(self, source: str) -> DocumentInfo | None:
+        """What `inventory` says of one document, or None when `source` is not indexed."""
+        found = self.view().catalog.inventory(source)
+        return found[0] if found else None
+
+    def remove(self, source: str, progress: Progress | None = None, wait: float = 0.0) -> SyncReport:
+        """Delete the document `source` from the indexed folder and from the index; nothing else changes
+        but what a sync of the folder would change anyway.
+
+        The file is first moved aside under a hidden name (which a sync passes over), so a sync that
+        fails (another writer still holds the index after `wait` seconds) puts it back and leaves
+        everything as it was.
+        """
+        folder = self.folder
+        if folder is None or self.document(source) is None:
+            raise DocumentNotFound(f"{source!r} is not in the index — give a source as the documents list shows it")
+        path = folder / source
+        aside = path.with_name(f".{path.name}.qa-removing")
+        moved = _move(path, aside)
+        try:
+            report = self.sync(folder, progress=progress, wait=wait)
+        except BaseException:
+            if moved:
+                _move(aside, path)
+            raise
+        if moved:
+            aside.unlink(missing_ok=True)
+        return report
+
     def close(self) -> None:
         with self._lock:
             if self._view:
@@ -267,6 +309,17 @@ class Prepared:
     def encode_query(self, text: str) -> np.ndarray:
         vector = self.vectors.get(text)
         return vector if vector is not None else self.encoder.encode_query(text)
+
+
+def _move(src: Path, dst: Path) -> bool:
+    """Rename src to dst; False when src is already gone. OSError (read-only folder) as a QAError."""
+    try:
+        os.replace(src, dst)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise FolderReadOnly(f"{src}: cannot remove ({exc.strerror}) — check the folder is writable") from exc
+    return True
 
 
 def _dim(lib: Library, manifest: dict[str, Any] | None) -> int:

@@ -217,3 +217,24 @@ class SyncReport:
     chunks_encoded: int = 0
     chunks_reused: int = 0
     skipped: tuple[Skipped, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class DocumentInfo:
+    """One indexed document as a listing shows it: what it is, without its text."""
+
+    source: str  # relative to the indexed folder, POSIX separators
+    title: str
+    date: dt.date | None
+    sha256: str  # of the file's bytes
+    passages: int  # chunks in the index, each a citable passage
+    pages: int = 0  # PDF pages; 0 for documents without pages
+    date_source: str = ""  # where the date came from (the header, the file's time...); "" when unknown
+
+    def matches(self, needle: str) -> bool:
+        """True when `needle` (any case) is in the source or the title; a blank needle matches all."""
+        text = needle.strip().casefold()
+        return not text or text in self.source.casefold() or text in self.title.casefold()
+
+    def to_json(self) -> dict[str, Any]:
+        return jsonable(dataclasses.asdict(self))

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
@@ -272,7 +273,9 @@ def ask_more(driver: WebDriver, question: str) -> None:
     """Ask a further question on the page as it is; wait until its markers are all in."""
     turns = {t for t, _ in markers(driver)}
     driver.find_element(By.CSS_SELECTOR, "#qa-question textarea").send_keys(question, Keys.ENTER)
-    WebDriverWait(driver, 60).until(lambda d: {t for t, _ in markers(d)} - turns)
+    # The chat re-renders while the answer streams in: a marker read then may be gone the next moment.
+    wait = WebDriverWait(driver, 60, ignored_exceptions=[StaleElementReferenceException])
+    wait.until(lambda d: {t for t, _ in markers(d)} - turns)
     time.sleep(1)
 
 
@@ -400,3 +403,73 @@ def test_clearing_the_chat_clears_sources_viewer_and_timeline(url: str, browser:
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, POINTS))
     click_marker(browser, 1, 1)
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#qa-document #qa-target"))
+
+
+# The documents panel, and the REST API's docs page (qa/serve/documents_panel.py, qa/serve/rest.py).
+
+PANGOLIN = "pangolin notes.md"
+PANGOLIN_TITLE = "<img src=x onerror=window.__pwned=1> Pangolin ${window.__pwned=1} survey"
+
+
+def listing(url: str) -> dict:
+    return httpx.get(url + "api/v1/documents", auth=AUTH, timeout=60).json()
+
+
+def test_documents_panel_counts_filters_and_deletes_after_asking(url: str, browser: WebDriver, tmp_path: Path) -> None:
+    text = f" date 2022-05-09 {PANGOLIN_TITLE}\nRangers counted 64 ground pangolins in the Kruger reserve.\n"
+    upload = [("files", (PANGOLIN, text.encode(), "text/markdown"))]
+    added = httpx.post(url + "api/v1/documents", files=upload, auth=AUTH, timeout=120)
+    assert added.status_code == 201, added.text
+    before = listing(url)
+    totals = f"{before['count']:,} documents, {before['passages']:,} passages"
+    browser.get(url)
+    WebDriverWait(browser, 60).until(lambda d: totals in d.find_element(By.ID, "qa-intro").text)  # seen at once, on top
+    tab(browser, "All documents")
+    panel = WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "qa-docs"))
+    assert panel.text.startswith(f"{totals} in the index")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#qa-docs tr[data-source]")
+    assert [r.get_attribute("data-source") for r in rows] == [d["source"] for d in before["documents"]]
+    row = next(r for r in rows if r.get_attribute("data-source") == SOURCE)
+    assert "2021-12-31" in row.text and str(next(d["passages"] for d in before["documents"] if d["source"] == SOURCE)) in row.text
+    # The filter: only the pangolin notes, their title as text.
+    browser.find_element(By.CSS_SELECTOR, "#qa-docs-filter textarea, #qa-docs-filter input").send_keys("PANGOLIN")
+    WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#qa-docs tr[data-source]")) == 1)
+    row = browser.find_element(By.CSS_SELECTOR, "#qa-docs tr[data-source]")
+    assert PANGOLIN in row.text and PANGOLIN_TITLE in row.text and "2022-05-09" in row.text
+    assert "1 shown for “PANGOLIN”" in browser.find_element(By.CSS_SELECTOR, "#qa-docs .qa-docs-count").text
+    assert_nothing_ran(browser)
+    browser.save_screenshot(str(tmp_path / "documents-filtered.png"))
+    # Delete asks first; Cancel keeps the document.
+    row.find_element(By.CLASS_NAME, "qa-del").click()
+    assert row.find_element(By.CLASS_NAME, "qa-confirm").is_displayed()
+    assert not row.find_element(By.CLASS_NAME, "qa-del").is_displayed()
+    browser.save_screenshot(str(tmp_path / "documents-confirm.png"))
+    row.find_element(By.CLASS_NAME, "qa-no").click()
+    assert row.find_element(By.CLASS_NAME, "qa-del").is_displayed()
+    time.sleep(1)
+    assert PANGOLIN in {d["source"] for d in listing(url)["documents"]}
+    row.find_element(By.CLASS_NAME, "qa-del").click()
+    row.find_element(By.CLASS_NAME, "qa-yes").click()
+    notice = WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#qa-docs .qa-docs-notice"))[0].text
+    assert notice == f"Deleted {PANGOLIN}: it is gone from the folder and the index."
+    after = listing(url)
+    assert [d for d in before["documents"] if d["source"] != PANGOLIN] == after["documents"]
+    assert f"{after['count']:,} documents" in browser.find_element(By.ID, "qa-intro").text
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#qa-docs tr[data-source]"))  # filtered
+    assert_nothing_ran(browser)
+    browser.save_screenshot(str(tmp_path / "documents-deleted.png"))
+    question = {"question": "How many ground pangolins did rangers count in the Kruger reserve?"}
+    hits = httpx.post(url + "api/v1/retrieve", json=question, auth=AUTH, timeout=60).json()["hits"]
+    assert PANGOLIN not in {h["source"] for h in hits}
+    assert "No document matches the filter." in browser.find_element(By.ID, "qa-docs").text
+
+
+def test_the_api_docs_page_renders_from_this_server_alone(url: str, browser: WebDriver, tmp_path: Path) -> None:
+    browser.get(url + "api/v1/docs")  # the chat's login cookie lets the reader in
+    WebDriverWait(browser, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) == 7)
+    paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert paths == {"/retrieve", "/ask", "/check", "/documents", "/documents/{source}"}
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    origin = url.rstrip("/")
+    assert loaded and all(name.startswith(origin) for name in loaded), loaded  # nothing from a CDN
+    browser.save_screenshot(str(tmp_path / "api-docs.png"))

@@ -16,9 +16,10 @@ import pytest
 import qa
 from embeddings import Encoder
 from qa import Library
-from qa.errors import BadQuestion, IndexIncompatible, IndexMissing
+from qa.errors import BadQuestion, DocumentNotFound, IndexIncompatible, IndexLocked, IndexMissing
 from qa.index import store
 from qa.index.lexicon import tokens
+from qa.index.slots import all_slots
 from qa.ingest import chunking
 
 from .conftest import BIDEN, PESKOV, SEEDS, TIE_BF16, assert_same_ranking, vectors_match_catalog
@@ -283,3 +284,49 @@ def test_int8_precision_indexes_and_answers_the_seeds(
     assert vectors_match_catalog(lib.view())
     for question in QUESTIONS:
         assert lib.retrieve(question, k=1)[0].chunk_id == seed_library.retrieve(question, k=1)[0].chunk_id, question
+
+
+def test_inventory_lists_each_document_with_its_passages(seed_library: Library) -> None:
+    docs = seed_library.inventory()
+    assert [d.source for d in docs] == [BIDEN, PESKOV]
+    rows = seed_library.view().catalog.db.execute("SELECT d.path FROM chunks c JOIN documents d ON d.id = c.doc_id")
+    by_doc = Counter(path for (path,) in rows)
+    assert {d.source: d.passages for d in docs} == by_doc
+    assert docs[0].date == dt.date(2021, 12, 31) and docs[0].sha256 == seed_library.document(BIDEN).sha256
+    assert seed_library.info(PESKOV) == docs[1] and seed_library.info("nothing.txt") is None
+    assert [d.source for d in docs if d.matches("  emphasize DIPLOMACY ")] == [PESKOV]
+
+
+def stored_passages(lib: Library, source: str) -> list[tuple]:
+    """(id, start, end, text, vector) of each passage of `source` as the index holds them."""
+    view = lib.view()
+    sql = 'SELECT c.id, c.start, c."end", c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.path = ? ORDER BY c.id'
+    return [(*row, view.vectors.reconstruct(all_slots([row[0]])[0])) for row in view.catalog.db.execute(sql, (source,))]
+
+
+def test_remove_takes_one_document_out_of_the_folder_and_the_index(seeds_copy: Path, tmp_path: Path) -> None:
+    lib = Library.open(tmp_path / "index")
+    lib.sync(seeds_copy)
+    kept = stored_passages(lib, BIDEN)
+    report = lib.remove(PESKOV)
+    assert report.removed == 1 and report.chunks_encoded == 0
+    assert not (seeds_copy / PESKOV).exists() and sorted(p.name for p in seeds_copy.iterdir()) == [BIDEN]
+    assert [d.source for d in lib.inventory()] == [BIDEN] and vectors_match_catalog(lib.view())
+    after = stored_passages(lib, BIDEN)  # the other document: the same passages, ids and vectors
+    assert [row[:-1] for row in after] == [row[:-1] for row in kept]
+    assert all(np.array_equal(a[-1], b[-1]) for a, b in zip(after, kept, strict=True))
+    assert lib.retrieve("What did Biden warn Putin of?", k=1)[0].source == BIDEN
+    with pytest.raises(DocumentNotFound, match="is not in the index"):
+        lib.remove(PESKOV)
+    lib.close()
+
+
+def test_remove_while_another_writer_holds_the_index_changes_nothing(seeds_copy: Path, tmp_path: Path) -> None:
+    lib = Library.open(tmp_path / "index")
+    lib.sync(seeds_copy)
+    before = sorted(p.name for p in seeds_copy.iterdir())
+    with lib.store.lock(), pytest.raises(IndexLocked):
+        lib.remove(PESKOV)
+    assert sorted(p.name for p in seeds_copy.iterdir()) == before  # the file is back where it was
+    assert PESKOV in {d.source for d in lib.inventory()}
+    lib.close()

@@ -17,7 +17,7 @@ import numpy as np
 from qa.errors import IndexCorrupt
 from qa.index.lexicon import Lexicon, bag, tokens
 from qa.index.lookup import Lookup
-from qa.types import FILE_DATE, OLDEST_TRUSTED_DATE, Chunk, Document
+from qa.types import FILE_DATE, OLDEST_TRUSTED_DATE, Chunk, Document, DocumentInfo
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -217,6 +217,19 @@ class Catalog:
     def documents(self) -> Iterator[Document]:
         for row in self.db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents ORDER BY path"):
             yield _document(row)
+
+    def inventory(self, path: str | None = None) -> list[DocumentInfo]:
+        """Every document (or the one at `path`) without its text, with its passage count, by path."""
+        sql = (
+            "SELECT d.path, d.title, d.date, d.sha256, (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id),"
+            " json_array_length(d.pages), d.date_source FROM documents d"
+        )
+        one = path is not None
+        rows = self.db.execute(sql + " WHERE d.path = ?", (path,)) if one else self.db.execute(sql + " ORDER BY d.path")
+        return [
+            DocumentInfo(p, title, dt.date.fromisoformat(date) if date else None, sha, int(n), int(pages or 0), source or "")
+            for p, title, date, sha, n, pages, source in rows
+        ]
 
     def document_id(self, path: str) -> int | None:
         row = self.db.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()

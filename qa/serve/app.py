@@ -28,13 +28,19 @@ from qa import config
 from qa.errors import ConfigError, FolderMissing
 from qa.ingest.sync import Progress
 from qa.library import Library
+from qa.serve.access import Access
+from qa.serve.auth import LoginLimiter, parse_auth  # noqa: F401  # parse_auth: tests import it from here
+from qa.serve.documents_panel import CSS as DOCUMENTS_CSS
+from qa.serve.documents_panel import DOCS_JS
 from qa.serve.guard import guard
 from qa.serve.handlers import ASK, CHECK, Handlers
 from qa.serve.page import CSS, OPEN_JS, SCROLL_JS, register_api
-from qa.serve.render import EMPTY_DOCUMENT, EMPTY_SOURCES, esc
+from qa.serve.programs import MCP_PATH, Mounted, guarded_elsewhere, mount
+from qa.serve.render import EMPTY_DOCUMENT, EMPTY_SOURCES
+from qa.serve.rest import PREFIX
+from qa.serve.service import Service
 from qa.serve.upload import MAX_UPLOAD_BYTES
 
-AUTH_ENV = "QA_AUTH"  # read by config.auth(); named here for the help text
 # Queue settings, measured with bench/load_chat.py: 50 users x 2 questions (docs/benchmarks/chat.md, "Load").
 # Questions and API calls in flight at once (Library serves them without a lock; 2 cores do the work).
 # Measured when their Library calls still took turns: 1 -> p50 19.0 / 18.5 s, 2.2 answers/s;
@@ -49,14 +55,14 @@ MAX_THREADS = 40  # gradio's default; 8 was slower (p50 21.1 / 19.3 s, 2.1 / 2.2
 SERVER_MAX_FILE_BYTES = MAX_UPLOAD_BYTES + 2**20
 
 
-def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURRENCY) -> gr.Blocks:
-    """The page: chat, sources, document viewer, timeline, settings, upload; API retrieve/ask/check."""
-    h = Handlers(lib, Path(folder))
+def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURRENCY, service: Service | None = None) -> gr.Blocks:
+    """The page: chat, sources, document viewer, timeline, settings, upload, the documents; API retrieve/ask/check.
+
+    `service` is shared with the REST API and MCP mounted beside the page (qa/serve/programs.py)."""
+    h = Handlers(lib, Path(folder), service)
     with gr.Blocks(title="qa — answers from your documents", analytics_enabled=False) as demo:
-        gr.HTML(
-            f"<h2>qa</h2><p>Answers quoted from the documents in <code>{esc(folder)}</code>, each sentence cited.</p>",
-            js_on_load=None,
-        )
+        panel, intro_line = h.documents()
+        intro = gr.HTML(intro_line, elem_id="qa-intro", js_on_load=None)
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -98,6 +104,11 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
                         js_on_load=SCROLL_JS,
                         max_height=640,
                     )
+                with gr.Tab("All documents", id="documents"):
+                    needle = gr.Textbox(
+                        elem_id="qa-docs-filter", show_label=False, placeholder="Filter by file name or title", max_lines=1
+                    )
+                    documents = gr.HTML(panel, elem_id="qa-docs", js_on_load=DOCS_JS)
                 with gr.Tab("Settings", id="settings"):
                     k = gr.Slider(1, 20, value=config.DEFAULT_K, step=1, label="Passages (k)", elem_id="qa-k")
                     mode = gr.Radio(list(config.MODES), value=config.MODES[0], label="Search mode", elem_id="qa-mode")
@@ -125,22 +136,33 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
             api_visibility="private", concurrency_id="read", concurrency_limit=read_concurrency,
         )  # fmt: skip
         chatbot.clear(h.clear, None, [sources, viewer, timeline, targets, tabs], api_visibility="private", queue=False)
-        files.upload(h.upload, [files], [status, files], api_name="upload", concurrency_id="write", concurrency_limit=1)
+        files.upload(
+            h.upload, [files], [status, files], api_name="upload", concurrency_id="write", concurrency_limit=1
+        ).then(h.documents, [needle], [documents, intro], api_visibility="private", queue=False)
+        # The documents panel: fresh on each page load, filtered as the reader types, a confirmed delete.
+        demo.load(h.documents, [needle], [documents, intro], api_visibility="private", queue=False)
+        needle.input(h.documents, [needle], [documents, intro], api_visibility="private", queue=False)
+        documents.click(
+            h.delete_document, [needle], [documents, intro], api_visibility="private", concurrency_id="write", concurrency_limit=1
+        )
 
         register_api(lib, read_concurrency)
     return demo
 
 
-def guarded(options: ServeOptions) -> Any:
-    """A lifespan that puts qa.serve.guard in front of the whole app: gradio adds its CORS and
-    compression layers outside any middleware given to launch(), and its CORS layer would answer a
-    foreign origin's preflight itself. The stack is built by the time the lifespan starts, and
-    uvicorn accepts no connection before the lifespan has started."""
+def guarded(options: ServeOptions, programs: Mounted, limiter: LoginLimiter) -> Any:
+    """A lifespan that puts qa.serve.guard in front of the whole app, and runs MCP's sessions: gradio
+    adds its CORS and compression layers outside any middleware given to launch(), and its CORS layer
+    would answer a foreign origin's preflight itself. The stack is built by the time the lifespan
+    starts, and uvicorn accepts no connection before the lifespan has started. The REST API and MCP
+    take the login or a token themselves (their Guard counts failures on the same `limiter`)."""
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
-        app.middleware_stack = guard(app.middleware_stack or app.build_middleware_stack(), options.host, bool(options.auth))
-        yield
+        stack = app.middleware_stack or app.build_middleware_stack()
+        app.middleware_stack = guard(stack, options.host, bool(options.auth), limiter, guarded_elsewhere)
+        async with programs.lifespan(app):
+            yield
 
     return lifespan
 
@@ -159,16 +181,6 @@ def check_port(host: str, port: int) -> None:
         raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}) — check --host and --port") from exc
 
 
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """'user:password' -> (user, password); None or '' -> None."""
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise ConfigError(f"--auth / ${AUTH_ENV} must look like user:password, not {value.split(':')[0]!r}…")
-    return user, password
-
-
 @dataclass(frozen=True)
 class ServeOptions:
     """Where and how the chat listens; the queue settings are measured (docs/benchmarks/chat.md)."""
@@ -176,6 +188,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: tuple[str, str] | None = None
+    token: str | None = None  # for programs: the REST API and MCP (qa/serve/access.py)
     read_concurrency: int = READ_CONCURRENCY
     max_queue: int = MAX_QUEUE
     max_threads: int = MAX_THREADS
@@ -202,15 +215,21 @@ def serve(
     lib.warm()  # the first question should not wait for the model or the BM25 postings to load
     if options.host not in ("127.0.0.1", "localhost", "::1") and not options.auth:
         print(f"qa chat: warning: {options.host} without --auth — anyone who can reach it reads your documents", file=sys.stderr)
-    demo = build_app(lib, root, options.read_concurrency)
+    service = Service(lib, root)
+    demo = build_app(lib, root, options.read_concurrency, service)
+    limiter = LoginLimiter()  # wrong passwords at the login form and wrong credentials at the API alike
+    programs = mount(service, Access(options.auth, options.token, limiter), options.host)
     login = ", login required" if options.auth else ""
-    where = f"http://{options.host}:{options.port}  (folder {root}, index {lib.store.root}{login})"
-    print(f"qa chat: {where}", file=sys.stderr, flush=True)
+    where = f"http://{options.host}:{options.port}"
+    print(f"qa chat: {where}  (folder {root}, index {lib.store.root}{login})", file=sys.stderr)
+    print(f"qa chat: programs: {where}{PREFIX}/docs and {where}{MCP_PATH}", file=sys.stderr, flush=True)
+    # `routes` go first in the app's router, ahead of gradio's own.
+    app_kwargs = {"routes": programs.routes, "lifespan": guarded(options, programs, limiter)}
     demo.queue(default_concurrency_limit=1, max_size=options.max_queue).launch(
         server_name=options.host, server_port=options.port, auth=options.auth, max_file_size=SERVER_MAX_FILE_BYTES,
         max_threads=options.max_threads,
-        allowed_paths=[], css=CSS, ssr_mode=False, mcp_server=False, quiet=True, footer_links=["api"],
-        app_kwargs={"lifespan": guarded(options)}, prevent_thread_lock=True,
+        allowed_paths=[], css=CSS + DOCUMENTS_CSS, ssr_mode=False, mcp_server=False, quiet=True, footer_links=["api"],
+        app_kwargs=app_kwargs, prevent_thread_lock=True,
     )  # fmt: skip
     # A process started in the background by a script (`cmd &`) inherits SIGINT ignored, and Python
     # then never turns it into KeyboardInterrupt: `kill -INT` (or a test's Ctrl-C) would do nothing.

@@ -18,6 +18,8 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
+from qa.errors import ConfigError
+
 # What the browser needs to show the login form and post it ("/" without a login is that form), and
 # /gradio_api/startup-events, which launch() itself calls once at start-up (later calls do nothing).
 PUBLIC = frozenset(
@@ -86,3 +88,16 @@ class LoginLimiter:
     def succeeded(self, client: str) -> None:
         with self._lock:
             self._failures.pop(client, None)
+
+
+AUTH_ENV = "QA_AUTH"  # read by config.auth(); named here for the message
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """'user:password' -> (user, password); None or '' -> None."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ConfigError(f"--auth / ${AUTH_ENV} must look like user:password, not {value.split(':')[0]!r}…")
+    return user, password

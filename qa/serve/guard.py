@@ -9,6 +9,8 @@ API, and any REST or MCP route mounted on the same app).
    grant (gradio's own CORS layer, inside this one, would echo any origin when the Host is not local).
 3. With a login: wrong passwords are limited per client (auth.LoginLimiter), every route but the
    login form needs the session (auth.needs_login), and the form comes without the API schema.
+   Routes that take credentials of their own (`elsewhere`: the REST API and MCP, which also take a
+   token: qa/serve/access.py) pass on to their own check, after the Host and Origin checks.
 
 `guard(app, ...)` wraps any ASGI app; `qa chat` puts it outside gradio's whole middleware stack.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -55,8 +58,11 @@ def own_names(host: str) -> frozenset[str]:
 class Guard:
     """ASGI middleware: refuses foreign hosts and origins, limits failed logins, requires the login."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", login: bool = False, limiter: LoginLimiter | None = None):
-        self.app = app
+    def __init__(
+        self, app: Any, host: str = "127.0.0.1", login: bool = False, limiter: LoginLimiter | None = None,
+        elsewhere: Callable[[str], bool] = lambda path: False,
+    ) -> None:  # fmt: skip
+        self.app, self.elsewhere = app, elsewhere
         self.names = own_names(host)
         self.any_ip = host in EVERY_ADDRESS  # bound to every address: reached by any of its IPs
         self.login = login
@@ -87,7 +93,7 @@ class Guard:
         path = scope.get("path", "")
         if scope["type"] == "http" and scope["method"] == "POST" and path in LOGIN_PATHS:
             await self.try_login(scope, receive, send)
-        elif logged_in(scope):
+        elif logged_in(scope) or self.elsewhere(path):
             await self.app(scope, receive, send)
         elif path == "/" and scope["type"] == "http":
             await self.form_only(scope, receive, send)
@@ -147,7 +153,10 @@ class Guard:
         await PlainTextResponse(message, status_code=status)(scope, receive, send)
 
 
-def guard(app: Any, host: str = "127.0.0.1", login: bool = False, limiter: LoginLimiter | None = None) -> Guard:
+def guard(
+    app: Any, host: str = "127.0.0.1", login: bool = False, limiter: LoginLimiter | None = None,
+    elsewhere: Callable[[str], bool] = lambda path: False,
+) -> Guard:  # fmt: skip
     """`app` behind the Guard: what `qa chat` serves, and what any other server of qa should."""
-    return Guard(app, host, login, limiter)
+    return Guard(app, host, login, limiter, elsewhere)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from qa.answer.check import check
 from qa.config import DEFAULT_K
 from qa.errors import IndexLocked, QAError
 from qa.library import Library
+from qa.serve.documents_panel import documents_html, intro_html
 from qa.serve.render import (
     EMPTY_DOCUMENT,
     EMPTY_SOURCES,
@@ -28,7 +28,7 @@ from qa.serve.render import (
     timeline_frame,
     timeline_limits,
 )
-from qa.serve.upload import check_file, duplicate_of, place, withdraw_refused
+from qa.serve.service import Service
 from qa.serve.viewer import document_html
 
 ASK, CHECK = "Ask a question", "Check a claim"
@@ -58,11 +58,11 @@ class Question:
 class Handlers:
     """Event handlers bound to one Library and the folder uploads go to."""
 
-    def __init__(self, lib: Library, folder: Path):
+    def __init__(self, lib: Library, folder: Path, service: Service | None = None):
         self.lib, self.folder = lib, folder
-        # Uploads sync one at a time; questions keep reading the last published index meanwhile, with
-        # no lock: each read takes the Library's current view and keeps it to the end (Library.view).
-        self.write_lock = threading.Lock()
+        # Shared with the REST API and MCP of the same process (qa/serve/service.py): uploads and
+        # deletions sync one at a time; questions read the last published index meanwhile, with no lock.
+        self.service = service or Service(lib, folder)
 
     def chat(  # noqa: PLR0913 — gradio passes one argument per input component of the page
         self,
@@ -125,6 +125,23 @@ class Handlers:
         doc = self.lib.document(target.source)
         return document_html(doc, target), gr.Tabs(selected="document")
 
+    def documents(self, needle: str | None = None, notice: str = "") -> tuple[str, str]:
+        """The documents panel (filtered by `needle`) and the page's intro line with the totals."""
+        docs = self.service.inventory()
+        return documents_html(docs, needle or "", notice), intro_html(self.folder, docs)
+
+    def delete_document(self, needle: str | None, evt: gr.EventData) -> tuple[str, str]:
+        """The panel's confirmed "Yes, delete": the document leaves the folder and the index."""
+        data = evt._data if isinstance(evt._data, dict) else {}
+        source = data.get("delete")
+        if not isinstance(source, str):
+            return self.documents(needle)
+        try:
+            self.service.remove(source)
+        except QAError as exc:
+            return self.documents(needle, f"Not deleted: {exc}")
+        return self.documents(needle, f"Deleted {source}: it is gone from the folder and the index.")
+
     @staticmethod
     def clear() -> tuple[Any, ...]:
         """The chat was cleared: so are the sources, the document viewer, the timeline and the targets."""
@@ -133,46 +150,24 @@ class Handlers:
     def upload(self, files: list[str] | None, progress: Any = PROGRESS) -> tuple[str, Any]:
         """Copy the files into the folder (checked, renamed if taken, not again if already there), then
         index them, waiting for a `qa index` that is writing the index meanwhile."""
-        lines, placed = [], []
-        indexed = self._indexed()
-        for f in files or []:
-            path = Path(f)
-            try:
-                check_file(path, path.name)
-                there = duplicate_of(path, path.name, self.folder, indexed)
-                if there is not None:
-                    lines.append(f"Already in the folder as {there}: nothing added.")
-                    continue
-                placed.append(place(path, path.name, self.folder))
-            except (QAError, OSError) as exc:
-                lines.append(f"Not added: {exc}")
-        if placed:
-            with self.write_lock:
-                lines += self._index(placed, progress)
+        paths = [Path(f) for f in files or []]
+        bar = lambda stage, done, total: progress((done, total), desc=stage)  # noqa: E731
+        added = self.service.add([(p, p.name) for p in paths], progress=bar, wait=UPLOAD_WAIT)
+        lines = [f"Not added: {exc}" for _, exc in added.rejected]
+        lines += [f"Already in the folder as {there}: nothing added." for _, there in added.already]
+        if isinstance(added.failed, IndexLocked):
+            names = ", ".join(p.name for p in added.placed)
+            later = "the next upload or qa index adds it"
+            lines.append(f"Saved {names}; not indexed yet: another qa index is still writing — {later}.")
+        elif added.failed:
+            lines.append(f"Indexing failed: {added.failed}")
+        elif added.report:
+            not_indexed = added.not_indexed()
+            for p in added.placed:
+                reason = not_indexed.get(p.name)
+                lines.append(f"Not added: {p.name}: {reason}" if reason else f"Added {p.name}: searchable now.")
+            lines.append(f"{added.report.chunks_encoded} new passages encoded.")
         if not lines:
             lines.append("No file received.")
         body = "".join(f"<li>{esc(line)}</li>" for line in lines)
         return f'<ul class="qa-upload-status">{body}</ul>', None
-
-    def _indexed(self) -> dict[str, str]:
-        """sha256 -> path of every document in the index (none when there is no index yet)."""
-        try:
-            return {state.sha256: path for path, state in self.lib.view().catalog.files().items()}
-        except QAError:
-            return {}
-
-    def _index(self, placed: list[Path], progress: Any) -> list[str]:
-        progress(0.0, desc="indexing (waiting for another qa index to finish, if one is running)")
-        try:
-            report = self.lib.sync(
-                self.folder, progress=lambda stage, done, total: progress((done, total), desc=stage), wait=UPLOAD_WAIT
-            )
-        except IndexLocked:
-            names = ", ".join(p.name for p in placed)
-            return [f"Saved {names}; not indexed yet: another qa index is still writing — the next upload or qa index adds it."]
-        except QAError as exc:
-            return [f"Indexing failed: {exc}"]
-        refused = withdraw_refused(placed, report)  # a refused upload does not stay in the folder
-        lines = [f"Not added: {p.name}: {refused[p.name]}" if p.name in refused else f"Added {p.name}: searchable now."
-                 for p in placed]
-        return [*lines, f"{report.chunks_encoded} new passages encoded."]

@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from qa import config
-from qa.errors import UploadRejected
+from qa.errors import UnsupportedType, UploadRejected, UploadTooLarge
 from qa.types import SyncReport
 
 MAX_UPLOAD_BYTES = config.MAX_FILE_BYTES  # the page's limit; the server's own (qa.serve.app) sits just above it
@@ -36,10 +36,10 @@ def check_file(path: Path, name: str) -> None:
     suffix = Path(safe_name(name)).suffix.lower()
     if suffix not in config.SUFFIXES:
         kinds = " ".join(config.SUFFIXES)
-        raise UploadRejected(f"{name}: {suffix or 'no extension'} files are not supported — upload one of {kinds}")
+        raise UnsupportedType(f"{name}: {suffix or 'no extension'} files are not supported — upload one of {kinds}")
     size = path.stat().st_size
     if size > MAX_UPLOAD_BYTES:
-        raise UploadRejected(f"{name}: {size / 2**20:.1f} MiB is over the {MAX_UPLOAD_BYTES // 2**20} MiB limit — split the file")
+        raise UploadTooLarge(f"{name}: {size / 2**20:.1f} MiB is over the {MAX_UPLOAD_BYTES // 2**20} MiB limit — split the file")
     if size == 0:
         raise UploadRejected(f"{name}: the file is empty")
 
