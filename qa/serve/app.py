@@ -3,7 +3,8 @@
     qa chat seeds/                      # sync seeds/ into the index, serve http://127.0.0.1:7860
     qa chat docs/ --host 0.0.0.0 --auth alice:secret
 
-Only the modules of qa.serve import gradio, and only `qa chat` imports them.
+Only the modules of qa.serve import gradio, and only `qa chat` imports them; the REST API and MCP
+mounted beside the page come from qa/serve/programs.py.
 """
 
 from __future__ import annotations
