@@ -416,7 +416,7 @@ def listing(url: str) -> dict:
 
 
 def test_documents_panel_counts_filters_and_deletes_after_asking(url: str, browser: WebDriver, tmp_path: Path) -> None:
-    text = f" date 2022-05-09 {PANGOLIN_TITLE}\nRangers counted 64 ground pangolins in the Kruger reserve.\n"
+    text = f"---\ndate: 2022-05-09\ntitle: '{PANGOLIN_TITLE}'\n---\nRangers counted 64 ground pangolins in the Kruger reserve.\n"
     upload = [("files", (PANGOLIN, text.encode(), "text/markdown"))]
     added = httpx.post(url + "api/v1/documents", files=upload, auth=AUTH, timeout=120)
     assert added.status_code == 201, added.text
@@ -435,7 +435,7 @@ def test_documents_panel_counts_filters_and_deletes_after_asking(url: str, brows
     browser.find_element(By.CSS_SELECTOR, "#qa-docs-filter textarea, #qa-docs-filter input").send_keys("PANGOLIN")
     WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#qa-docs tr[data-source]")) == 1)
     row = browser.find_element(By.CSS_SELECTOR, "#qa-docs tr[data-source]")
-    assert PANGOLIN in row.text and PANGOLIN_TITLE in row.text and "2022-05-09" in row.text
+    assert PANGOLIN in row.text and PANGOLIN_TITLE in row.text and "2022-05-09\nfront matter" in row.text  # the date, its source
     assert "1 shown for “PANGOLIN”" in browser.find_element(By.CSS_SELECTOR, "#qa-docs .qa-docs-count").text
     assert_nothing_ran(browser)
     browser.save_screenshot(str(tmp_path / "documents-filtered.png"))

@@ -171,11 +171,12 @@ def test_a_document_reads_back_with_its_text(http: httpx.Client) -> None:
 
 
 def test_upload_then_delete(api: Api, http: httpx.Client, tmp_path: Path) -> None:
-    text = " date 2022-04-02 Tapir census.\nThe tapir census in the Pantanal counted 1,283 lowland tapirs.\n"
+    text = "---\ndate: 2022-04-02\ntitle: Tapir census\n---\nThe tapir census in the Pantanal counted 1,283 lowland tapirs.\n"
     r = http.post("documents", files=[("files", ("tapir census.md", text.encode(), "text/markdown"))])
     assert r.status_code == 201, r.text
     added = r.json()["added"]
-    assert [a["source"] for a in added] == ["tapir census.md"] and added[0]["date"] == "2022-04-02"
+    assert [a["source"] for a in added] == ["tapir census.md"] and added[0]["title"] == "Tapir census"
+    assert (added[0]["date"], added[0]["date_source"]) == ("2022-04-02", "front matter")  # the date and where it came from
     assert added[0]["sha256"] == hashlib.sha256(text.encode()).hexdigest() and r.json()["passages_encoded"] >= 1
     assert (api.folder / "tapir census.md").read_text() == text
     hit = http.post("retrieve", json={"question": "How many lowland tapirs were counted in the Pantanal?", "k": 1}).json()
