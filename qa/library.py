@@ -119,7 +119,7 @@ class Library:
             vectors = VectorIndex.load(gen / "vectors.faiss")
         except VectorIndexError as exc:
             raise IndexCorrupt(f"{exc} — {self.store.rebuild_hint(manifest)}") from exc
-        catalog = Catalog(gen / "catalog.sqlite", readonly=True)
+        catalog = Catalog(gen / "catalog.sqlite", readonly=True, generation=str(manifest["generation"]))
         # The previous view is not closed here: a reader in another thread may still be searching
         # it (the chat serves many at once, with no lock). Its catalog closes when the last reader drops it.
         self._view = View(str(manifest["generation"]), manifest, catalog, vectors)

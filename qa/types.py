@@ -77,6 +77,10 @@ class Citation:
     section: str = ""  # the headings above the passage, e.g. "Costs › 2024"
     date_source: str = ""  # where `date` came from: one of DATE_SOURCES, "" when undated
     ocr: bool = False  # the passage's page was a scan, its text read by OCR
+    # Which bytes and which index the citation was read from, so it can be re-checked after the file
+    # changes: the file's SHA-256 (of its bytes, as read) and the index generation ("gen-000007").
+    sha256: str = ""
+    generation: str = ""
 
     @property
     def dated(self) -> str:

@@ -91,7 +91,7 @@ class Check:
         }
 
 
-def _occurrences(quote: str, docs: list[Any]) -> list[Occurrence]:
+def _occurrences(quote: str, docs: list[Any], generation: str) -> list[Occurrence]:
     out = []
     lines: dict[str, Lines] = {}
     for m in find_quote(quote, docs, cutoff=CLOSE_RATIO):
@@ -102,6 +102,7 @@ def _occurrences(quote: str, docs: list[Any]) -> list[Occurrence]:
                 source=d.path, date=d.date, title=d.title, start=m.start, end=m.end, line_start=at.at(m.start),
                 line_end=at.at(max(m.start, m.end - 1)), page=d.page_at(m.start), date_source=d.date_source,
                 ocr=d.ocr_at(m.start), quote=quote, text=m.text, ratio=m.ratio, differences=m.differences,
+                sha256=d.sha256, generation=generation,
             )
         )  # fmt: skip
     # Oldest first, so the reader sees who published it first; undated last.
@@ -158,8 +159,9 @@ def check(lib: Library, text: str, k: int = config.DEFAULT_K) -> Check:
     quotes = extract_quotes(text)
     if len(quotes) > MAX_CHECK_QUOTES:
         raise BadQuestion(f"{len(quotes)} quoted parts is too many to check at once — check at most {MAX_CHECK_QUOTES} at a time")
-    docs = list(lib.documents())
-    found = {q: _occurrences(q, docs) for q in quotes}
+    view = lib.view()  # one generation for the documents and the citations that name it
+    docs = list(view.catalog.documents())
+    found = {q: _occurrences(q, docs, view.generation) for q in quotes}
     hits, support = _support(lib, text, list(lib.retrieve(text, k=k)))
     ratios = [max((o.ratio for o in occ), default=None) for occ in found.values()]
     label = label_for(ratios, max(support, default=None))

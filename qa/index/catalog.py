@@ -62,26 +62,27 @@ class ChunkRow(Chunk):
 
 _CHUNK_COLUMNS = (
     'c.id, c.doc_id, c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.text, d.path, d.date, d.title, c.section, '
-    "d.date_source, c.ocr"
+    "d.date_source, c.ocr, d.sha256"
 )
 _DOCUMENT_COLUMNS = "path, text, date, title, sha256, pages, date_source, ocr_pages, tags"
 
 
-def _chunk_row(row: tuple) -> ChunkRow:
-    """A row of _CHUNK_COLUMNS as a ChunkRow."""
-    id_, doc_id, ordinal, start, end, line_start, line_end, page, text, source, date, title, section, date_source, ocr = row
+def _chunk_row(row: tuple, generation: str) -> ChunkRow:
+    """A row of _CHUNK_COLUMNS as a ChunkRow of the catalog of `generation`."""
+    id_, doc_id, ordinal, start, end, line_start, line_end, page, text, source, date, title, section, date_source, ocr, sha256 = row
     return ChunkRow(
         id=id_, doc_id=doc_id, ordinal=ordinal, start=start, end=end, line_start=line_start, line_end=line_end,
         page=page, text=text, source=source, date=dt.date.fromisoformat(date) if date else None, title=title, section=section,
-        date_source=date_source, ocr=bool(ocr),
+        date_source=date_source, ocr=bool(ocr), sha256=sha256, generation=generation,
     )  # fmt: skip
 
 
 class Catalog:
     """One catalog.sqlite file. Writers use it inside a fresh generation folder only."""
 
-    def __init__(self, path: Path, readonly: bool = False):
+    def __init__(self, path: Path, readonly: bool = False, generation: str = ""):
         self.path = path
+        self.generation = generation  # of a published catalog: every chunk row read cites it
         self._lock = threading.Lock()
         self._lookup: Lookup | None = None
         self._lexicon: Lexicon | None = None
@@ -169,13 +170,13 @@ class Catalog:
             marks = ",".join("?" * len(part))
             sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})"
             for row in self.db.execute(sql, part):
-                out[row[0]] = _chunk_row(row)
+                out[row[0]] = _chunk_row(row, self.generation)
         return out
 
     def neighbours(self, doc_id: int, ordinal: int, n: int) -> list[ChunkRow]:
         sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id "
         sql += "WHERE c.doc_id = ? AND c.ordinal BETWEEN ? AND ? AND c.ordinal != ? ORDER BY c.ordinal"
-        return [_chunk_row(r) for r in self.db.execute(sql, (doc_id, ordinal - n, ordinal + n, ordinal))]
+        return [_chunk_row(r, self.generation) for r in self.db.execute(sql, (doc_id, ordinal - n, ordinal + n, ordinal))]
 
     def ids_in_dates(self, since: dt.date | None, until: dt.date | None) -> list[int]:
         clause, args = _dated(since, until)
