@@ -1,4 +1,4 @@
-# make chat: install into .venv and serve the chat on seeds/ (http://127.0.0.1:7860)
+# make chat: install into .venv and serve the chat on seeds/ (http://127.0.0.1:7860), synced as its files change
 # make test: install into .venv and run every test
 PY ?= python3
 VENV := .venv
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 chat: $(STAMP)
-	$(BIN)/qa chat seeds/
+	$(BIN)/qa chat seeds/ --watch
 
 test: $(STAMP)
 	$(BIN)/ruff check qa embeddings tests bench

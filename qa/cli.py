@@ -11,6 +11,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,8 +20,19 @@ from typing import Any, NoReturn
 from qa import config
 from qa.answer.check import check
 from qa.errors import DatasetError, MissingExtra, QAError
+from qa.export import FORMATS, export
 from qa.library import Library
-from qa.terminal import format_check, format_collections, format_hit, format_table, log, progress_bar
+from qa.terminal import (
+    format_check,
+    format_collections,
+    format_hit,
+    format_report,
+    format_synced,
+    format_table,
+    log,
+    progress_bar,
+    stamp,
+)
 
 INDEX_HELP = "index directory (default $QA_INDEX or .qa-index)"
 
@@ -42,8 +54,16 @@ def add_index(sub: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def add_format(p: argparse.ArgumentParser, what: str) -> None:
+    """--format md|csv|json (evidence export: qa/export.py), and --json as its old name for json."""
+    group = p.add_mutually_exclusive_group()
+    kinds = "md: the quotes and their citation list; csv: one row per quote with file, date, lines, page, sha256"
+    group.add_argument("--format", choices=FORMATS, help=f"print {what} as evidence ({kinds}; json: everything)")
+    group.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
+
+
 def add_ask(sub: Any) -> None:
-    example = 'example: qa ask "What did Biden warn Putin about?" --k 3 --json'
+    example = 'example: qa ask "What did Biden warn Putin about?" --k 3 --format csv > evidence.csv'
     p = sub.add_parser("ask", help="answer a question from the index, with citations", epilog=example)
     p.add_argument("question")
     p.add_argument("--index", help=INDEX_HELP)
@@ -51,16 +71,16 @@ def add_ask(sub: Any) -> None:
     p.add_argument("--since", help="only documents dated on or after YYYY-MM-DD")
     p.add_argument("--until", help="only documents dated on or before YYYY-MM-DD")
     p.add_argument("--mode", choices=config.MODES, default=config.MODES[0])
-    p.add_argument("--json", action="store_true", help="print {question, answer, hits} as JSON")
+    add_format(p, "the answer")
 
 
 def add_check(sub: Any) -> None:
-    example = "example: qa check 'Biden spoke of “nothing about you without you”' --json"
+    example = "example: qa check 'Biden spoke of “nothing about you without you”' --format md > check.md"
     p = sub.add_parser("check", help="check a claim or a quote against the documents", epilog=example)
     p.add_argument("text", help='the claim, or text with a "quoted part"')
     p.add_argument("--index", help=INDEX_HELP)
     p.add_argument("--k", type=int, default=config.DEFAULT_K, help=f"related passages to show (default {config.DEFAULT_K})")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_format(p, "the result")
 
 
 def add_eval(sub: Any) -> None:
@@ -93,14 +113,23 @@ def add_eval(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help='print {"mode": {"ndcg@10": ...}}')
 
 
+def add_watch(sub: Any) -> None:
+    example = "example: qa watch seeds/   (then add, edit, rename or delete files in seeds/; Ctrl-C stops)"
+    p = sub.add_parser("watch", help="keep the index in line with a folder as its files change", epilog=example)
+    p.add_argument("folder", help="folder of .txt/.md/.html/.pdf files, synced now and after every change")
+    p.add_argument("--index", help=INDEX_HELP)
+    p.add_argument("--quiet", action="store_true", help="no progress bar for the first sync")
+
+
 def add_chat(sub: Any) -> None:
-    example = "example: qa chat seeds/ --port 7860"
+    example = "example: qa chat seeds/ --port 7860 --watch"
     p = sub.add_parser("chat", help="serve the chat in the browser (http://127.0.0.1:7860)", epilog=example)
     p.add_argument("folder", nargs="?", help="folder of documents, synced first (default: the folder last indexed)")
     p.add_argument("--index", help=INDEX_HELP)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 opens it to the network)")
     p.add_argument("--port", type=int, default=7860, help="port, 1-65535 (default 7860)")
     p.add_argument("--auth", help="require a login, user:password (or set $QA_AUTH)")
+    p.add_argument("--watch", action="store_true", help="sync the folder whenever its files change (as qa watch)")
     p.add_argument("--token", help="bearer token programs send to /api/v1 and /mcp (or set $QA_TOKEN)")
 
 
@@ -133,7 +162,7 @@ def add_mcp(sub: Any) -> None:
 def parser() -> argparse.ArgumentParser:
     top = OneLineParser(prog="qa", description="Answers from your own documents, every passage cited.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
-    for add in (add_index, add_ask, add_check, add_eval, add_chat, add_serve, add_mcp):
+    for add in (add_index, add_ask, add_check, add_eval, add_watch, add_chat, add_serve, add_mcp):
         add(sub)
     return top
 
@@ -149,19 +178,15 @@ def run_index(args: argparse.Namespace) -> int:
     report = lib.sync(args.folder, progress=progress_bar(args.quiet), encoder=encoder)
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    print(
-        f"{report.added} added, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged; "
-        f"{report.chunks_encoded} passages encoded, {report.chunks_reused} reused; index: {lib.store.root}"
-    )
+    print(format_report(report, lib.store.root))
     return 0
 
 
 def run_ask(args: argparse.Namespace) -> int:
 
     answer = Library.open(args.index).ask(args.question, k=args.k, since=args.since, until=args.until, mode=args.mode)
-    if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
-        return 0
+    if args.format:
+        return emit(export(answer, args.format)[0])
     print(answer.text)
     if answer.date_note:
         print(f"({answer.date_note})")
@@ -177,7 +202,12 @@ def run_check(args: argparse.Namespace) -> int:
         result = check(lib, args.text, args.k)
     finally:
         lib.close()
-    print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else format_check(result))
+    return emit(export(result, args.format)[0] if args.format else format_check(result))
+
+
+def emit(text: str) -> int:
+    """Print `text` as it is, ending in exactly one line break; 0 for the exit status."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 
@@ -259,12 +289,42 @@ def run_eval_answers(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_watch(args: argparse.Namespace) -> int:
+    from qa.watch import Watcher
+
+    lib = Library.open(args.index)
+    report = lib.sync(args.folder, progress=progress_bar(args.quiet))
+    for skipped in report.skipped:
+        say(f"skipped {skipped.path}: {skipped.reason}", sys.stderr)
+    say(format_report(report, lib.store.root))
+    watcher = Watcher(
+        lib, args.folder, on_sync=lambda synced: say(format_synced(synced)),
+        on_skipped=lambda s: say(f"{stamp()} skipped {s.path}: {s.reason}", sys.stderr),
+        on_error=lambda message: say(f"{stamp()} not synced: {message} (still watching; retrying)", sys.stderr),
+    )  # fmt: skip
+    say(f"watching {watcher.folder} (Ctrl-C stops)")
+    # Started in the background by a script, a process inherits SIGINT ignored: Ctrl-C (kill -INT) must still stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:  # syncs publish atomically: the index is whole whenever this lands
+        say("qa watch: stopped", sys.stderr)
+    finally:
+        lib.close()
+    return 0
+
+
+def say(line: str, stream: Any = None) -> None:
+    """One line, shown at once even when the output is a file or a pipe."""
+    print(line, file=stream or sys.stdout, flush=True)
+
+
 def run_chat(args: argparse.Namespace) -> int:
     from qa.serve.app import ServeOptions, serve
     from qa.serve.auth import parse_auth
 
     login, token = parse_auth(args.auth or config.auth()), config.token(args.token)
-    options = ServeOptions(host=args.host, port=args.port, auth=login, token=token)
+    options = ServeOptions(host=args.host, port=args.port, auth=login, token=token, watch=args.watch)
     try:
         serve(args.folder, args.index, options, progress_bar())
     except KeyboardInterrupt:  # Ctrl-C: syncs publish atomically, so the index is whole either way
@@ -296,8 +356,8 @@ def run_mcp(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "index": run_index, "ask": run_ask, "check": run_check, "eval": run_eval, "chat": run_chat, "serve": run_serve,
-    "mcp": run_mcp,
+    "index": run_index, "ask": run_ask, "check": run_check, "eval": run_eval, "watch": run_watch, "chat": run_chat,
+    "serve": run_serve, "mcp": run_mcp,
 }  # fmt: skip
 
 

@@ -5,12 +5,18 @@ Used by qa.cli and by `qa chat`'s start-up sync; nothing here reads an index or 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.eval.collections import Row, mean_of, summary
 from qa.ingest.sync import Progress
-from qa.types import Hit
+from qa.types import Hit, SyncReport
+
+if TYPE_CHECKING:
+    from qa.watch import Synced
+
+MAX_NAMED = 5  # files named in a watcher's line; more are counted
 
 
 def progress_bar(quiet: bool = False) -> Progress | None:
@@ -67,6 +73,33 @@ def format_table(results: dict[str, dict[str, float]], queries: int) -> str:
     for mode, metrics in results.items():
         lines.append(f"{mode:<9}" + "".join(f"{metrics[n]:>12.4f}" for n in names))
     return "\n".join(lines)
+
+
+def format_report(report: SyncReport, index: object) -> str:
+    """What a sync did, in one line (qa index, qa watch)."""
+    return (
+        f"{report.added} added, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged; "
+        f"{report.chunks_encoded} passages encoded, {report.chunks_reused} reused; index: {index}"
+    )
+
+
+def format_synced(synced: Synced) -> str:
+    """A watcher's line: the time, the files by name (counted past MAX_NAMED), passages encoded and reused,
+    the generation now served."""
+    named = [f"renamed {old} -> {new}" for old, new in synced.renamed]
+    for what, names in (("added", synced.added), ("changed", synced.changed), ("removed", synced.removed)):
+        named += [f"{what} {name}" for name in names] if len(names) <= MAX_NAMED else [f"{what} {len(names)} files"]
+    r = synced.report
+    return f"{stamp()} {'; '.join(named)}; {passages(r.chunks_encoded)} encoded, {r.chunks_reused} reused; {synced.generation}"
+
+
+def passages(n: int) -> str:
+    return f"{n} passage" if n == 1 else f"{n} passages"
+
+
+def stamp() -> str:
+    """The local time, at the start of a watcher's line."""
+    return dt.datetime.now().strftime("%H:%M:%S")
 
 
 def log(message: str) -> None:

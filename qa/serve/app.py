@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
 
@@ -27,6 +27,7 @@ import gradio as gr
 
 from qa import config
 from qa.errors import ConfigError, FolderMissing
+from qa.export import FORMATS
 from qa.ingest.sync import Progress
 from qa.library import Library
 from qa.serve.access import Access
@@ -41,6 +42,10 @@ from qa.serve.render import EMPTY_DOCUMENT, EMPTY_SOURCES
 from qa.serve.rest import PREFIX
 from qa.serve.service import Service
 from qa.serve.upload import MAX_UPLOAD_BYTES
+from qa.terminal import format_synced, stamp
+
+if TYPE_CHECKING:
+    from qa.watch import Synced, Watcher
 
 # Queue settings, measured with bench/load_chat.py: 50 users x 2 questions (docs/benchmarks/chat.md, "Load").
 # Questions and API calls in flight at once (Library serves them without a lock; 2 cores do the work).
@@ -56,11 +61,13 @@ MAX_THREADS = 40  # gradio's default; 8 was slower (p50 21.1 / 19.3 s, 2.1 / 2.2
 SERVER_MAX_FILE_BYTES = MAX_UPLOAD_BYTES + 2**20
 
 
-def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURRENCY, service: Service | None = None) -> gr.Blocks:
+def build_app(
+    lib: Library, folder: Path, read_concurrency: int = READ_CONCURRENCY, handlers: Handlers | None = None
+) -> gr.Blocks:
     """The page: chat, sources, document viewer, timeline, settings, upload, the documents; API retrieve/ask/check.
 
-    `service` is shared with the REST API and MCP mounted beside the page (qa/serve/programs.py)."""
-    h = Handlers(lib, Path(folder), service)
+    `handlers.service` is shared with the REST API and MCP mounted beside the page (qa/serve/programs.py)."""
+    h = handlers or Handlers(lib, Path(folder))
     with gr.Blocks(title="qa — answers from your documents", analytics_enabled=False) as demo:
         panel, intro_line = h.documents()
         intro = gr.HTML(intro_line, elem_id="qa-intro", js_on_load=None)
@@ -75,6 +82,11 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
                     placeholder="Ask a question about your documents.",
                 )
                 task = gr.Radio([ASK, CHECK], value=ASK, show_label=False, elem_id="qa-task")
+                with gr.Row(elem_id="qa-export"):  # the last answer's evidence (qa/export.py), once there is one
+                    downloads = [
+                        gr.DownloadButton(f"Evidence .{fmt}", visible=False, size="sm", elem_id=f"qa-export-{fmt}")
+                        for fmt in FORMATS
+                    ]
                 question = gr.Textbox(
                     elem_id="qa-question",
                     show_label=False,
@@ -124,19 +136,24 @@ def build_app(lib: Library, folder: Path, read_concurrency: int = READ_CONCURREN
                     )
                     status = gr.HTML("", elem_id="qa-upload-status", js_on_load=None)
         targets = gr.State({})  # per browser session: where each answer's cards and markers point (handlers.Targets)
+        last = gr.State(None)  # per browser session: the last Answer or Check, for the download buttons
         # "read" events share `read_concurrency` workers, each reading the generation it started
         # with. Uploads ("write") run beside them, one at a time: readers see the previous index
         # until the new one is published.
         question.submit(
-            h.chat, [question, chatbot, k, mode, since, until, task, targets], [chatbot, question, sources, timeline, targets],
+            h.chat, [question, chatbot, k, mode, since, until, task, targets],
+            [chatbot, question, sources, timeline, targets, last],
             api_name="chat", concurrency_id="read", concurrency_limit=read_concurrency,
-        )  # fmt: skip
+        ).then(h.downloads, [last], downloads, api_visibility="private", queue=False)  # fmt: skip
         # A card's "Open document" and a marker [n] in the chat (page.OPEN_JS) both arrive as this click.
         sources.click(
             h.open_source, [targets], [viewer, tabs],
             api_visibility="private", concurrency_id="read", concurrency_limit=read_concurrency,
         )  # fmt: skip
         chatbot.clear(h.clear, None, [sources, viewer, timeline, targets, tabs], api_visibility="private", queue=False)
+        chatbot.clear(lambda: None, None, last, api_visibility="private", queue=False).then(
+            h.downloads, [last], downloads, api_visibility="private", queue=False
+        )
         files.upload(
             h.upload, [files], [status, files], api_name="upload", concurrency_id="write", concurrency_limit=1
         ).then(h.documents, [needle], [documents, intro], api_visibility="private", queue=False)
@@ -193,6 +210,7 @@ class ServeOptions:
     read_concurrency: int = READ_CONCURRENCY
     max_queue: int = MAX_QUEUE
     max_threads: int = MAX_THREADS
+    watch: bool = False  # sync the folder whenever its files change (qa/watch.py)
 
 
 def serve(
@@ -217,9 +235,11 @@ def serve(
     if options.host not in ("127.0.0.1", "localhost", "::1") and not options.auth:
         print(f"qa chat: warning: {options.host} without --auth — anyone who can reach it reads your documents", file=sys.stderr)
     service = Service(lib, root)
-    demo = build_app(lib, root, options.read_concurrency, service)
+    handlers = Handlers(lib, root, service)
+    demo = build_app(lib, root, options.read_concurrency, handlers)
     limiter = LoginLimiter()  # wrong passwords at the login form and wrong credentials at the API alike
     programs = mount(service, Access(options.auth, options.token, limiter), options.host)
+    watcher = watch_folder(lib, root, handlers) if options.watch else None
     login = ", login required" if options.auth else ""
     where = f"http://{options.host}:{options.port}"
     print(f"qa chat: {where}  (folder {root}, index {lib.store.root}{login})", file=sys.stderr)
@@ -239,4 +259,30 @@ def serve(
         while True:  # until Ctrl-C (KeyboardInterrupt, handled by run) or SIGTERM
             time.sleep(1)
     finally:
+        if watcher:
+            watcher.stop.set()
         demo.close()
+
+
+def watch_folder(lib: Library, folder: Path, h: Handlers) -> Watcher:
+    """Start syncing `folder` as its files change, on a thread of the chat's process.
+
+    The watcher writes through a Library of its own; the chat's readers pick up each new generation at
+    their next question (Library.view), and `h.refresh` opens it at once. Uploads and the watcher take
+    turns (h.service.writing), as do the API's uploads and deletions.
+    """
+    from qa.watch import Watcher
+
+    def synced(change: Synced) -> None:
+        print(f"qa chat: {format_synced(change)}", file=sys.stderr, flush=True)
+        h.refresh()
+
+    watcher = Watcher(
+        Library.open(lib.store.root, lib.model_path), folder, on_sync=synced,
+        on_skipped=lambda s: print(f"qa chat: {stamp()} skipped {s.path}: {s.reason}", file=sys.stderr, flush=True),
+        on_error=lambda message: print(f"qa chat: {stamp()} not synced: {message} (still watching)", file=sys.stderr, flush=True),
+        lock=h.service.writing,
+    )  # fmt: skip
+    watcher.start()
+    print(f"qa chat: watching {folder} for changes", file=sys.stderr, flush=True)
+    return watcher

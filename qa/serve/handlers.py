@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,9 +11,10 @@ from typing import Any
 
 import gradio as gr
 
-from qa.answer.check import check
+from qa.answer.check import Check, check
 from qa.config import DEFAULT_K
 from qa.errors import IndexLocked, QAError
+from qa.export import FORMATS, export
 from qa.library import Library
 from qa.serve.documents_panel import documents_html, intro_html
 from qa.serve.render import (
@@ -30,6 +32,7 @@ from qa.serve.render import (
 )
 from qa.serve.service import Service
 from qa.serve.viewer import document_html
+from qa.types import Answer
 
 ASK, CHECK = "Ask a question", "Check a claim"
 # An upload while `qa index` writes the index waits this long for it (the file is in the folder
@@ -63,6 +66,8 @@ class Handlers:
         # Shared with the REST API and MCP of the same process (qa/serve/service.py): uploads and
         # deletions sync one at a time; questions read the last published index meanwhile, with no lock.
         self.service = service or Service(lib, folder)
+        # Evidence files for the download buttons; gradio copies each into its own cache when shown.
+        self.exports = tempfile.TemporaryDirectory(prefix="qa-exports-")
 
     def chat(  # noqa: PLR0913 — gradio passes one argument per input component of the page
         self,
@@ -79,16 +84,16 @@ class Handlers:
         history = list(history or [])
         text, k = (question or "").strip(), int(k or DEFAULT_K)
         if not text:
-            yield history, "", gr.skip(), gr.skip(), gr.skip()
+            yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         history.append({"role": "user", "content": esc(text)})
-        yield history, "", gr.skip(), gr.skip(), gr.skip()
+        yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
         turn = len(history)  # the answer's place in the history: its markers carry it
         try:
-            pieces, sources, targets, dated = self._answer(Question(text, k, mode, since, until, task), turn)
+            pieces, sources, targets, dated, result = self._answer(Question(text, k, mode, since, until, task), turn)
         except QAError as exc:
             history.append({"role": "assistant", "content": esc(str(exc))})
-            yield history, "", gr.skip(), gr.skip(), gr.skip()
+            yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         state = {**(known or {}), turn: [dataclasses.asdict(t) for t in targets]}
         frame = timeline_frame(dated)
@@ -99,18 +104,39 @@ class Handlers:
                 time.sleep(STREAM_PAUSE)
             shown = f"{shown} {piece}" if shown else piece
             reply = {"role": "assistant", "content": shown}
-            yield [*history, reply], "", sources, plot, state
+            yield [*history, reply], "", sources, plot, state, result
 
-    def _answer(self, q: Question, turn: int) -> tuple[list[str], str, list[Target], list[Any]]:
-        """Chat pieces, sources panel, card targets and dated items for a question or a claim."""
+    def _answer(self, q: Question, turn: int) -> tuple[list[str], str, list[Target], list[Any], Answer | Check]:
+        """Chat pieces, sources panel, card targets, dated items and the result for a question or a claim."""
         if q.task == CHECK:
             result = check(self.lib, q.text, k=q.k)
             dated = [*result.occurrences, *result.passages]
-            return [check_reply(result)], check_sources_html(result), check_targets(result), dated
+            return [check_reply(result)], check_sources_html(result), check_targets(result), dated, result
         answer = self.lib.ask(q.text, k=q.k, since=q.since or None, until=q.until or None, mode=q.mode)
         quoted = {quote.marker for quote in answer.quotes}
         sources = sources_html(answer.hits, weak=not answer.found, note=answer.date_note, quoted=quoted)
-        return answer_pieces(answer, turn), sources, [Target.of_hit(h) for h in answer.hits], list(answer.hits)
+        return answer_pieces(answer, turn), sources, [Target.of_hit(h) for h in answer.hits], list(answer.hits), answer
+
+    def downloads(self, result: Answer | Check | None) -> tuple[Any, ...]:
+        """The download buttons for the last answer or check: its evidence as Markdown, CSV and JSON
+        (qa/export.py); hidden while there is none."""
+        if result is None:
+            return tuple(gr.DownloadButton(value=None, visible=False) for _ in FORMATS)
+        folder = Path(tempfile.mkdtemp(dir=self.exports.name))
+        buttons = []
+        for fmt in FORMATS:
+            text, _, name = export(result, fmt)
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+            buttons.append(gr.DownloadButton(value=str(path), visible=True))
+        return tuple(buttons)
+
+    def refresh(self) -> None:
+        """Open the newest generation and build its postings now, so the next question does not wait
+        for them (the chat's watcher calls this after each sync)."""
+        catalog = self.lib.view().catalog
+        catalog.lexicon()
+        catalog.lookup()
 
     def open_source(self, known: Targets | None, evt: gr.EventData) -> tuple[Any, Any]:
         """Show the whole document behind card `evt.open` of answer `evt.turn` (a marker in the chat)
