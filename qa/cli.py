@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -294,19 +295,18 @@ def run_watch(args: argparse.Namespace) -> int:
 
     lib = Library.open(args.index)
     report = lib.sync(args.folder, progress=progress_bar(args.quiet))
-    for skipped in report.skipped:
-        say(f"skipped {skipped.path}: {skipped.reason}", sys.stderr)
-    say(format_report(report, lib.store.root))
+    say(format_report(report, lib.store.root))  # the files it skipped are named by the watcher's first sync
+    # Load the model now, beside the watch, so that the first file added does not wait for it.
+    threading.Thread(target=lambda: lib.encoder, name="qa-load-model", daemon=True).start()
     watcher = Watcher(
         lib, args.folder, on_sync=lambda synced: say(format_synced(synced)),
         on_skipped=lambda s: say(f"{stamp()} skipped {s.path}: {s.reason}", sys.stderr),
         on_error=lambda message: say(f"{stamp()} not synced: {message} (still watching; retrying)", sys.stderr),
     )  # fmt: skip
-    say(f"watching {watcher.folder} (Ctrl-C stops)")
     # Started in the background by a script, a process inherits SIGINT ignored: Ctrl-C (kill -INT) must still stop it.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        watcher.run()
+        watcher.run(ready=lambda: say(f"watching {watcher.folder} (Ctrl-C stops)"))
     except KeyboardInterrupt:  # syncs publish atomically: the index is whole whenever this lands
         say("qa watch: stopped", sys.stderr)
     finally:

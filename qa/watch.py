@@ -16,6 +16,7 @@ found in the vector cache by their text hash, so none is encoded again (the repo
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from qa.types import Skipped, SyncReport
 DEBOUNCE_MS = 1600  # a batch is cut after this long even while events keep coming (watchfiles' default)
 QUIET_MS = 300  # ... or after this long without events: a file copied in a few writes is synced once
 RETRY_MS = 5000  # after a failed sync (another writer held the index), try again this often
+WAKE_MS = 1000  # the watch wakes this often without events: to start, to retry, to notice `stop`
 
 
 @dataclass(frozen=True)
@@ -115,19 +117,23 @@ class Watcher:
             self.on_sync(synced)
         return True
 
-    def run(self) -> None:
-        """Sync once, then after every batch of changes until `stop` is set (or Ctrl-C, on the main thread)."""
+    def run(self, ready: Callable[[], None] | None = None) -> None:
+        """Watch until `stop` is set (or Ctrl-C, on the main thread): sync once as soon as the watch is
+        live, so nothing changed before it is missed, call `ready`, then sync after every batch."""
         from watchfiles import DefaultFilter, watch
 
-        healthy = self.sync()
+        started, healthy, tried = False, True, 0.0
         for batch in watch(
             self.folder, watch_filter=DefaultFilter(), debounce=DEBOUNCE_MS, step=QUIET_MS, stop_event=self.stop,
-            rust_timeout=RETRY_MS, yield_on_timeout=True,
+            rust_timeout=WAKE_MS, yield_on_timeout=True,
         ):  # fmt: skip
-            touched = {self._relative(path) for _, path in batch}
-            touched.discard("")
-            if touched or not healthy:
-                healthy = self.sync(touched)
+            touched = {self._relative(path) for _, path in batch} - {""}
+            retry = not healthy and time.monotonic() - tried >= RETRY_MS / 1000
+            if not started or touched or retry:
+                healthy, tried = self.sync(touched if started else None), time.monotonic()
+            if not started and ready:
+                ready()
+            started = True
 
     def _relative(self, path: str) -> str:
         """The changed path as the index names it; "" for what no sync reads: a hidden file or folder,
@@ -141,8 +147,8 @@ class Watcher:
             return ""
         return "" if any(part.startswith(".") for part in name.split("/")) else name
 
-    def start(self) -> threading.Thread:
-        """Run on a daemon thread; `stop.set()` ends it within RETRY_MS."""
-        thread = threading.Thread(target=self.run, name=f"qa-watch {self.folder}", daemon=True)
+    def start(self, ready: Callable[[], None] | None = None) -> threading.Thread:
+        """Run on a daemon thread; `stop.set()` ends it within about WAKE_MS."""
+        thread = threading.Thread(target=self.run, args=(ready,), name=f"qa-watch {self.folder}", daemon=True)
         thread.start()
         return thread

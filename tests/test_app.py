@@ -498,7 +498,7 @@ def test_chat_keeps_each_answers_targets_under_its_place(seed_library: Library, 
     history = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "An earlier answer."}]
     earlier = {1: [dataclasses.asdict(Target("x.txt", 0, 1, 0, 1))]}
     *_, last = Handlers(seed_library, tmp_path).chat(QUESTION, history, 5, "hybrid", None, None, ASK, earlier)
-    chat_history, _, _, _, state = last
+    chat_history, _, _, _, state, _result = last
     assert set(state) == {1, 3} and state[1] == earlier[1] and len(state[3]) == 5
     cites = CITE.findall(chat_history[3]["content"])
     assert cites and {turn for turn, _, _ in cites} == {"3"}

@@ -82,11 +82,6 @@ def build_app(
                     placeholder="Ask a question about your documents.",
                 )
                 task = gr.Radio([ASK, CHECK], value=ASK, show_label=False, elem_id="qa-task")
-                with gr.Row(elem_id="qa-export"):  # the last answer's evidence (qa/export.py), once there is one
-                    downloads = [
-                        gr.DownloadButton(f"Evidence .{fmt}", visible=False, size="sm", elem_id=f"qa-export-{fmt}")
-                        for fmt in FORMATS
-                    ]
                 question = gr.Textbox(
                     elem_id="qa-question",
                     show_label=False,
@@ -94,6 +89,11 @@ def build_app(
                     submit_btn=True,
                     autofocus=True,
                 )
+                with gr.Row(elem_id="qa-export"):  # the last answer's evidence (qa/export.py), once there is one
+                    downloads = [
+                        gr.DownloadButton(f"Evidence as {name}", visible=False, size="sm", elem_id=f"qa-export-{fmt}")
+                        for fmt, name in zip(FORMATS, ("Markdown", "CSV", "JSON"), strict=True)
+                    ]
             with gr.Column(scale=2), gr.Tabs() as tabs:
                 with gr.Tab("Sources", id="sources"):
                     timeline = gr.ScatterPlot(
@@ -150,9 +150,8 @@ def build_app(
             h.open_source, [targets], [viewer, tabs],
             api_visibility="private", concurrency_id="read", concurrency_limit=read_concurrency,
         )  # fmt: skip
-        chatbot.clear(h.clear, None, [sources, viewer, timeline, targets, tabs], api_visibility="private", queue=False)
-        chatbot.clear(lambda: None, None, last, api_visibility="private", queue=False).then(
-            h.downloads, [last], downloads, api_visibility="private", queue=False
+        chatbot.clear(h.clear, None, [sources, viewer, timeline, targets, tabs], api_visibility="private", queue=False).then(
+            h.forget, None, [last, *downloads], api_visibility="private", queue=False
         )
         files.upload(
             h.upload, [files], [status, files], api_name="upload", concurrency_id="write", concurrency_limit=1
@@ -283,6 +282,5 @@ def watch_folder(lib: Library, folder: Path, h: Handlers) -> Watcher:
         on_error=lambda message: print(f"qa chat: {stamp()} not synced: {message} (still watching)", file=sys.stderr, flush=True),
         lock=h.service.writing,
     )  # fmt: skip
-    watcher.start()
-    print(f"qa chat: watching {folder} for changes", file=sys.stderr, flush=True)
+    watcher.start(ready=lambda: print(f"qa chat: watching {folder} for changes", file=sys.stderr, flush=True))
     return watcher

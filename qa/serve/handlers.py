@@ -131,6 +131,10 @@ class Handlers:
             buttons.append(gr.DownloadButton(value=str(path), visible=True))
         return tuple(buttons)
 
+    def forget(self) -> tuple[Any, ...]:
+        """The chat was cleared: no last result, no download buttons."""
+        return (None, *self.downloads(None))
+
     def refresh(self) -> None:
         """Open the newest generation and build its postings now, so the next question does not wait
         for them (the chat's watcher calls this after each sync)."""
