@@ -26,8 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import BENCH_DIR, RESULTS  # noqa: E402
-from qa.library import Library  # noqa: E402
+from bench.common import BENCH_DIR, RESULTS
+from qa.library import Library
 
 REPO = Path(__file__).resolve().parents[1]
 POLL = 0.02

@@ -15,6 +15,7 @@ found in the vector cache by their text hash, so none is encoded again (the repo
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import QAError
-from qa.index.catalog import FileState
+from qa.index.catalog import Catalog, FileState
 from qa.library import Library
 from qa.types import Skipped, SyncReport
 
@@ -65,9 +66,17 @@ def compare(before: dict[str, FileState], after: dict[str, FileState], report: S
     return Synced(report, generation, tuple(new), tuple(changed), tuple(gone), tuple(renamed))
 
 
-def files(lib: Library) -> dict[str, FileState]:
-    """What the published index holds, by file name (nothing yet: empty)."""
-    return lib.view().catalog.files() if lib.store.manifest() else {}
+def files(lib: Library) -> tuple[str, dict[str, FileState]]:
+    """The published generation and what it holds, by file name (no index yet: "", empty). Read from its
+    catalog alone: opening a whole view would load the vectors, which only the next sync needs."""
+    manifest = lib.store.manifest()
+    if not manifest:
+        return "", {}
+    catalog = Catalog(lib.store.generation_dir(manifest) / "catalog.sqlite", readonly=True)
+    try:
+        return str(manifest["generation"]), catalog.files()
+    finally:
+        catalog.close()
 
 
 class Watcher:
@@ -99,10 +108,9 @@ class Watcher:
         `touched` (relative names; None: all), so a bad file is named once per change, not per sync."""
         try:
             with self.lock:
-                before = files(self.lib)
+                _, before = files(self.lib)
                 report = self.lib.sync(self.folder)
-                after = files(self.lib)
-                generation = self.lib.view().generation
+                generation, after = files(self.lib)
         except (QAError, OSError) as exc:
             if str(exc) != self._last_error:  # retried every RETRY_MS: say it once, not every time
                 self.on_error(str(exc))
@@ -115,6 +123,8 @@ class Watcher:
         synced = compare(before, after, report, generation)
         if not synced.empty:
             self.on_sync(synced)
+        with contextlib.suppress(QAError):  # the next sync starts from this generation: open it now, not then
+            self.lib.view()
         return True
 
     def run(self, ready: Callable[[], None] | None = None) -> None:
