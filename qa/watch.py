@@ -66,6 +66,15 @@ def compare(before: dict[str, FileState], after: dict[str, FileState], report: S
     return Synced(report, generation, tuple(new), tuple(changed), tuple(gone), tuple(renamed))
 
 
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of the folder, None when nothing stands at its path."""
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 def files(lib: Library) -> tuple[str, dict[str, FileState]]:
     """The published generation and what it holds, by file name (no index yet: "", empty). Read from its
     catalog alone: opening a whole view would load the vectors, which only the next sync needs."""
@@ -112,9 +121,7 @@ class Watcher:
                 report = self.lib.sync(self.folder)
                 generation, after = files(self.lib)
         except (QAError, OSError) as exc:
-            if str(exc) != self._last_error:  # retried every RETRY_MS: say it once, not every time
-                self.on_error(str(exc))
-            self._last_error = str(exc)
+            self._failed(str(exc))
             return False
         self._last_error = ""
         for skipped in report.skipped:
@@ -127,9 +134,30 @@ class Watcher:
             self.lib.view()
         return True
 
+    def _failed(self, message: str) -> None:
+        """Report a failure, once while it repeats (a failed sync is retried every RETRY_MS)."""
+        if message != self._last_error:
+            self.on_error(message)
+        self._last_error = message
+
     def run(self, ready: Callable[[], None] | None = None) -> None:
-        """Watch until `stop` is set (or Ctrl-C, on the main thread): sync once as soon as the watch is
-        live, so nothing changed before it is missed, call `ready`, then sync after every batch."""
+        """Watch until `stop` is set (or Ctrl-C, on the main thread). Each time the watch goes live it
+        syncs once, so nothing changed before is missed; `ready` is called after the first time.
+
+        A folder moved away, deleted or replaced is watched again once a folder stands at its path:
+        the watch follows the folder itself, so it would otherwise keep watching the old one."""
+        announced = False
+        while not self.stop.is_set():
+            folder = _identity(self.folder)
+            if folder is None:
+                self._failed(f"{self.folder}: no such folder — put it back, or stop and watch another")
+                self.stop.wait(RETRY_MS / 1000)
+                continue
+            self._watch(folder, None if announced else ready)
+            announced = True
+
+    def _watch(self, folder: tuple[int, int], ready: Callable[[], None] | None) -> None:
+        """One watch of the folder with this identity, until it changes or `stop` is set."""
         from watchfiles import DefaultFilter, watch
 
         started, healthy, tried = False, True, 0.0
@@ -137,6 +165,8 @@ class Watcher:
             self.folder, watch_filter=DefaultFilter(), debounce=DEBOUNCE_MS, step=QUIET_MS, stop_event=self.stop,
             rust_timeout=WAKE_MS, yield_on_timeout=True,
         ):  # fmt: skip
+            if _identity(self.folder) != folder:
+                return
             touched = {self._relative(path) for _, path in batch} - {""}
             retry = not healthy and time.monotonic() - tried >= RETRY_MS / 1000
             if not started or touched or retry:

@@ -219,7 +219,10 @@ def test_cli_check_json(seed_library: Library, capsys: pytest.CaptureFixture[str
     code = cli.main(["check", f"“{PHRASE}”", "--index", str(seed_library.store.root), "--k", "2", "--json"])
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"text", "label", "note", "quotes", "occurrences", "passages", "best_passage"}
+    # The check's own JSON, plus the evidence export's rows (--json is --format json: qa/export.py).
+    assert set(data) == {"text", "label", "note", "quotes", "occurrences", "passages", "best_passage"} | {
+        "kind", "generation", "exported_at", "evidence"
+    }
     assert data["label"] == VERBATIM
     [occ] = data["occurrences"]
     assert {"source", "date", "start", "end", "line_start", "line_end", "ratio", "verbatim", "differences", "text"} <= set(occ)

@@ -184,6 +184,17 @@ def test_a_bad_file_is_reported_in_one_line_and_watching_goes_on(watching: Proce
     assert {p.name for p in SEEDS.iterdir()} <= indexed(reader)
 
 
+def test_a_folder_replaced_at_its_path_is_watched_again(watching: Process, reader: Library) -> None:
+    before = indexed(reader)
+    old = watching.folder.rename(watching.folder.with_name("docs-replaced"))
+    shutil.copytree(old, watching.folder)  # a new folder (another inode) with the same files, times kept
+    (watching.folder / "heron.txt").write_text("A grey heron nested on the old mill roof this spring.\n")
+    wait_for(watching, "heron.txt indexed from the new folder", lambda: "heron.txt" in indexed(reader))
+    assert before <= indexed(reader)
+    (watching.folder / "heron.txt").unlink()
+    wait_for(watching, "heron.txt removed", lambda: "heron.txt" not in indexed(reader))
+
+
 def test_ctrl_c_stops_the_watcher_cleanly(watching: Process, reader: Library) -> None:
     """Runs last in this module: it stops the module's watcher."""
     before = reader.view().generation

@@ -91,7 +91,7 @@ class Check:
         }
 
 
-def _occurrences(quote: str, docs: list[Any], generation: str) -> list[Occurrence]:
+def _occurrences(quote: str, docs: list[Any], generation: str = "") -> list[Occurrence]:
     out = []
     lines: dict[str, Lines] = {}
     for m in find_quote(quote, docs, cutoff=CLOSE_RATIO):
