@@ -28,7 +28,8 @@ __all__ = ["FORMATS", "Evidence", "evidence", "export", "to_csv", "to_json", "to
 FORMATS = ("md", "csv", "json")
 MEDIA_TYPES = {"md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8", "json": "application/json"}
 COLUMNS = (
-    "n", "kind", "file", "title", "date", "line_start", "line_end", "page", "start", "end", "quote", "sha256", "generation",
+    "n", "kind", "file", "title", "date", "date_source", "line_start", "line_end", "page", "ocr", "start", "end", "quote",
+    "sha256", "generation",
 )  # fmt: skip
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"); such a
 # cell gets a leading apostrophe, which spreadsheets read as "this is text".
@@ -101,7 +102,7 @@ def to_csv(result: Answer | Check) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in evidence(result):
-        values = {**jsonable(dataclasses.asdict(row)), "file": row.source}
+        values = {**jsonable(dataclasses.asdict(row)), "file": row.source, "ocr": "yes" if row.ocr else ""}
         writer.writerow([spreadsheet_safe(values[c]) for c in COLUMNS])
     return BOM + out.getvalue()
 
@@ -139,7 +140,7 @@ def _blockquote(row: Evidence) -> str:
 
 
 def _lines(row: Evidence) -> str:
-    page = f"page {row.page}, " if row.page else ""
+    page = f"page {row.page}{' (OCR)' if row.ocr else ''}, " if row.page else ""
     span = f"line {row.line_start}" if row.line_start == row.line_end else f"lines {row.line_start}–{row.line_end}"
     return f"{page}{span}, characters {row.start}–{row.end}"
 
@@ -153,7 +154,7 @@ def _citations(rows: list[Evidence]) -> list[str]:
         first = mine[0]
         title = f" — {md_escape(first.title)}" if first.title else ""
         out.append(f"[{n}] **{md_escape(first.source)}**{title}  ")
-        out.append(f"    dated {first.date or 'unknown'}; sha256 `{first.sha256 or 'unknown'}`  ")
+        out.append(f"    dated {first.dated}; sha256 `{first.sha256 or 'unknown'}`  ")
         out += [f"    {_lines(r)}  " for r in mine]
         out[-1] = out[-1].rstrip()
         out.append("")

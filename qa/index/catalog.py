@@ -69,8 +69,8 @@ _DOCUMENT_COLUMNS = "path, text, date, title, sha256, pages, date_source, ocr_pa
 
 def _chunk_row(row: tuple, generation: str) -> ChunkRow:
     """A row of _CHUNK_COLUMNS as a ChunkRow of the catalog of `generation`."""
-    (id_, doc_id, ordinal, start, end, line_start, line_end, page, text, source, date, title, section, date_source, ocr,
-     sha256) = row  # fmt: skip
+    id_, doc_id, ordinal, start, end, line_start, line_end, page, text, source, date, title, section = row[:13]
+    date_source, ocr, sha256 = row[13:]
     return ChunkRow(
         id=id_, doc_id=doc_id, ordinal=ordinal, start=start, end=end, line_start=line_start, line_end=line_end,
         page=page, text=text, source=source, date=dt.date.fromisoformat(date) if date else None, title=title, section=section,
