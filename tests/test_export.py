@@ -63,6 +63,7 @@ def test_an_answer_as_csv_cites_lines_that_hold_each_quote(seed_library: Library
     rows = read_csv(text)
     assert media_type == MEDIA_TYPES["csv"] and name.startswith("qa-answer-") and name.endswith(".csv")
     assert_rows_hold(rows, SEEDS, seed_library.view().generation)
+    assert all(r["date_source"] == "header" and r["ocr"] == "" for r in rows)  # the seeds' " date ... " header
     if answer.found:
         assert [r["quote"] for r in rows] == [q.text for q in answer.quotes]
         assert [int(r["n"]) for r in rows] == [q.marker for q in answer.quotes] and {r["kind"] for r in rows} == {"quote"}
