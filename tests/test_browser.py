@@ -433,10 +433,13 @@ def test_documents_panel_counts_filters_and_deletes_after_asking(url: str, brows
     assert "2021-12-31" in row.text and str(next(d["passages"] for d in before["documents"] if d["source"] == SOURCE)) in row.text
     # The filter: only the pangolin notes, their title as text.
     browser.find_element(By.CSS_SELECTOR, "#qa-docs-filter textarea, #qa-docs-filter input").send_keys("PANGOLIN")
-    WebDriverWait(browser, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#qa-docs tr[data-source]")) == 1)
+    # Every key is an input event; the panel must end on the whole word, not on a prefix typed meanwhile.
+    count = (By.CSS_SELECTOR, "#qa-docs .qa-docs-count")
+    WebDriverWait(browser, 30).until(lambda d: "for “PANGOLIN”" in d.find_element(*count).text)
+    assert "1 shown for “PANGOLIN”" in browser.find_element(*count).text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#qa-docs tr[data-source]")) == 1
     row = browser.find_element(By.CSS_SELECTOR, "#qa-docs tr[data-source]")
     assert PANGOLIN in row.text and PANGOLIN_TITLE in row.text and "2022-05-09\nfront matter" in row.text  # the date, its source
-    assert "1 shown for “PANGOLIN”" in browser.find_element(By.CSS_SELECTOR, "#qa-docs .qa-docs-count").text
     assert_nothing_ran(browser)
     browser.save_screenshot(str(tmp_path / "documents-filtered.png"))
     # Delete asks first; Cancel keeps the document.

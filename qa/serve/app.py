@@ -158,7 +158,11 @@ def build_app(
         ).then(h.documents, [needle], [documents, intro], api_visibility="private", queue=False)
         # The documents panel: fresh on each page load, filtered as the reader types, a confirmed delete.
         demo.load(h.documents, [needle], [documents, intro], api_visibility="private", queue=False)
-        needle.input(h.documents, [needle], [documents, intro], api_visibility="private", queue=False)
+        # "always_last": keys typed while a filter runs end in one more run with the whole text; the
+        # default ("once") dropped them, leaving the rows of a prefix ("PA" for "PANGOLIN").
+        needle.input(
+            h.documents, [needle], [documents, intro], api_visibility="private", queue=False, trigger_mode="always_last"
+        )
         documents.click(
             h.delete_document, [needle], [documents, intro], api_visibility="private", concurrency_id="write", concurrency_limit=1
         )
