@@ -42,8 +42,8 @@ def progress_bar(quiet: bool = False) -> Progress | None:
 def format_hit(hit: Hit) -> str:
     where = f"page {hit.page}{' (OCR)' if hit.ocr else ''}, " if hit.page else ""
     source = f"{hit.source} › {hit.section}" if hit.section else hit.source
-    head = f"[{hit.rank}] {source}:{hit.line_start}-{hit.line_end} ({where}{hit.dated}) score {hit.score:.4f}"
-    also = "".join(f"\n    also in {d.source}:{d.line_start}-{d.line_end} ({d.dated})" for d in hit.duplicates)
+    head = f"[{hit.rank}] {source}:{hit.line_start}-{hit.line_end} · {where}{hit.dated} · score {hit.score:.4f}"
+    also = "".join(f"\n    also in {d.source}:{d.line_start}-{d.line_end} · {d.dated}" for d in hit.duplicates)
     body = "\n".join("    " + line for line in hit.text.splitlines() if line.strip())
     return f"{head}{also}\n{body}"
 

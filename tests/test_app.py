@@ -379,7 +379,7 @@ def test_no_card_shows_a_fused_score_that_could_contradict_weak() -> None:
         return Hit(rank=1, score=score, chunk_id=1, text="A passage.", source="a.txt", date=None, title="", start=0,
                    end=10, line_start=1, line_end=1, sentence_start=0, sentence_end=10)  # fmt: skip
 
-    weak, found = sources_html([hit(1.78)], weak=True), sources_html([hit(1.48)], weak=False, quoted={1})
+    weak, found = sources_html([hit(1.78)], weak=True), sources_html([hit(1.48)], weak=False, quoted={1: [(0, 10)]})
     assert "1.78" not in weak and "1.48" not in found and "score" not in weak + found
     assert 'class="qa-weak-badge"' in weak and quoted_cards(weak) == set()
     assert 'class="qa-weak-badge"' not in found and quoted_cards(found) == {1}
@@ -400,6 +400,37 @@ def test_chat_cards_say_which_passages_the_answer_quotes(client: Client) -> None
     heads = [head for _, head in HEAD.findall(sources)]
     assert not CITE.findall(text_of(history[-1])) and quoted_cards(sources) == set()
     assert heads and all('class="qa-weak-badge"' in h and not re.search(r"\d\.\d|score", plain(h)) for h in heads)
+
+    # A card the answer quotes marks the sentences quoted from it, not its best match to the question.
+    history, sources, _ = chat(client, QUESTION)
+    quotes = [plain(q).strip() for q in CITE.split(text_of(history[-1]))[::4] if plain(q).strip()]
+    cards = dict(re.findall(r'data-n="(\d+)">(.*?)<button class="qa-open"', sources, re.S))
+    for _, n, _ in CITE.findall(text_of(history[-1])):
+        marked = [plain(m) for m in re.findall(r"<mark>(.*?)</mark>", cards[n], re.S)]
+        assert marked and all(m in quotes for m in marked), (n, marked, quotes)
+
+
+def test_card_marks_its_quoted_sentences_else_its_best_sentence() -> None:
+    text = "The mayor opened the bridge. It cost 4 million. Traffic starts Monday."
+    hit = Hit(rank=1, score=1.0, chunk_id=1, text=text, source="a.txt", date=None, title="", start=100,
+              end=100 + len(text), line_start=1, line_end=1, sentence_start=0, sentence_end=28)  # fmt: skip
+    quoted = {1: [(100 + 29, 100 + 47), (100 + 48, 100 + 70)]}  # the second and third sentences, document offsets
+    marks = re.findall(r"<mark>(.*?)</mark>", sources_html([hit], weak=False, quoted=quoted))
+    assert marks == ["It cost 4 million.", "Traffic starts Monday."]
+    assert re.findall(r"<mark>(.*?)</mark>", sources_html([hit], weak=False)) == ["The mayor opened the bridge."]
+
+
+def test_chat_follow_up_is_searched_with_the_turn_before(client: Client) -> None:
+    history, _, _ = chat(client, QUESTION)
+    follow = "And what did he say about sanctions?"
+    job = client.submit(follow, history, 5, "hybrid", None, None, "Ask a question", api_name="/chat")
+    history, _box, sources, _plot = job.result(timeout=120)
+    note = re.search(r'<div class="qa-note">searched as: ([^<]*)</div>', sources)
+    assert note and html.unescape(note.group(1)).startswith(follow) and "Putin" in note.group(1), sources[:600]
+    assert SOURCE in HEAD.findall(sources)[0][1]
+    # A new conversation (no history): the same words are searched as they are.
+    _, sources, _ = chat(client, follow)
+    assert "searched as" not in sources
 
 
 TOKEN = re.compile(r"<[^>]+>|[^<]+")

@@ -234,7 +234,7 @@ def test_cli_and_json_show_where_the_date_came_from(lib: Library) -> None:
     cmd = [sys.executable, "-m", "qa.cli", "ask", "lighthouse keeper counted gulls", "--index", str(lib.store.root), "--k", "1"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "skerryvore-scan.pdf:1-4 (page 1 (OCR), 2019-08-14 (date line))" in out.stdout
+    assert "skerryvore-scan.pdf:1-4 · page 1 (OCR), 2019-08-14 (date line) · score" in out.stdout
     data = json.loads(subprocess.run([*cmd, "--json"], capture_output=True, text=True, timeout=300).stdout)
     assert {"date": "2019-08-14", "date_source": "date line", "ocr": True}.items() <= data["hits"][0].items()
 

@@ -136,12 +136,12 @@ def build_app(
                     )
                     status = gr.HTML("", elem_id="qa-upload-status", js_on_load=None)
         targets = gr.State({})  # per browser session: where each answer's cards and markers point (handlers.Targets)
-        last = gr.State(None)  # per browser session: the last Answer or Check, for the download buttons
+        last = gr.State(None)  # per browser session: the last Answer or Check, for the downloads and follow-ups
         # "read" events share `read_concurrency` workers, each reading the generation it started
         # with. Uploads ("write") run beside them, one at a time: readers see the previous index
         # until the new one is published.
         question.submit(
-            h.chat, [question, chatbot, k, mode, since, until, task, targets],
+            h.chat, [question, chatbot, k, mode, since, until, task, targets, last],
             [chatbot, question, sources, timeline, targets, last],
             api_name="chat", concurrency_id="read", concurrency_limit=read_concurrency,
         ).then(h.downloads, [last], downloads, api_visibility="private", queue=False)  # fmt: skip

@@ -21,11 +21,13 @@ from qa.serve.render import (
     EMPTY_DOCUMENT,
     EMPTY_SOURCES,
     Target,
+    answer_note,
     answer_pieces,
     check_reply,
     check_sources_html,
     check_targets,
     esc,
+    quoted_spans,
     sources_html,
     timeline_frame,
     timeline_limits,
@@ -56,6 +58,7 @@ class Question:
     since: str | None
     until: str | None
     task: str
+    before: tuple[Answer, ...] = ()  # the conversation's last answer, which a follow-up leans on
 
 
 class Handlers:
@@ -79,8 +82,12 @@ class Handlers:
         until: str | None,
         task: str,
         known: Targets | None = None,
+        previous: Answer | Check | None = None,
     ) -> Iterator[tuple[Any, ...]]:
-        """Stream an answer into the chat, one cited sentence at a time; fill the sources panel."""
+        """Stream an answer into the chat, one cited sentence at a time; fill the sources panel.
+
+        `previous` is this session's last answer (or check): a follow-up ("and what did he say about
+        sanctions?") is searched with its key terms, as Library.ask does with `history`."""
         history = list(history or [])
         text, k = (question or "").strip(), int(k or DEFAULT_K)
         if not text:
@@ -89,8 +96,9 @@ class Handlers:
         history.append({"role": "user", "content": esc(text)})
         yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
         turn = len(history)  # the answer's place in the history: its markers carry it
+        before = (previous,) if isinstance(previous, Answer) and len(history) > 1 else ()  # not after a clear
         try:
-            pieces, sources, targets, dated, result = self._answer(Question(text, k, mode, since, until, task), turn)
+            pieces, sources, targets, dated, result = self._answer(Question(text, k, mode, since, until, task, before), turn)
         except QAError as exc:
             history.append({"role": "assistant", "content": esc(str(exc))})
             yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -112,10 +120,11 @@ class Handlers:
             result = check(self.lib, q.text, k=q.k)
             dated = [*result.occurrences, *result.passages]
             return [check_reply(result)], check_sources_html(result), check_targets(result), dated, result
-        answer = self.lib.ask(q.text, k=q.k, since=q.since or None, until=q.until or None, mode=q.mode)
-        quoted = {quote.marker for quote in answer.quotes}
-        sources = sources_html(answer.hits, weak=not answer.found, note=answer.date_note, quoted=quoted)
-        return answer_pieces(answer, turn), sources, [Target.of_hit(h) for h in answer.hits], list(answer.hits), answer
+        answer = self.lib.ask(q.text, k=q.k, since=q.since or None, until=q.until or None, mode=q.mode, history=q.before)
+        quoted = quoted_spans(answer)
+        sources = sources_html(answer.hits, weak=not answer.found, note=answer_note(answer), quoted=quoted)
+        targets = [Target.of_hit(h, quoted.get(n, ())) for n, h in enumerate(answer.hits, 1)]
+        return answer_pieces(answer, turn), sources, targets, list(answer.hits), answer
 
     def downloads(self, result: Answer | Check | None) -> tuple[Any, ...]:
         """The download buttons for the last answer or check: its evidence as Markdown, CSV and JSON

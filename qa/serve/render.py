@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from qa.types import Answer, Hit
@@ -37,8 +37,12 @@ class Target:
     best_end: int
 
     @classmethod
-    def of_hit(cls, hit: Hit) -> Target:
-        return cls(hit.source, hit.start, hit.end, hit.start + hit.sentence_start, hit.start + hit.sentence_end)
+    def of_hit(cls, hit: Hit, quoted: Sequence[tuple[int, int]] = ()) -> Target:
+        """The hit's passage; the sentence to mark is the first the answer quotes from it (document
+        offsets in `quoted`), as its card marks, else its best match to the question."""
+        inside = sorted((a, b) for a, b in quoted if hit.start <= a < b <= hit.end)
+        best = inside[0] if inside else (hit.start + hit.sentence_start, hit.start + hit.sentence_end)
+        return cls(hit.source, hit.start, hit.end, *best)
 
 
 def cite(turn: int, n: int) -> str:
@@ -67,9 +71,33 @@ def where(hit: Any) -> str:
     return f"page {hit.page}{ocr}, {lines}" if hit.page else lines
 
 
-def _marked(text: str, start: int, end: int) -> str:
-    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+def _marked(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """`text` escaped, each (start, end) span of it in <mark>; spans clipped to the text, overlaps merged."""
+    out, at = [], 0
+    for start, end in sorted((max(0, min(a, len(text))), max(0, min(b, len(text)))) for a, b in spans):
+        start = max(start, at)
+        if end <= start:
+            continue
+        out.append(f"{esc(text[at:start])}<mark>{esc(text[start:end])}</mark>")
+        at = end
+    return "".join(out) + esc(text[at:])
+
+
+def answer_note(answer: Answer) -> str:
+    """What the sources panel says of how the question was searched: the date range read from it, and
+    a follow-up's words carried over from the answer before ("searched as: ...")."""
+    notes = [answer.date_note] if answer.date_note else []
+    if answer.searched and " ".join(answer.question.split()) != answer.searched:
+        notes.append(f"searched as: {answer.searched}")
+    return "; ".join(notes)
+
+
+def quoted_spans(answer: Answer) -> dict[int, list[tuple[int, int]]]:
+    """Card number -> the document offsets of the sentences the answer quotes from that card's hit."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for quote in answer.quotes:
+        spans.setdefault(quote.marker, []).append((quote.start, quote.end))
+    return spans
 
 
 # No score on an answer's cards: the fused score is comparable only within one question, so a weak
@@ -79,24 +107,32 @@ QUOTED_BADGE = '<span class="qa-quoted-badge" title="The answer quotes this pass
 WEAK_BADGE = '<span class="qa-weak-badge" title="The documents do not answer the question">weak</span> '
 
 
-def _card(n: int, hit: Hit, weak: bool, extra: str = "", quoted: bool = False) -> str:
+def _card(n: int, hit: Hit, weak: bool, extra: str = "", quoted: Sequence[tuple[int, int]] = ()) -> str:
+    """One hit's card. Marked in its passage: the sentences the answer quotes from it (document offsets
+    in `quoted`), else the sentence that best matches the question."""
     also = "".join(
         f'<div class="qa-also">also in {esc(d.source)}, {esc(d.dated)}, {esc(where(d))}</div>' for d in hit.duplicates
     )
     badge = WEAK_BADGE if weak else QUOTED_BADGE if quoted else ""
+    inside = [(a - hit.start, b - hit.start) for a, b in quoted if hit.start <= a < b <= hit.end]
+    marks = inside or [(hit.sentence_start, hit.sentence_end)]
     title = f'<div class="qa-title">{esc(hit.title)}</div>' if hit.title else ""
     return (
         f'<div class="qa-card{" qa-weak" if weak else ""}" data-n="{n}">'
         f'<div class="qa-head">{badge}<b>[{n}]</b> <span class="qa-file">{esc(hit.source)}</span>'
         f" · {esc(hit.dated)} · {esc(where(hit))}{extra}</div>{title}"
-        f'<div class="qa-passage">{_marked(hit.text, hit.sentence_start, hit.sentence_end)}</div>{also}'
+        f'<div class="qa-passage">{_marked(hit.text, marks)}</div>{also}'
         f'<button class="qa-open" data-open="{n - 1}">Open document</button></div>'
     )
 
 
-def sources_html(hits: tuple[Hit, ...] | list[Hit], weak: bool, note: str = "", quoted: Collection[int] = ()) -> str:
-    """The sources panel: one card per hit, best match first, best sentence in <mark>; the cards
-    numbered in `quoted` say the answer quotes them, and weak cards say they are weak."""
+def sources_html(
+    hits: tuple[Hit, ...] | list[Hit], weak: bool, note: str = "", quoted: Mapping[int, Sequence[tuple[int, int]]] | None = None
+) -> str:
+    """The sources panel: one card per hit, best match first. The cards numbered in `quoted` say the
+    answer quotes them and mark the quoted sentences (their document offsets, as `quoted_spans` gives);
+    the others mark their best sentence. Weak cards say they are weak."""
+    quoted = quoted or {}
     if not hits:
         return '<div class="qa-empty">No passage matched. Try other words, another mode or a wider date range.</div>'
     head = (
@@ -105,7 +141,7 @@ def sources_html(hits: tuple[Hit, ...] | list[Hit], weak: bool, note: str = "", 
         else '<div class="qa-note">Best match first.</div>'
     )
     head += f'<div class="qa-note">{esc(note)}</div>' if note else ""
-    return head + "".join(_card(i, h, weak, quoted=i in quoted) for i, h in enumerate(hits, 1))
+    return head + "".join(_card(i, h, weak, quoted=quoted.get(i, ())) for i, h in enumerate(hits, 1))
 
 
 def timeline_frame(items: Iterable[Any]) -> pd.DataFrame:
