@@ -59,7 +59,7 @@ def encoders() -> dict[str, Encoder]:
     for precision in ("fp32", "bf16") if bf16_supported() else ("fp32",):
         found[precision] = Encoder(precision=precision)
         found[f"{precision}-st"] = st = Encoder(precision=precision)
-        st._fast = None  # sentence-transformers' modules, as before PackedBert
+        st._fast = st._one = None  # sentence-transformers' modules, as before PackedBert (queries too)
     return found
 
 
