@@ -7,7 +7,9 @@ The module's server takes a token and a login; every call here sends one of them
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -146,6 +148,31 @@ def test_ask_and_check(http: httpx.Client) -> None:
     result = http.post("check", json={"text": claim, "k": 2}).json()
     assert result["label"] == "quoted verbatim" and result["occurrences"][0]["source"] == BIDEN
     assert result["occurrences"][0]["text"].lower() == "serious costs and consequences"
+
+
+def test_ask_and_check_as_evidence_files(api: Api, http: httpx.Client) -> None:
+    """?format= gives the evidence a fact-checker files (qa/export.py), as a download: every quote is
+    the file's own words at the cited characters, with the file's sha256 and the generation."""
+    rows = []
+    claim = 'Biden warned of "serious costs and consequences"'
+    for path, body in [("ask", {"question": QUESTION, "k": 3}), ("check", {"text": claim})]:
+        r = http.post(path, json=body, params={"format": "csv"})
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"].startswith("text/csv") and r.text.startswith("\ufeff")
+        assert r.headers["content-disposition"].startswith(f'attachment; filename="qa-{"answer" if path == "ask" else "check"}-')
+        rows += list(csv.DictReader(io.StringIO(r.text.removeprefix("\ufeff"))))
+    assert {row["kind"] for row in rows} >= {"quote", "occurrence"}
+    generation = Store(api.index).manifest_generation()
+    for row in rows:
+        data = (api.folder / row["file"]).read_bytes()
+        assert row["sha256"] == hashlib.sha256(data).hexdigest() and row["generation"] == generation
+        assert data.decode()[int(row["start"]) : int(row["end"])] == row["quote"]
+    md = http.post("ask", json={"question": QUESTION, "k": 3}, params={"format": "md"})
+    assert md.headers["content-type"].startswith("text/markdown") and md.text.startswith(f"# {QUESTION}")
+    exported = http.post("ask", json={"question": QUESTION, "k": 3}, params={"format": "json"}).json()
+    plain = http.post("ask", json={"question": QUESTION, "k": 3}).json()
+    assert exported["answer"] == plain["answer"] and exported["evidence"] and "evidence" not in plain
+    error_of(http.post("ask", json={"question": QUESTION}, params={"format": "xlsx"}), 422)
 
 
 # The documents: list, read, upload, delete.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, File, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,7 @@ from starlette.datastructures import Headers
 from qa import config
 from qa.answer.check import check
 from qa.errors import DocumentError, DocumentNotFound
+from qa.export import export
 from qa.serve import rest_errors
 from qa.serve.access import Access
 from qa.serve.schemas import (
@@ -52,6 +53,24 @@ Each hit carries its citation: `source` (the file, relative to the indexed folde
 best-matching sentence. Errors are `{"error": "...", "fix": "..."}`."""
 
 
+# ?format= on /ask and /check: the result as evidence to file (qa/export.py), a download.
+Format = Annotated[
+    Literal["md", "csv", "json"] | None,
+    Query(description="the result as evidence to file: md, csv or json (quotes with file, date, lines, sha256 and "
+                      "index generation), sent as a download; without it, the plain JSON result"),
+]  # fmt: skip
+TEXT = {"schema": {"type": "string"}}
+EXPORTED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the result; with ?format=md or csv, that file", "content": {"text/markdown": TEXT, "text/csv": TEXT}}
+}
+
+
+def exported(result: Any, fmt: str) -> Response:
+    """`result` (an Answer or a Check) as the evidence file `fmt`, named for a download."""
+    text, media_type, name = export(result, fmt)
+    return Response(text, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 def build_rest(service: Service, access: Access | None = None) -> FastAPI:
     """The API as its own FastAPI app, to mount at PREFIX behind a Guard(access); `access` is named
     in the schema, so clients and the docs page know which credentials to send."""
@@ -71,16 +90,19 @@ def build_rest(service: Service, access: Access | None = None) -> FastAPI:
         hits = lib.retrieve(req.question, k=req.k, since=req.since, until=req.until, mode=req.mode, neighbours=req.neighbours)
         return {"hits": [h.to_json() for h in hits]}
 
-    @app.post("/ask", response_model=AskResponse, tags=["search"])
-    def ask(req: AskRequest) -> dict[str, Any]:
-        """An extractive answer: the sentences of the best passages that answer, each followed by its marker [n]."""
+    @app.post("/ask", response_model=AskResponse, tags=["search"], responses=EXPORTED)
+    def ask(req: AskRequest, format: Format = None) -> Any:
+        """An extractive answer: the sentences of the best passages that answer, each followed by its marker [n].
+        With ?format=md, csv or json: the same answer as evidence to file (qa ask --format)."""
         answer = lib.ask(req.question, k=req.k, since=req.since, until=req.until, mode=req.mode)
-        return answer.to_json()
+        return exported(answer, format) if format else answer.to_json()
 
-    @app.post("/check", response_model=CheckResponse, tags=["search"])
-    def check_claim(req: CheckRequest) -> dict[str, Any]:
-        """Where a claim or a quote occurs in the documents (verbatim or nearly, oldest first), and the most similar passages."""
-        return dict(check(lib, req.text, k=req.k).to_json())
+    @app.post("/check", response_model=CheckResponse, tags=["search"], responses=EXPORTED)
+    def check_claim(req: CheckRequest, format: Format = None) -> Any:
+        """Where a claim or a quote occurs in the documents (verbatim or nearly, oldest first), and the most similar passages.
+        With ?format=md, csv or json: the same result as evidence to file (qa check --format)."""
+        result = check(lib, req.text, k=req.k)
+        return exported(result, format) if format else dict(result.to_json())
 
     @app.get("/documents", response_model=DocumentsResponse, tags=["documents"])
     def documents(q: Annotated[str, Query(max_length=200, description="only sources or titles with q")] = "") -> dict[str, Any]:
