@@ -40,12 +40,12 @@ NOT_FOUND = "The documents do not answer this question. The closest passages are
 class Weights:
     """How a sentence's evidence adds up (a logit); the defaults are fitted by bench/answer_tune.py."""
 
-    cosine: float = 1.636
-    centred: float = 2.488  # cosine once the candidates' mean (their shared topic) is taken out of both
-    focus: float = 1.953
-    kind: float = 1.963
-    preposition: float = 1.231  # the question's preposition stands before the phrase of the wanted kind
-    rank: float = 1.435  # times 1 / rank of the passage
+    cosine: float = 1.611
+    centred: float = 2.497  # cosine once the candidates' mean (their shared topic) is taken out of both
+    focus: float = 2.01
+    kind: float = 1.978
+    preposition: float = 1.238  # the question's preposition stands before the phrase of the wanted kind
+    rank: float = 1.51  # times 1 / rank of the passage
     margin: float = 1.5  # a further quote must score within this of the best one: a fifth as likely, or more
 
     def score(self, features: tuple[float, ...]) -> float:
