@@ -17,7 +17,7 @@ import numpy as np
 from embeddings import Encoder, VectorIndex, VectorIndexError
 from embeddings.encoder import model_name_for, token_counter
 from qa import config
-from qa.answer.extract import Retrieved, answer
+from qa.answer.extract import Retrieved, answer, confidence_of
 from qa.answer.follow import follow_up
 from qa.errors import (
     BadArgument,
@@ -202,14 +202,28 @@ class Library:
         mode: str = config.MODES[0],
         history: Sequence[Answer] = (),
     ) -> Retrieved:
-        """The first half of `ask`: the question (with what a follow-up carries over) searched."""
-        searched = follow_up(clean_question(question), history)
-        return self._search(question, SearchRequest(searched, k, None, None, mode), since, until)
+        """The first half of `ask`: the question searched, and when it seems to lean on the answer before
+        (qa/answer/follow.py), searched again with that answer's key terms; the search whose best
+        sentence the answer step is surer of is kept (a question with "his" or "that" in it often
+        names its own subject: "What did the minister say about his plan?")."""
+        cleaned = clean_question(question)
+        searched = follow_up(cleaned, history)
+        alone = self._search(question, SearchRequest(cleaned, k, None, None, mode), since, until)
+        if searched == cleaned:
+            return alone
+        carried = self._search(question, SearchRequest(searched, k, None, None, mode), since, until)
+        sure = [confidence_of(self._with_query(r)) for r in (alone, carried)]
+        return carried if sure[1] + FOLLOW_MARGIN >= sure[0] else alone
+
+    def _with_query(self, retrieved: Retrieved) -> Retrieved:
+        """`retrieved` with its question's vector (keyword mode searched without one)."""
+        if retrieved.query is not None:
+            return retrieved
+        return replace(retrieved, query=self._query_vector(retrieved.searched))
 
     def answer_from(self, retrieved: Retrieved) -> Answer:
         """The second half of `ask`: the sentences of the hits that answer, each cited."""
-        if retrieved.query is None:  # keyword mode searched without it; sentences are still scored by meaning
-            retrieved = replace(retrieved, query=self._query_vector(retrieved.searched))
+        retrieved = self._with_query(retrieved)  # keyword mode searched without it; sentences are still scored by meaning
         result = answer(retrieved)
         w = retrieved.window
         return replace(result, question=retrieved.question, since=w.since, until=w.until, date_note=w.note)
@@ -343,6 +357,14 @@ def as_text(question: object) -> str:
     if not isinstance(question, str):
         raise BadQuestion(f'The question must be text (str), not {type(question).__name__} — e.g. ask("Who requested the call?")')
     return question
+
+
+# A question that seems to lean on the answer before is searched alone and with that answer's key
+# terms; the carried search is kept unless the answer step is surer of the search alone by more
+# than this (the logit of "found"). Chosen on the dev halves with bench/follow_tune.py: the
+# follow-ups after their question, the other sets each after an unrelated one, as in a chat that
+# moves on (docs/benchmarks/answer.md, "Follow-ups").
+FOLLOW_MARGIN = 0.5
 
 
 def clean_question(question: str | bytes) -> str:

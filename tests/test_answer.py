@@ -180,6 +180,30 @@ def test_follow_up_carries_the_previous_turn(seed_library: Library) -> None:
     assert then.to_json()["searched"] == then.searched
 
 
+def test_a_question_that_stands_alone_is_not_bent_toward_the_turn_before(tmp_path: Path) -> None:
+    """"What destroyed the blossom?" is short enough to look like an ellipsis, but after a question
+    about a tram it names its own subject: it is searched alone. "What did she ask for?" cannot
+    stand alone: it is searched with the captain of the turn before."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ferry.md").write_text("# Harbour ferry review\n\nThe night ferry carried 41,000 passengers in 2023. "
+                                   "The captain, Ingrid Solberg, asked for a second crew.\n")  # fmt: skip
+    (docs / "orchard.txt").write_text("Orchard cooperative annual report\n\nThe cooperative planted 1,200 pear trees. "
+                                      "Its chair said frost destroyed a third of the blossom in April.\n")  # fmt: skip
+    (docs / "tram.txt").write_text("City tram line opens\n\nThe new tram line opened on Thursday. "
+                                   "Mayor Clara Voss said the line will carry 18,000 riders a day.\n")  # fmt: skip
+    lib = Library.open(tmp_path / "index")
+    lib.sync(docs)
+    tram = lib.ask("How many riders a day will the tram carry?")
+    assert leans_on_before("What destroyed the blossom?")  # flagged: two words of its own
+    blossom = lib.ask("What destroyed the blossom?", history=[tram])
+    assert blossom.searched == "What destroyed the blossom?" and blossom.quotes[0].source == "orchard.txt"
+    captain = lib.ask("Who is the captain of the night ferry?")
+    she = lib.ask("What did she ask for?", history=[captain])
+    assert "captain" in she.searched and "second crew" in she.quotes[0].text
+    lib.close()
+
+
 def test_qa_eval_answers_reports_each_measure(seed_library: Library, tmp_path: Path) -> None:
     rows = [
         {"id": "a1", "type": "who", "question": "Who requested the call?", "answer": "Putin",

@@ -189,6 +189,14 @@ def chosen(ranking: list[tuple[float, Candidate]], asked: frozenset[str], w: Wei
     return out
 
 
+def confidence_of(r: Retrieved, w: Weights = DEFAULT, model: confidence.Found = confidence.DEFAULT) -> float:
+    """How sure the answer step would be that its best sentence answers (the logit of "found")."""
+    ranking = rank(r, w)
+    if not ranking.scored:
+        return -math.inf
+    return model.logit(confidence.evidence(r.searched, ranking.asked, ranking.scored, w.cosine))
+
+
 def answer(r: Retrieved, w: Weights = DEFAULT, model: confidence.Found = confidence.DEFAULT) -> Answer:
     """The chosen sentences, each cited [n]; "not in the documents" when the evidence says the best
     sentence does not answer (qa/answer/confidence.py)."""
