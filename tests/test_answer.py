@@ -151,6 +151,21 @@ def test_the_questions_preposition_before_the_answer() -> None:
         assert want.governed(sentence, want.phrases(sentence)) is governed
 
 
+def test_a_title_run_into_its_sentence_is_left_out_but_a_wrapped_line_is_not() -> None:
+    """A Word heading or a web page's title comes out of the loaders as a line of its own, with no
+    blank line before the paragraph below it: the sentence splitter runs them together."""
+    def kept(text: str) -> list[str]:
+        return [text[a:b] for a, b in statements(text, 0, len(text))]
+
+    ferry = "The night ferry carried 41,000 passengers in 2023."
+    assert kept(f"Findings\n{ferry}") == [ferry]
+    assert kept("City tram line opens\n2,000 riders took it on Thursday.") == ["2,000 riders took it on Thursday."]
+    wrapped = "The night ferry carried 41,000 passengers\nin 2023, the captain said."  # a hard-wrapped sentence
+    assert kept(wrapped) == [wrapped]
+    long_line = "The ferry company said on Tuesday that its night boats carried more\nPassengers than ever."
+    assert kept(long_line) == [long_line]  # more than eight words: a line of a paragraph
+
+
 def test_datelines_are_structure() -> None:
     for line in ("MOSCOW, March 20. /TASS/.", "LONDON, March 3 (Reuters) -"):
         assert is_structure(line), line

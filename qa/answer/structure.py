@@ -1,7 +1,8 @@
 """Lines that are a document's structure, not its statements: never quoted as an answer.
 
 Front matter (`---`, `title: ...`), Markdown headings, bare list bullets, table rules, bylines,
-date lines, news datelines ("MOSCOW, March 20. /TASS/.") and the news header " date YYYY-MM-DD ".
+date lines, news datelines ("MOSCOW, March 20. /TASS/."), the news header " date YYYY-MM-DD ", and a
+short unpunctuated title line run into the sentence below it (Word headings, web page titles).
 A sentence that holds such lines is cut down to the runs of lines between them; each list item is
 a statement of its own, its bullet left out.
 """
@@ -31,6 +32,20 @@ _ITEM = re.compile(r"^\s*([-*+•]|\d+[.)])\s+")  # a list item's bullet: the it
 MIN_CHARS = 12  # a run shorter than this is a fragment (a caption, a label), not a statement
 
 
+# A heading or title as Word and web pages give it: a short line with no closing punctuation, run
+# into the sentence on the next line (a .docx heading paragraph, an HTML <h1> above its <p>). A
+# line of a hard-wrapped paragraph is longer, or runs on into a lower-case word.
+_TITLE = re.compile(r"^\s*\S+(\s+\S+){0,7}\s*$")
+_OPEN_END = re.compile(r"[^.,;:!?'\"”’)\]-]\s*$")
+
+
+def is_title(line: str, following: str) -> bool:
+    """True for a line of at most eight words with no closing punctuation, followed within the same
+    sentence by a line that starts with a capital or a digit."""
+    nxt = following.lstrip()[:1]
+    return bool(_TITLE.match(line) and _OPEN_END.search(line)) and (nxt.isupper() or nxt.isdigit())
+
+
 def is_structure(line: str) -> bool:
     """True when a line is structure: a heading, a fence, a key: value, a byline, a date line."""
     return bool(_STRUCTURE.match(line))
@@ -41,9 +56,11 @@ def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     consecutive other lines, trimmed, each at least MIN_CHARS long."""
     runs: list[tuple[int, int]] = []
     run: tuple[int, int] | None = None
-    for m in _LINE.finditer(text, start, end):
+    lines = list(_LINE.finditer(text, start, end))
+    for i, m in enumerate(lines):
         item = _ITEM.match(m.group())
-        if is_structure(m.group()) or item:
+        title = i + 1 < len(lines) and is_title(m.group(), lines[i + 1].group())
+        if is_structure(m.group()) or item or title:
             if run:
                 runs.append(run)
             run = (m.start() + item.end(), m.end()) if item else None
