@@ -418,6 +418,12 @@ def test_card_marks_its_quoted_sentences_else_its_best_sentence() -> None:
     marks = re.findall(r"<mark>(.*?)</mark>", sources_html([hit], weak=False, quoted=quoted))
     assert marks == ["It cost 4 million.", "Traffic starts Monday."]
     assert re.findall(r"<mark>(.*?)</mark>", sources_html([hit], weak=False)) == ["The mayor opened the bridge."]
+    # A best sentence with a heading run into it: the heading is not marked; all structure: nothing is.
+    text = "## Costs\nThe budget is 3 million euros."
+    headed = dataclasses.replace(hit, text=text, end=100 + len(text), sentence_start=0, sentence_end=len(text))
+    assert re.findall(r"<mark>(.*?)</mark>", sources_html([headed], weak=False)) == ["The budget is 3 million euros."]
+    only = dataclasses.replace(headed, sentence_end=len("## Costs"))
+    assert "<mark>" not in sources_html([only], weak=False)
 
 
 def test_chat_follow_up_is_searched_with_the_turn_before(client: Client) -> None:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from qa.answer.structure import statements
 from qa.types import Answer, Hit
 
 if TYPE_CHECKING:
@@ -41,8 +42,15 @@ class Target:
         """The hit's passage; the sentence to mark is the first the answer quotes from it (document
         offsets in `quoted`), as its card marks, else its best match to the question."""
         inside = sorted((a, b) for a, b in quoted if hit.start <= a < b <= hit.end)
-        best = inside[0] if inside else (hit.start + hit.sentence_start, hit.start + hit.sentence_end)
-        return cls(hit.source, hit.start, hit.end, *best)
+        best = [(hit.start + a, hit.start + b) for a, b in best_statements(hit)[:1]]
+        a, b = (inside or best or [(hit.start + hit.sentence_start, hit.start + hit.sentence_end)])[0]
+        return cls(hit.source, hit.start, hit.end, a, b)
+
+
+def best_statements(hit: Hit) -> list[tuple[int, int]]:
+    """The hit's best-matching sentence without its structure (a heading, a date line run into it),
+    as offsets in hit.text; none when it is all structure."""
+    return statements(hit.text, hit.sentence_start, hit.sentence_end)
 
 
 def cite(turn: int, n: int) -> str:
@@ -115,7 +123,7 @@ def _card(n: int, hit: Hit, weak: bool, extra: str = "", quoted: Sequence[tuple[
     )
     badge = WEAK_BADGE if weak else QUOTED_BADGE if quoted else ""
     inside = [(a - hit.start, b - hit.start) for a, b in quoted if hit.start <= a < b <= hit.end]
-    marks = inside or [(hit.sentence_start, hit.sentence_end)]
+    marks = inside or best_statements(hit)
     title = f'<div class="qa-title">{esc(hit.title)}</div>' if hit.title else ""
     return (
         f'<div class="qa-card{" qa-weak" if weak else ""}" data-n="{n}">'
