@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.buckets import batch, passes
 from embeddings.int8 import int8_bert, int8_supported
 from embeddings.packed import PackedBert, padded
 from embeddings.threads import ThreadChooser
@@ -31,6 +32,12 @@ QUERY_THREADS = 2
 # Small batches of equal token counts: 8-16 news passages (~110 word pieces) a batch encode
 # 1.34-1.39x faster than 64, whose activations spill out of the caches (docs/benchmarks/speed.md).
 BATCH_SIZE = 16
+# PackedBert's passes, per precision: (step, rows): each text padded to its word pieces rounded up to
+# a multiple of step, `rows` texts of one such length a pass (embeddings/buckets.py). Chosen on news
+# passages, one call of 256 and one call an article (~12): bf16 1.5x and 1.1x one text a pass, fp32
+# 1.13x and 0.97x; more rows or a finer step gain nothing on 256 and lose on an article, where
+# the rows filling a bucket's last pass are wasted (docs/benchmarks/speed.md).
+BUCKETS = {"fp32": (16, 2), "bf16": (32, 4)}
 # Where bf16 is native: 2.5x fp32, nDCG@10 unchanged on the news headlines. Not int8, though it
 # encodes passages 1.1-1.2x faster than bf16 at the same nDCG@10: its vectors depend on what shares
 # their batch (cosine 0.999, against bf16's 0.99998), so an index synced bit by bit would no longer
@@ -99,6 +106,7 @@ class Encoder:
         self._int8: PackedBert | None = None  # built (and calibrated) by the first passage batch
         self._int8_lock = threading.Lock()
         self.batch_size = batch_size
+        self.bucket_step, self.bucket_rows = BUCKETS["fp32" if self.precision == "fp32" else "bf16"]
         dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
         self.dim: int = int(dim or model.get_sentence_embedding_dimension())
         self.max_tokens: int = int(model.max_seq_length)
@@ -148,7 +156,8 @@ class Encoder:
         torch.set_num_threads(1 if len(texts) == 1 else self.threads_now())
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if self._fast is not None and texts:
-            return out, self._encode_packed(texts, out, spans, self._fast if queries else self._passage_model())
+            model = self._fast if queries else self._passage_model()
+            return out, self._encode_packed(texts, out, spans, model, queries)
         # Sorting by length cuts padding across the whole call, not only within one batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with torch.inference_mode():
@@ -172,28 +181,34 @@ class Encoder:
         return padded(ids, self.tokenizer.pad_token_id or 0)
 
     def _encode_packed(
-        self, texts: list[str], out: np.ndarray, spans: list[list[Span]] | None, model: PackedBert
+        self, texts: list[str], out: np.ndarray, spans: list[list[Span]] | None, model: PackedBert, queries: bool
     ) -> list[np.ndarray]:
-        """`model` (PackedBert, or its int8 copy) on one text at a time, mean pooling and normalising in
-        fp32 as the model's Pooling does. With `spans`, also each span's vector from the same token vectors.
+        """`model` (PackedBert, or its int8 copy) on passes of one shape a bucket (embeddings/buckets.py),
+        mean pooling each text's own tokens and normalising in fp32 as the model's Pooling does. With
+        `spans`, also each span's vector from the same token vectors.
 
-        One text a forward pass, never a padded batch: in bf16 a text's vector moved by up to 1e-3
-        with the padding its batch gave it and with the rows beside it (oneDNN picks its kernels by
-        the shapes), so an index synced file by file ranked differently from a fresh build. Alone, a
-        text's vectors are the same bits in every call (tests/test_embeddings.py), and on one thread
-        this is as fast as batches of 16 (256 news passages of 107 word pieces: 4.13 s against 4.08 s).
+        A text's vectors are the same bits in every call, whatever shares it (tests/test_embeddings.py):
+        its padding and its pass's rows depend on its own length only. `queries` run one text a pass,
+        unpadded, as `encode_query` runs one; so does int8, whose activations' scale is its batch's
+        largest value, which other rows would move.
         """
         import torch
 
         features = self.tokenizer(texts, truncation=True, max_length=self.max_tokens, return_offsets_mapping=spans is not None)
         ids = features["input_ids"]
+        alone = queries or model is self._int8
+        step, size = (1, 1) if alone else (self.bucket_step, self.bucket_rows)
+        pad = self.tokenizer.pad_token_id or 0
         extra: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
         with torch.inference_mode():
-            for i, row in enumerate(ids):
-                tokens = model(torch.tensor([row]), None)[0].float()
-                out[i] = torch.nn.functional.normalize(tokens.mean(0), dim=-1).numpy()
-                if spans is not None and spans[i]:
-                    extra[i] = pool_spans(tokens.numpy(), features["offset_mapping"][i], spans[i])
+            for members, length in passes(ids, step, size):
+                padded_ids, mask = batch([ids[i] for i in members], length, size, pad)
+                tokens = model(padded_ids, None if alone else mask).float()  # alone: never padded, as encode_query
+                for row, i in enumerate(members):
+                    mine = tokens[row, : len(ids[i])]
+                    out[i] = torch.nn.functional.normalize(mine.mean(0), dim=-1).numpy()
+                    if spans is not None and spans[i]:
+                        extra[i] = pool_spans(mine.numpy(), features["offset_mapping"][i], spans[i])
         return extra
 
     def _forward(self, features: dict[str, Any]) -> Any:

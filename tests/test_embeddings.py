@@ -8,6 +8,7 @@ import pytest
 import embeddings.encoder as encoder_module
 import embeddings.index as index_module
 from embeddings import Encoder, VectorIndex, VectorIndexError, ivf
+from embeddings.buckets import batch, bucket_length
 from embeddings.encoder import bf16_supported
 from embeddings.int8 import int8_supported
 from embeddings.threads import BURST, EXPLORE, ThreadChooser
@@ -116,20 +117,82 @@ def test_span_vectors_are_the_mean_of_the_token_vectors_inside_each_span(fp32: E
         fp32.encode_with_spans([text, text], [spans])
 
 
+@pytest.fixture(scope="module")
+def encoders(fp32: Encoder) -> dict[str, Encoder]:
+    return {"fp32": fp32, **({"bf16": Encoder(precision="bf16")} if bf16_supported() else {})}
+
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
-def test_a_passage_gets_the_same_bits_whatever_shares_its_batch(fp32: Encoder, precision: str) -> None:
-    """What lets an index synced bit by bit equal a fresh build: alone, as the 17th of a call, or
-    beside a text ten times longer, a passage's vectors are the same bits."""
-    enc = fp32 if precision == "fp32" else Encoder(precision=precision)
-    texts = [f"{t} Item {i} of the list." for i, t in enumerate(TEXTS * 4)][:17]
+def test_a_passage_gets_the_same_bits_whatever_shares_its_batch(
+    encoders: dict[str, Encoder], precision: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What lets an index synced bit by bit equal a fresh build: alone, among texts of its own length
+    (a full pass or a filled one), in another order, beside a text ten times longer, on one thread
+    or two, a passage's vectors are the same bits."""
+    if precision not in encoders:
+        pytest.skip("this CPU has no native bf16 (AVX512-BF16 or AMX)")
+    enc = encoders[precision]
+    # 19 texts, most of one bucket (neighbours that fill each other's passes), a few of others.
+    texts = [f"{t} Item {i} of the list." for i, t in enumerate(TEXTS * 3)] + [
+        f"{TEXTS[1]} Rates rose {i} times this year, said the governor." for i in range(4)
+    ]
     spans = [[(0, len(t) // 2)] for t in texts]
+    lengths = [len(r) for r in enc.tokenizer(texts)["input_ids"]]
+    step, rows = enc.bucket_step, enc.bucket_rows
+    same = [i for i, n in enumerate(lengths) if bucket_length(n, step) == bucket_length(lengths[5], step)]
+    assert len(same) > rows, (same, rows)
+    same = same[: rows + 1]  # one full pass and one filled with copies of its row
+    monkeypatch.setattr(enc, "threads_now", lambda: 2)
     together = enc.encode_with_spans(texts, spans)
-    for i in (0, 3, 16):
+    monkeypatch.setattr(enc, "threads_now", lambda: 1)
+    backwards = enc.encode_with_spans(texts[::-1], spans[::-1])[::-1]
+    neighbours = enc.encode_with_spans([texts[i] for i in same[::-1]], [spans[i] for i in same[::-1]])[::-1]
+    for i in range(len(texts)):
+        assert np.array_equal(backwards[i], together[i]), (precision, i, np.abs(backwards[i] - together[i]).max())
+    for k, i in enumerate(same):
+        assert np.array_equal(neighbours[k], together[i]), (precision, i)
+    for i in (0, 3, 5, 16, len(texts) - 1):
         alone = enc.encode_with_spans([texts[i]], [spans[i]])[0]
         assert np.array_equal(alone, together[i]), (precision, i, np.abs(alone - together[i]).max())
         beside = enc.encode_with_spans([texts[i], TEXTS[4]], [spans[i], []])[0]
         assert np.array_equal(beside, together[i]), (precision, i)
     assert np.array_equal(enc.encode_passages(texts[:1]), enc.encode_passages(texts[:2])[:1])
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_row_of_every_pass_shape_is_the_same_bits_whatever_the_other_rows_and_threads(
+    encoders: dict[str, Encoder], precision: str
+) -> None:
+    """The property the encoder's buckets rest on, for every shape they give on this CPU: oneDNN
+    picks kernels by shape and thread count, and (rows 4, 112 word pieces, bf16) one thread and two
+    gave different bits, which a test of a few texts would miss."""
+    import torch
+
+    if precision not in encoders:
+        pytest.skip("this CPU has no native bf16 (AVX512-BF16 or AMX)")
+    enc = encoders[precision]
+    step, rows = enc.bucket_step, enc.bucket_rows
+    assert enc._fast is not None and rows > 1
+    rng = np.random.default_rng(0)
+
+    def row(n: int) -> list[int]:
+        return [101, *rng.integers(1000, 29000, n - 2).tolist(), 102]
+
+    threads = torch.get_num_threads()
+    try:
+        for length in range(step, enc.max_tokens + 1, step):
+            target = row(max(3, length - step // 2))
+            seen = []
+            for k, count in enumerate((1, 2, 2, 1)):
+                torch.set_num_threads(count)
+                others = [row(int(rng.integers(max(3, length - step + 1), length + 1))) for _ in range(rows - 1)]
+                at = k % rows
+                with torch.inference_mode():
+                    tokens = enc._fast(*batch([*others[:at], target, *others[at:]], length, rows, 0))
+                seen.append(tokens[at, : len(target)].float().numpy())
+            assert all(np.array_equal(seen[0], s) for s in seen[1:]), (precision, length)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_thread_chooser_uses_both_cores_until_one_thread_would_be_faster() -> None:
