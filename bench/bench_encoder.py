@@ -3,9 +3,11 @@
 Passages (--passages N a round): passages/s and cosine to fp32. Variants:
   fp32            embeddings.Encoder: PackedBert, length-sorted batches, inference_mode, threads = cores
   fp32-st         the same through sentence-transformers' modules (the path before PackedBert)
+  fp32-one        embeddings.Encoder with one passage a forward pass, unpadded (before the buckets)
   fp32-unsorted   the Hugging Face model called on batches in file order (padding to the longest)
   bf16            embeddings.Encoder(precision="bf16"): PackedBert in bfloat16, pooled in fp32
   bf16-st         the bf16 transformer through sentence-transformers' modules, pooled in fp32
+  bf16-one        embeddings.Encoder(precision="bf16") with one passage a forward pass, unpadded
   bf16-autocast   fp32 weights under torch.autocast("cpu", bfloat16), pooled in fp32
   int8            torch.ao.quantization.quantize_dynamic on the Linear layers
 Queries (--queries N): encode_query latency, one headline at a time, p50/p95 in ms, for
@@ -13,7 +15,9 @@ fp32 / fp32-st / bf16 / bf16-st, in blocks of 25 queries a variant, rotating; co
 vector of the same precision (what the index was built with before PackedBert).
 Rounds rotate the variants (A B C ... A B C ...) so that load from other processes falls on all
 of them alike; the figure kept per variant is its median round. The load average goes with it.
-Usage: python bench/bench_encoder.py [--passages 128] [--rounds 3] [--queries 300] [--only NAME ...]
+With --per-article, each round's passages are whole articles, one call an article (what syncing one
+changed file encodes; ~12 passages a call), instead of one call of --passages.
+Usage: python bench/bench_encoder.py [--passages 128] [--rounds 3] [--queries 300] [--only NAME ...] [--per-article]
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import news_passages, percentiles, title_queries, write_result
+from bench.common import news_chunks, percentiles, title_queries, write_result
 from embeddings import Encoder
 from embeddings.encoder import bf16_supported
 
@@ -68,6 +72,10 @@ def variants(enc: dict[str, Encoder]) -> dict[str, Callable[[list[str]], np.ndar
     transformer = fp32._model[0].auto_model
     found: dict[str, Callable[[list[str]], np.ndarray]] = {name: e.encode_passages for name, e in enc.items()}
     found["fp32-unsorted"] = lambda t: forward(fp32, transformer, t, sort=False)
+    for precision in ("fp32", "bf16") if "bf16" in enc else ("fp32",):
+        one = Encoder(precision=precision)
+        one.bucket_step = one.bucket_rows = 1  # a pass of one text, padded to nothing
+        found[f"{precision}-one"] = one.encode_passages
     if "bf16" in enc:
         found["bf16-autocast"] = lambda t: forward(fp32, transformer, t, sort=True, autocast=True)
     quantised = torch.ao.quantization.quantize_dynamic(transformer, {torch.nn.Linear}, dtype=torch.qint8)
@@ -102,6 +110,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--queries", type=int, default=300, help="headlines for encode_query latency (0: skip)")
     parser.add_argument("--only", nargs="*", help="passage variants to run (default: all; fp32 is always run)")
+    parser.add_argument("--per-article", action="store_true", help="one call an article, not one call a round")
     args = parser.parse_args()
     enc = encoders()
     result: dict[str, object] = {}
@@ -112,12 +121,19 @@ def main() -> None:
         result["encode_query_ms"] = query_latency(enc, queries)
         result["query_load_after"] = round(os.getloadavg()[0], 2)
     if args.passages:
-        result.update(passage_rates(enc, args.passages, args.rounds, args.only))
+        result.update(passage_rates(enc, args.passages, args.rounds, args.only, args.per_article))
     write_result("encoder", result)
 
 
-def passage_rates(enc: dict[str, Encoder], passages: int, rounds: int, only: list[str] | None) -> dict[str, object]:
-    pool = news_passages(limit=5000)
+def passage_rates(
+    enc: dict[str, Encoder], passages: int, rounds: int, only: list[str] | None, per_article: bool
+) -> dict[str, object]:
+    articles: dict[str, list[str]] = {}
+    for article, text in news_chunks():
+        articles.setdefault(article, []).append(text)
+        if sum(map(len, articles.values())) >= 5000:
+            break
+    pool = [t for texts in articles.values() for t in texts]
     rng = random.Random(0)
     runs = {name: f for name, f in variants(enc).items() if not only or name in only or name == "fp32"}
     runs = {"fp32": runs.pop("fp32"), **runs}  # the reference first in every round
@@ -125,12 +141,19 @@ def passage_rates(enc: dict[str, Encoder], passages: int, rounds: int, only: lis
     cosines: dict[str, list[float]] = {name: [] for name in runs}
     load_before = round(os.getloadavg()[0], 2)
     for _ in range(rounds):
-        texts = rng.sample(pool, passages)
+        calls = [rng.sample(pool, passages)]
+        if per_article:
+            calls = []
+            for article in rng.sample(sorted(articles), len(articles)):
+                calls.append(articles[article])
+                if sum(map(len, calls)) >= passages:
+                    break
+        texts = [t for call in calls for t in call]
         reference = None
         for name, encode in runs.items():
             encode(texts[:8])  # warm-up: first calls allocate
             start = time.perf_counter()
-            vectors = encode(texts)
+            vectors = np.concatenate([encode(call) for call in calls])
             rates[name].append(len(texts) / (time.perf_counter() - start))
             reference = vectors if name == "fp32" else reference
             if reference is not None:
@@ -150,7 +173,8 @@ def passage_rates(enc: dict[str, Encoder], passages: int, rounds: int, only: lis
     for name, row in table.items():
         print(f"| {name} | {row['passages_per_s']} | {row['vs_fp32']}x | {row['cosine_mean']} | {row['cosine_min']} |")
     load = [load_before, round(os.getloadavg()[0], 2)]
-    return {"passages_per_round": passages, "rounds": rounds, "variants": table, "passage_load_before_after": load}
+    calls = "one an article" if per_article else "one a round"
+    return {"passages_per_round": passages, "calls": calls, "rounds": rounds, "variants": table, "passage_load": load}
 
 
 if __name__ == "__main__":
