@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,14 +123,7 @@ def load(url: str, users: int, per_user: int, auth: tuple[str, str] | None = AUT
         if client:
             client.close()
 
-    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
-    for t in threads:
-        t.start()
-    ready.wait()
-    started = time.perf_counter()
-    for t in threads:
-        t.join(timeout * per_user + 10)
-    out.wall = time.perf_counter() - started
+    out.wall = crowd(users, user, ready, timeout * per_user + 10)
     return out
 
 
@@ -179,14 +172,7 @@ def load_api(url: str, users: int, per_user: int, auth: tuple[str, str] | None =
                     with lock:
                         out.errors.append(f"{question!r}: {type(exc).__name__}: {exc}")
 
-    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
-    for t in threads:
-        t.start()
-    ready.wait()
-    started = time.perf_counter()
-    for t in threads:
-        t.join(timeout * per_user + 10)
-    out.wall = time.perf_counter() - started
+    out.wall = crowd(users, user, ready, timeout * per_user + 10)
     return out
 
 
@@ -264,6 +250,19 @@ def main() -> int:
         if warm.errors:
             print(f"    warm-up error: {warm.errors[0]}")
     return 0
+
+
+def crowd(users: int, user: Callable[[int], None], ready: threading.Barrier, patience: float) -> float:
+    """Run `user(i)` for each of `users` on its own thread: the seconds from the moment all are ready
+    (past `ready`, a barrier this waits at too) until the last is done, each waited for `patience` s."""
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join(patience)
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

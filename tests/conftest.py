@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Iterator
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
@@ -150,3 +153,31 @@ def assert_same_ranking(expected: list[Hit], got: list[Hit], tie: float = TIE_FP
         for b in expected[i + 1 :]:
             if place(a) in pos and place(b) in pos and a.score - b.score > tie:
                 assert pos[place(a)] < pos[place(b)], (place(a), place(b), a.score, b.score)
+
+
+def wait_until_serving(
+    proc: subprocess.Popen[bytes], log: Path, name: str, ready: Callable[[], bool], within: float = 240
+) -> None:
+    """Poll `ready` (an HTTP request to the server `proc` started) until it holds; fail with the
+    server's log if `proc` exits first or `within` seconds pass."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if ready():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    pytest.fail(f"{name} did not answer within {within:.0f} s:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Ask a server to stop (SIGTERM), then kill it after 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -17,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +44,7 @@ from qa.serve.render import (
 from qa.serve.upload import place, safe_name
 from qa.serve.viewer import document_html
 from qa.types import Answer, Document, Hit, Quote
-from tests.conftest import line_number, make_pdf
+from tests.conftest import line_number, make_pdf, stop, wait_until_serving
 
 pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
 
@@ -91,26 +90,12 @@ def start_server(root: Path, env_extra: dict[str, str]) -> Server:
     cmd = [sys.executable, "-m", "qa.cli", "chat", str(folder), "--index", str(index), "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"qa chat exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(url, timeout=2).status_code in (200, 401):
-                return Server(url, folder, index, proc, log)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    pytest.fail(f"qa chat did not answer on {url} within 240 s:\n{log.read_text()}")
+    wait_until_serving(proc, log, f"qa chat on {url}", lambda: httpx.get(url, timeout=2).status_code in (200, 401))
+    return Server(url, folder, index, proc, log)
 
 
 def stop_server(server: Server) -> None:
-    server.proc.terminate()
-    try:
-        server.proc.wait(15)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
+    stop(server.proc)
 
 
 SHARED = pytest.StashKey[Server]()

@@ -32,7 +32,7 @@ from qa.serve.auth import FREE_FAILURES
 from qa.serve.rest_errors import STATUS, split, status_of
 from qa.serve.upload import MAX_UPLOAD_BYTES
 from qa.types import Hit
-from tests.conftest import BIDEN, PESKOV, SEEDS
+from tests.conftest import BIDEN, PESKOV, SEEDS, stop, wait_until_serving
 from tests.test_app import AUTH, QUESTION, free_port, shared_server
 
 pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
@@ -60,26 +60,13 @@ def start_api(root: Path, env_extra: dict[str, str], headers: dict[str, str]) ->
     cmd = [sys.executable, "-m", "qa.cli", "serve", str(folder), "--index", str(index), "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=root, env={**os.environ, **env_extra}, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/api/v1/"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"qa serve exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(url + "openapi.json", headers=headers, timeout=2).status_code == 200:
-                return Api(url, folder, index, proc, log)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    pytest.fail(f"qa serve did not answer on {url} within 240 s:\n{log.read_text()}")
+    ready = lambda: httpx.get(url + "openapi.json", headers=headers, timeout=2).status_code == 200  # noqa: E731
+    wait_until_serving(proc, log, f"qa serve on {url}", ready)
+    return Api(url, folder, index, proc, log)
 
 
 def stop_api(api: Api) -> None:
-    api.proc.terminate()
-    try:
-        api.proc.wait(15)
-    except subprocess.TimeoutExpired:
-        api.proc.kill()
+    stop(api.proc)
 
 
 SHARED = pytest.StashKey[Api]()
