@@ -211,9 +211,10 @@ class Library:
         alone = self._search(question, SearchRequest(cleaned, k, None, None, mode), since, until)
         if searched == cleaned:
             return alone
-        carried = self._search(question, SearchRequest(searched, k, None, None, mode), since, until)
-        sure = [confidence_of(self._with_query(r)) for r in (alone, carried)]
-        return carried if sure[1] + FOLLOW_MARGIN >= sure[0] else alone
+        # Both with their question's vector (keyword mode searched without one): answer_from reuses it.
+        alone = self._with_query(alone)
+        carried = self._with_query(self._search(question, SearchRequest(searched, k, None, None, mode), since, until))
+        return carried if confidence_of(carried) + FOLLOW_MARGIN >= confidence_of(alone) else alone
 
     def _with_query(self, retrieved: Retrieved) -> Retrieved:
         """`retrieved` with its question's vector (keyword mode searched without one)."""

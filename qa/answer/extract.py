@@ -189,12 +189,15 @@ def chosen(ranking: list[tuple[float, Candidate]], asked: frozenset[str], w: Wei
     return out
 
 
+def evidence(r: Retrieved, ranking: Ranking, w: Weights = DEFAULT) -> confidence.Evidence:
+    """What `ranking` (of `r`'s candidates) says about whether `r`'s question is answered."""
+    return confidence.evidence(r.searched, ranking.asked, ranking.scored, w.cosine)
+
+
 def confidence_of(r: Retrieved, w: Weights = DEFAULT, model: confidence.Found = confidence.DEFAULT) -> float:
     """How sure the answer step would be that its best sentence answers (the logit of "found")."""
     ranking = rank(r, w)
-    if not ranking.scored:
-        return -math.inf
-    return model.logit(confidence.evidence(r.searched, ranking.asked, ranking.scored, w.cosine))
+    return model.logit(evidence(r, ranking, w)) if ranking.scored else -math.inf
 
 
 def answer(r: Retrieved, w: Weights = DEFAULT, model: confidence.Found = confidence.DEFAULT) -> Answer:
@@ -202,7 +205,7 @@ def answer(r: Retrieved, w: Weights = DEFAULT, model: confidence.Found = confide
     sentence does not answer (qa/answer/confidence.py)."""
     ranking = rank(r, w)
     quotes_at = chosen(ranking.scored, ranking.asked, w)
-    found = bool(quotes_at) and model.answers(confidence.evidence(r.searched, ranking.asked, ranking.scored, w.cosine))
+    found = bool(quotes_at) and model.answers(evidence(r, ranking, w))
     kind = ranking.want.kind
     quotes = tuple(_quote(r.hits[c.hit], c, s, kind if n == 0 else "") for n, (s, c) in enumerate(quotes_at)) if found else ()
     text = " ".join(f"{q.text} [{q.marker}]" for q in quotes) if found else NOT_FOUND

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from qa.answer.structure import statements
+from qa.library import clean_question
 from qa.types import Answer, Hit
 
 if TYPE_CHECKING:
@@ -41,16 +42,16 @@ class Target:
     def of_hit(cls, hit: Hit, quoted: Sequence[tuple[int, int]] = ()) -> Target:
         """The hit's passage; the sentence to mark is the first the answer quotes from it (document
         offsets in `quoted`), as its card marks, else its best match to the question."""
-        inside = sorted((a, b) for a, b in quoted if hit.start <= a < b <= hit.end)
-        best = [(hit.start + a, hit.start + b) for a, b in best_statements(hit)[:1]]
-        a, b = (inside or best or [(hit.start + hit.sentence_start, hit.start + hit.sentence_end)])[0]
-        return cls(hit.source, hit.start, hit.end, a, b)
+        a, b = (marks(hit, quoted) or [(hit.sentence_start, hit.sentence_end)])[0]
+        return cls(hit.source, hit.start, hit.end, hit.start + a, hit.start + b)
 
 
-def best_statements(hit: Hit) -> list[tuple[int, int]]:
-    """The hit's best-matching sentence without its structure (a heading, a date line run into it),
-    as offsets in hit.text; none when it is all structure."""
-    return statements(hit.text, hit.sentence_start, hit.sentence_end)
+def marks(hit: Hit, quoted: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """What a hit's card marks, as offsets in hit.text, in order: the sentences the answer quotes from
+    it (document offsets in `quoted`), else its best-matching sentence without the structure run into
+    it (a heading, a date line); none when that sentence is all structure."""
+    inside = sorted((a - hit.start, b - hit.start) for a, b in quoted if hit.start <= a < b <= hit.end)
+    return inside or statements(hit.text, hit.sentence_start, hit.sentence_end)
 
 
 def cite(turn: int, n: int) -> str:
@@ -95,7 +96,7 @@ def answer_note(answer: Answer) -> str:
     """What the sources panel says of how the question was searched: the date range read from it, and
     a follow-up's words carried over from the answer before ("searched as: ...")."""
     notes = [answer.date_note] if answer.date_note else []
-    if answer.searched and " ".join(answer.question.split()) != answer.searched:
+    if answer.searched and answer.searched != clean_question(answer.question):
         notes.append(f"searched as: {answer.searched}")
     return "; ".join(notes)
 
@@ -116,20 +117,18 @@ WEAK_BADGE = '<span class="qa-weak-badge" title="The documents do not answer the
 
 
 def _card(n: int, hit: Hit, weak: bool, extra: str = "", quoted: Sequence[tuple[int, int]] = ()) -> str:
-    """One hit's card. Marked in its passage: the sentences the answer quotes from it (document offsets
-    in `quoted`), else the sentence that best matches the question."""
+    """One hit's card, its passage marked as `marks` says (`quoted`: the document offsets of the
+    sentences the answer quotes from it)."""
     also = "".join(
         f'<div class="qa-also">also in {esc(d.source)}, {esc(d.dated)}, {esc(where(d))}</div>' for d in hit.duplicates
     )
     badge = WEAK_BADGE if weak else QUOTED_BADGE if quoted else ""
-    inside = [(a - hit.start, b - hit.start) for a, b in quoted if hit.start <= a < b <= hit.end]
-    marks = inside or best_statements(hit)
     title = f'<div class="qa-title">{esc(hit.title)}</div>' if hit.title else ""
     return (
         f'<div class="qa-card{" qa-weak" if weak else ""}" data-n="{n}">'
         f'<div class="qa-head">{badge}<b>[{n}]</b> <span class="qa-file">{esc(hit.source)}</span>'
         f" · {esc(hit.dated)} · {esc(where(hit))}{extra}</div>{title}"
-        f'<div class="qa-passage">{_marked(hit.text, marks)}</div>{also}'
+        f'<div class="qa-passage">{_marked(hit.text, marks(hit, quoted))}</div>{also}'
         f'<button class="qa-open" data-open="{n - 1}">Open document</button></div>'
     )
 
