@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import httpx
 import numpy as np
@@ -181,3 +182,20 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(15)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+class Running(Protocol):
+    proc: subprocess.Popen[bytes]
+
+
+S = TypeVar("S", bound=Running)
+
+
+def per_session(request: pytest.FixtureRequest, key: pytest.StashKey[S], start: Callable[[Path], S], name: str) -> S:
+    """One server per test session under `key`: started by `start(a fresh temporary folder)` when none
+    runs yet (or a test stopped it), stopped when the session ends."""
+    config = request.config
+    if key not in config.stash or config.stash[key].proc.poll() is not None:
+        config.stash[key] = started = start(request.getfixturevalue("tmp_path_factory").mktemp(name))
+        config.add_cleanup(lambda: stop(started.proc))
+    return config.stash[key]

@@ -44,7 +44,7 @@ from qa.serve.render import (
 from qa.serve.upload import place, safe_name
 from qa.serve.viewer import document_html
 from qa.types import Answer, Document, Hit, Quote
-from tests.conftest import line_number, make_pdf, stop, wait_until_serving
+from tests.conftest import line_number, make_pdf, per_session, wait_until_serving
 
 pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
 
@@ -94,21 +94,12 @@ def start_server(root: Path, env_extra: dict[str, str]) -> Server:
     return Server(url, folder, index, proc, log)
 
 
-def stop_server(server: Server) -> None:
-    stop(server.proc)
-
-
 SHARED = pytest.StashKey[Server]()
 
 
 def shared_server(request: pytest.FixtureRequest) -> Server:
     """One `qa chat` with a login per test session, shared by this file and test_server_hardening.py."""
-    config = request.config
-    if SHARED not in config.stash or config.stash[SHARED].proc.poll() is not None:  # none yet, or stopped by a test
-        root = request.getfixturevalue("tmp_path_factory").mktemp("chat")
-        config.stash[SHARED] = started = start_server(root, {"QA_AUTH": ":".join(AUTH)})
-        config.add_cleanup(lambda: stop_server(started))
-    return config.stash[SHARED]
+    return per_session(request, SHARED, lambda root: start_server(root, {"QA_AUTH": ":".join(AUTH)}), "chat")
 
 
 @pytest.fixture(scope="session")

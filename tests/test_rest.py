@@ -32,7 +32,7 @@ from qa.serve.auth import FREE_FAILURES
 from qa.serve.rest_errors import STATUS, split, status_of
 from qa.serve.upload import MAX_UPLOAD_BYTES
 from qa.types import Hit
-from tests.conftest import BIDEN, PESKOV, SEEDS, stop, wait_until_serving
+from tests.conftest import BIDEN, PESKOV, SEEDS, per_session, wait_until_serving
 from tests.test_app import AUTH, QUESTION, free_port, shared_server
 
 pytestmark = pytest.mark.e2e  # a real server, browser or `qa` process
@@ -65,22 +65,14 @@ def start_api(root: Path, env_extra: dict[str, str], headers: dict[str, str]) ->
     return Api(url, folder, index, proc, log)
 
 
-def stop_api(api: Api) -> None:
-    stop(api.proc)
-
-
 SHARED = pytest.StashKey[Api]()
 
 
 def shared_api(request: pytest.FixtureRequest) -> Api:
     """One `qa serve` with a token and a login per test session, for this file and test_rest_fuzz.py
     (which runs after it, and whose fuzzed uploads and deletes touch only names it made up)."""
-    config = request.config
-    if SHARED not in config.stash or config.stash[SHARED].proc.poll() is not None:
-        env = {"QA_TOKEN": TOKEN, "QA_AUTH": ":".join(LOGIN)}
-        config.stash[SHARED] = started = start_api(request.getfixturevalue("tmp_path_factory").mktemp("rest"), env, BEARER)
-        config.add_cleanup(lambda: stop_api(started))
-    return config.stash[SHARED]
+    env = {"QA_TOKEN": TOKEN, "QA_AUTH": ":".join(LOGIN)}
+    return per_session(request, SHARED, lambda root: start_api(root, env, BEARER), "rest")
 
 
 @pytest.fixture(scope="module")
