@@ -1,7 +1,7 @@
 """FAISS index over normalised vectors, addressed by the caller's int64 ids; its type follows its size.
 
     vectors            index                         why
-    <= flat_max(dim)   IDMap2(float16 flat)          exact, and a scan costs ≤ ~5 ms a question
+    <= flat_max(dim)   IDMap2(float16 flat)          exact scores; an int8 screen picks the candidates (screen.py)
     >  flat_max(dim)   IVF over float16 codes        nprobe tuned at build for recall@10 >= 0.95
     won't fit memory   IVFPQ (48 bytes a vector)     approximate, ~32x smaller
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,19 +23,19 @@ from typing import Any
 import faiss as _faiss
 import numpy as np
 
-from embeddings import ivf
+from embeddings import ivf, screen
+from embeddings.screen import Screen
 
 faiss: Any = _faiss  # FAISS's type stubs miss much of its SWIG API (DirectMap, search parameters)
 
-# Exact search stores float16 (a cosine moves by ~1e-5) and scans it at memory speed. One question,
-# one thread, 400 results, p50 on the news index's vectors (384-d, docs/benchmarks/speed.md):
-#   vectors   float16 flat   float32 flat   IVF as tuned (nprobe 37 of 2048, x7 for 400 results)
-#   20k       0.52 ms        0.89 ms
-#   100k      2.83 ms        6.02 ms
-#   148k      4.4 ms         8.67 ms        1.85 ms, but recall@10 0.85 on detail questions, 0.94 on headlines
-# IVF's tuned depth is optimistic for real questions against sentence vectors, and raising it to
-# recall 0.95 on detail questions costs more than the exact scan up to ~150k vectors. So: exact while
-# the scan reads at most FLAT_MAX_BYTES (175k vectors of 384 dimensions, ~5 ms), IVF beyond.
+# Exact search stores float16 (a cosine moves by ~1e-5). FAISS scans those codes for one question
+# on one core at ~9 GB/s whatever the threads: 12.4 ms at the full news index's 148k vectors of 384
+# dimensions (faiss-cpu 1.15.1). So an int8 copy is scanned first (2.5 ms there) and only its best
+# 2k + 16 are scored from the float16 codes: 3.6 ms in all, the same results (embeddings/screen.py,
+# docs/benchmarks/speed.md). IVF as tuned reads less (1.85 ms at 148k) but reaches recall@10 0.85 on
+# detail questions against sentence vectors, and raising that to 0.95 costs more than the screened
+# scan. So: exact while the float16 codes take at most FLAT_MAX_BYTES (175k vectors of 384
+# dimensions), IVF beyond.
 FLAT_MAX_BYTES = 128 << 20
 
 
@@ -59,6 +60,8 @@ class VectorIndex:
         self.dim = dim
         self._index = index if index is not None else flat_index(dim)
         self._ids: np.ndarray | None = None  # sorted stored ids, for `stored`; dropped on any change
+        self._screen: Screen | None = None  # candidates for the exact index (embeddings/screen.py); dropped on any change
+        self._screen_lock = threading.Lock()
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -73,7 +76,7 @@ class VectorIndex:
             return
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = np.asarray(ids, dtype=np.int64)
-        self._ids = None
+        self._ids, self._screen = None, None
         wanted = ivf.kind_for(len(self) + len(ids), self.dim, flat_max(self.dim))
         if wanted != self.kind or ivf.needs_retrain(self._index, len(self) + len(ids)):
             self._rebuild(wanted, ids, vectors)
@@ -110,7 +113,7 @@ class VectorIndex:
     def remove(self, ids: np.ndarray) -> int:
         if len(ids) == 0 or len(self) == 0:
             return 0
-        self._ids = None
+        self._ids, self._screen = None, None
         return int(self._index.remove_ids(np.asarray(ids, dtype=np.int64)))
 
     def stored(self, ids: np.ndarray) -> np.ndarray:
@@ -138,11 +141,25 @@ class VectorIndex:
             if allowed_ids is not None:
                 return ivf.search_subset(self._index, queries, k, np.asarray(allowed_ids, dtype=np.int64))
             return self._index.search(queries, k, params=faiss.SearchParametersIVF(nprobe=ivf.nprobe_for(self._index, k)))
-        params = None
         if allowed_ids is not None:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64)))
-        scores, ids = self._index.search(queries, k, params=params)
-        return scores, ids
+            return self._index.search(queries, k, params=params)  # only the allowed ids' codes are scored
+        found = self._screened()
+        return found.search(queries, k) if found is not None else self._index.search(queries, k)
+
+    def warm(self) -> None:
+        """Build what the first search would otherwise wait for (the exact index's screen: ~1.5 s at 148k vectors)."""
+        if self.kind == "flat":
+            self._screened()
+
+    def _screened(self) -> Screen | None:
+        """The exact index's screen when it pays, built by the first search after a change (searches may run in threads)."""
+        if not screen.usable(self._index):
+            return None
+        with self._screen_lock:
+            if self._screen is None:
+                self._screen = Screen(self._index)
+            return self._screen
 
     def metadata(self) -> dict[str, object]:
         """Build metadata, saved beside the index as JSON for people (the FAISS file is self-contained)."""

@@ -258,7 +258,9 @@ class Library:
     def warm(self) -> None:
         """Load what the first question would otherwise wait for: the model, the index, the BM25 postings."""
         self.encoder.encode_query("warm up")
-        catalog = self.view().catalog
+        view = self.view()
+        view.vectors.warm()
+        catalog = view.catalog
         catalog.lexicon()
         catalog.lookup()
 

@@ -7,7 +7,7 @@ import pytest
 
 import embeddings.encoder as encoder_module
 import embeddings.index as index_module
-from embeddings import Encoder, VectorIndex, VectorIndexError, ivf
+from embeddings import Encoder, VectorIndex, VectorIndexError, ivf, screen
 from embeddings.buckets import batch, bucket_length
 from embeddings.encoder import bf16_supported
 from embeddings.int8 import int8_supported
@@ -382,6 +382,60 @@ def test_flat_index_is_exact_over_float16_and_sized_by_bytes() -> None:
     assert np.abs(index.items()[1] - vectors).max() < 1e-3  # stored at half the bytes of float32
     # twice the dimensions, half the vectors: the budget is bytes scanned a question
     assert index_module.flat_max(768) * 2 == index_module.flat_max(384) > 150_000
+
+
+def full_scan(
+    index: VectorIndex, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every stored vector scored against every query (float32 dot products of the stored codes), ties by id."""
+    ids, vectors = index.items()
+    if allowed is not None:
+        keep = np.isin(ids, allowed)
+        ids, vectors = ids[keep], vectors[keep]
+    scores = queries @ vectors.T
+    order = np.array([np.lexsort((ids, -row))[:k] for row in scores])
+    return np.take_along_axis(scores, order, axis=1), ids[order]
+
+
+def assert_same_up_to_ties(got: tuple[np.ndarray, np.ndarray], want: tuple[np.ndarray, np.ndarray], tie: float = 1e-6) -> None:
+    """The same score at every place, and the same id but where that score ties another (sums in another order)."""
+    np.testing.assert_allclose(got[0], want[0], atol=tie)
+    for scores, found, wanted in zip(want[0], got[1], want[1], strict=True):
+        for place in np.flatnonzero(found != wanted):
+            assert np.sum(np.abs(scores - scores[place]) <= tie) > 1, (place, found[place], wanted[place])
+
+
+def test_the_screen_returns_what_a_full_scan_of_the_exact_codes_returns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(screen, "SCREEN_MIN", 1000)  # screened from 1,000 vectors, not from 32k: a test-sized index
+    rng = np.random.default_rng(8)
+    # 384 dimensions as the model's, in tight clusters (cosines ~0.97 within one): the 4-bit codes'
+    # rounding matters most where many vectors score nearly alike
+    centres = rng.standard_normal((30, 384)).astype(np.float32)
+    vectors = centres[rng.integers(0, 30, 6000)] + 0.15 * rng.standard_normal((6000, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[rng.integers(0, 6000, 25)] + 0.3 * rng.standard_normal((25, 384)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    ids = rng.permutation(10**6)[:6000].astype(np.int64)
+    index = VectorIndex(384)
+    index.add(ids, vectors)
+    assert index.kind == "flat"
+    index.warm()
+    assert index._screen is not None
+    for k in (1, 10, 400, 5990):
+        assert_same_up_to_ties(index.search(queries, k), full_scan(index, queries, k))
+    allowed = np.sort(ids[rng.permutation(6000)[:700]])
+    assert_same_up_to_ties(index.search(queries, 50, allowed_ids=allowed), full_scan(index, queries, 50, allowed))
+    _, found = index.search(queries[:1], 5, allowed_ids=np.array([ids[3], 10**7]))  # one stored id allowed, one unknown
+    assert found[0].tolist() == [ids[3], -1, -1, -1, -1]
+
+    # a change drops the screen: a vector added later, with a component larger than any before, and removals
+    spike = np.zeros((1, 384), np.float32)
+    spike[0, 7] = 1.0
+    index.add(np.array([10**6 + 1]), spike)
+    index.remove(ids[:3000])
+    assert index.search(spike, 1)[1][0, 0] == 10**6 + 1
+    assert_same_up_to_ties(index.search(queries, 20), full_scan(index, queries, 20))
+    assert not set(index.search(queries, 20)[1].ravel()) & set(ids[:3000]) and index._screen is not None
 
 
 def test_older_indexes_load_and_an_ivf_below_the_flat_size_turns_exact_on_its_next_change(
