@@ -256,7 +256,7 @@ class Library:
         return vector if vector is not None else self.encoder.encode_query(cleaned)
 
     def warm(self) -> None:
-        """Load what the first question would otherwise wait for: the model, the index, the BM25 postings."""
+        """Load what the first question would otherwise wait for: the model, the index and its screen, the BM25 postings."""
         self.encoder.encode_query("warm up")
         view = self.view()
         view.vectors.warm()
