@@ -1,7 +1,7 @@
 """FAISS index over normalised vectors, addressed by the caller's int64 ids; its type follows its size.
 
     vectors            index                         why
-    <= flat_max(dim)   IDMap2(float16 flat)          exact scores; an int8 screen picks the candidates (screen.py)
+    <= flat_max(dim)   IDMap2(float16 flat)          exact scores; from 32k vectors a 4-bit screen picks the candidates
     >  flat_max(dim)   IVF over float16 codes        nprobe tuned at build for recall@10 >= 0.95
     won't fit memory   IVFPQ (48 bytes a vector)     approximate, ~32x smaller
 
@@ -29,13 +29,12 @@ from embeddings.screen import Screen
 faiss: Any = _faiss  # FAISS's type stubs miss much of its SWIG API (DirectMap, search parameters)
 
 # Exact search stores float16 (a cosine moves by ~1e-5). FAISS scans those codes for one question
-# on one core at ~9 GB/s whatever the threads: 12.4 ms at the full news index's 148k vectors of 384
-# dimensions (faiss-cpu 1.15.1). So an int8 copy is scanned first (2.5 ms there) and only its best
-# 2k + 16 are scored from the float16 codes: 3.6 ms in all, the same results (embeddings/screen.py,
-# docs/benchmarks/speed.md). IVF as tuned reads less (1.85 ms at 148k) but reaches recall@10 0.85 on
-# detail questions against sentence vectors, and raising that to 0.95 costs more than the screened
-# scan. So: exact while the float16 codes take at most FLAT_MAX_BYTES (175k vectors of 384
-# dimensions), IVF beyond.
+# on one core at memory speed whatever the threads: 12.4 ms at the full news index's 148k vectors of
+# 384 dimensions (faiss-cpu 1.15.1). From 32k vectors a screen of 4-bit codes picks 8k candidates
+# that the float16 codes then score: 1.6-2.5 ms there, the same results (embeddings/screen.py,
+# docs/benchmarks/speed.md). IVF as tuned reads less but reaches recall@10 0.85 on detail questions
+# against sentence vectors, and raising that to 0.95 costs more than the screened scan. So: exact
+# while the float16 codes take at most FLAT_MAX_BYTES (175k vectors of 384 dimensions), IVF beyond.
 FLAT_MAX_BYTES = 128 << 20
 
 
