@@ -13,7 +13,7 @@ top 400 for 99.7% of them and never missed more than one of the 400; the exact t
 
 Built from a snapshot of the exact index, in its storage order (position i here is position i
 there), for indexes of SCREEN_MIN vectors or more; below that the plain scan is as fast. Any
-change to the exact index drops the screen; the next search builds a new one (~1.5 s at 148k
+change to the exact index drops the screen; the next search builds a new one (~2 s at 148k
 vectors, mostly encoding the 4-bit codes). A search limited to some ids scans the exact codes of
 those ids only, without the screen.
 """
@@ -49,12 +49,13 @@ def usable(exact: Any) -> bool:
 class Screen:
     """4-bit codes of the exact index's vectors, for picking the candidates its own codes then score."""
 
-    def __init__(self, exact: Any, seed: int = 1234) -> None:
-        """`exact`: an IndexIDMap2 over a flat-codes index (float16 scalar quantizer, or an older float32 flat)."""
+    def __init__(self, exact: Any, ids: np.ndarray, seed: int = 1234) -> None:
+        """`exact`: an IndexIDMap2 over a flat-codes index (float16 scalar quantizer, or an older float32
+        flat); `ids`: its stored ids in storage order."""
         self.exact = exact  # kept: the views and the refine index below point into it
         self.inner = faiss.downcast_index(exact.index)
         n, dim = int(exact.ntotal), int(exact.d)
-        self.ids = faiss.vector_to_array(exact.id_map).astype(np.int64)  # position -> id
+        self.ids = ids  # position -> id
         codes = faiss.rev_swig_ptr(self.inner.codes.data(), self.inner.codes.size()).reshape(n, self.inner.code_size)
         sample = np.sort(np.random.default_rng(seed).choice(n, min(n, TRAIN_MAX), replace=False))
         threads = faiss.omp_get_max_threads()
