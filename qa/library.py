@@ -256,13 +256,17 @@ class Library:
         return vector if vector is not None else self.encoder.encode_query(cleaned)
 
     def warm(self) -> None:
-        """Load what the first question would otherwise wait for: the model, the index and its screen, the BM25 postings."""
+        """Load what the first question would otherwise wait for: the model, then the index (`warm_index`)."""
         self.encoder.encode_query("warm up")
+        self.warm_index()
+
+    def warm_index(self) -> None:
+        """Open the newest generation and load what its first search reads: the vector screen, the BM25
+        postings, the document lookup."""
         view = self.view()
         view.vectors.warm()
-        catalog = view.catalog
-        catalog.lexicon()
-        catalog.lookup()
+        view.catalog.lexicon()
+        view.catalog.lookup()
 
     def prepare_queries(self, questions: list[str]) -> None:
         """Encode many questions in one batch ahead of retrieving them one by one (qa eval): a batch

@@ -130,8 +130,8 @@ class Watcher:
         synced = compare(before, after, report, generation)
         if not synced.empty:
             self.on_sync(synced)
-        with contextlib.suppress(QAError):  # open the new generation now, not at the next question or sync
-            self.lib.warm()  # its postings and vector screen too: a question right after a sync does not wait
+        with contextlib.suppress(QAError):  # the next sync starts from this generation: open it now, not then
+            self.lib.view()
         return True
 
     def _failed(self, message: str) -> None:

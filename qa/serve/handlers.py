@@ -145,11 +145,9 @@ class Handlers:
         return (None, *self.downloads(None))
 
     def refresh(self) -> None:
-        """Open the newest generation and build its postings now, so the next question does not wait
-        for them (the chat's watcher calls this after each sync)."""
-        catalog = self.lib.view().catalog
-        catalog.lexicon()
-        catalog.lookup()
+        """Open the newest generation and load what its first search reads now, so the next question
+        does not wait for it (the chat's watcher calls this after each sync)."""
+        self.lib.warm_index()
 
     def open_source(self, known: Targets | None, evt: gr.EventData) -> tuple[Any, Any]:
         """Show the whole document behind card `evt.open` of answer `evt.turn` (a marker in the chat)
