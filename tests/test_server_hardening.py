@@ -25,7 +25,7 @@ from gradio_client import Client, handle_file
 from bench.load_chat import load, load_api
 from qa.library import Library
 from qa.serve.app import SERVER_MAX_FILE_BYTES, build_app
-from qa.serve.auth import FREE_FAILURES, is_public
+from qa.serve.auth import FREE_FAILURES, is_public, parse_auth
 from qa.serve.handlers import Handlers
 from qa.serve.upload import MAX_NAME, MAX_UPLOAD_BYTES
 from tests.test_app import AUTH, QUESTION, SOURCE, Server, shared_server
@@ -383,9 +383,9 @@ def test_host_and_auth_come_from_the_command_line_and_environment(monkeypatch: p
     assert args.host == "127.0.0.1" and args.auth is None
     assert cli.parser().parse_args(["chat", "--host", "0.0.0.0"]).host == "0.0.0.0"
     monkeypatch.setenv("QA_AUTH", "alice:secret")
-    assert app.parse_auth(args.auth or app.config.auth()) == ("alice", "secret")
+    assert parse_auth(args.auth or app.config.auth()) == ("alice", "secret")
     monkeypatch.delenv("QA_AUTH")
-    assert app.parse_auth(args.auth or app.config.auth()) is None
+    assert parse_auth(args.auth or app.config.auth()) is None
 
 
 # Last, as it stops the shared server (shared_server starts a new one if a later test asks).

@@ -23,7 +23,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
-from qa.serve.auth import LoginLimiter, logged_in
+from qa.serve.auth import LoginLimiter, client_of, logged_in, retry_seconds
 
 REALM = 'Basic realm="qa", charset="UTF-8"'
 
@@ -92,16 +92,12 @@ class Access:
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": challenge})
 
 
-def client_of(scope: dict[str, Any]) -> str:
-    return str((scope.get("client") or ("unknown", 0))[0])
-
-
 def presents_credentials(scope: dict[str, Any]) -> bool:
     return "authorization" in Headers(scope=scope)
 
 
 def locked_out(seconds: float, client: str) -> JSONResponse:
-    wait = max(1, round(seconds + 0.5))
+    wait = retry_seconds(seconds)
     body = {"error": f"too many wrong credentials from {client}", "fix": f"try again in {wait} s, with the right token or login"}
     return JSONResponse(body, status_code=429, headers={"Retry-After": str(wait)})
 

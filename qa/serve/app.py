@@ -31,10 +31,10 @@ from qa.export import FORMATS
 from qa.ingest.sync import Progress
 from qa.library import Library
 from qa.serve.access import Access
-from qa.serve.auth import LoginLimiter, parse_auth  # noqa: F401  # parse_auth: tests import it from here
+from qa.serve.auth import LoginLimiter
 from qa.serve.documents_panel import CSS as DOCUMENTS_CSS
 from qa.serve.documents_panel import DOCS_JS
-from qa.serve.guard import guard
+from qa.serve.guard import LOOPBACK_NAMES, guard
 from qa.serve.handlers import ASK, CHECK, Handlers
 from qa.serve.page import CSS, OPEN_JS, SCROLL_JS, register_api
 from qa.serve.programs import MCP_PATH, Mounted, guarded_elsewhere, mount
@@ -235,7 +235,7 @@ def serve(
         file=sys.stderr,
     )
     lib.warm()  # the first question should not wait for the model or the BM25 postings to load
-    if options.host not in ("127.0.0.1", "localhost", "::1") and not options.auth:
+    if options.host not in LOOPBACK_NAMES and not options.auth:
         print(f"qa chat: warning: {options.host} without --auth — anyone who can reach it reads your documents", file=sys.stderr)
     service = Service(lib, root)
     handlers = Handlers(lib, root, service)

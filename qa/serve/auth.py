@@ -62,6 +62,16 @@ def login_page(body: bytes) -> bytes:
     return API_INFO.sub(b"window.gradio_api_info = {};</script>", body)
 
 
+def client_of(scope: dict[str, Any]) -> str:
+    """The address a request came from, as the login limiter counts it."""
+    return str((scope.get("client") or ("unknown", 0))[0])
+
+
+def retry_seconds(wait: float) -> int:
+    """A locked-out client's wait, whole seconds for Retry-After: at least 1, rounded up."""
+    return max(1, round(wait + 0.5))
+
+
 class LoginLimiter:
     """Failed logins per client (by address): free at first, then locked out for a doubling time."""
 

@@ -25,7 +25,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, PlainTextResponse
 
-from qa.serve.auth import LOGIN_PATHS, REFUSED, LoginLimiter, is_public, logged_in, login_page
+from qa.serve.auth import LOGIN_PATHS, REFUSED, LoginLimiter, client_of, is_public, logged_in, login_page, retry_seconds
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 EVERY_ADDRESS = ("0.0.0.0", "::", "")
@@ -105,10 +105,10 @@ class Guard:
             await JSONResponse(REFUSED, status_code=401)(scope, receive, send)
 
     async def try_login(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        client = (scope.get("client") or ("unknown", 0))[0]
+        client = client_of(scope)
         wait = self.limiter.wait(client)
         if wait > 0:
-            seconds = max(1, round(wait + 0.5))
+            seconds = retry_seconds(wait)
             detail = f"Too many failed logins from {client} — try again in {seconds} s"
             response = JSONResponse({"detail": detail}, status_code=429, headers={"Retry-After": str(seconds)})
             await response(scope, receive, send)

@@ -61,14 +61,19 @@ class Question:
     before: tuple[Answer, ...] = ()  # the conversation's last answer, which a follow-up leans on
 
 
+def unchanged(history: list[Any]) -> tuple[Any, ...]:
+    """What `Handlers.chat` yields to show `history` and leave the sources, plot, state and result as they are."""
+    return history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+
 class Handlers:
     """Event handlers bound to one Library and the folder uploads go to."""
 
     def __init__(self, lib: Library, folder: Path, service: Service | None = None):
-        self.lib, self.folder = lib, folder
         # Shared with the REST API and MCP of the same process (qa/serve/service.py): uploads and
         # deletions sync one at a time; questions read the last published index meanwhile, with no lock.
         self.service = service or Service(lib, folder)
+        self.lib, self.folder = self.service.lib, self.service.folder
         # Evidence files for the download buttons; gradio copies each into its own cache when shown.
         self.exports = tempfile.TemporaryDirectory(prefix="qa-exports-")
 
@@ -91,17 +96,17 @@ class Handlers:
         history = list(history or [])
         text, k = (question or "").strip(), int(k or DEFAULT_K)
         if not text:
-            yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield unchanged(history)
             return
         history.append({"role": "user", "content": esc(text)})
-        yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        yield unchanged(history)
         turn = len(history)  # the answer's place in the history: its markers carry it
         before = (previous,) if isinstance(previous, Answer) and len(history) > 1 else ()  # not after a clear
         try:
             pieces, sources, targets, dated, result = self._answer(Question(text, k, mode, since, until, task, before), turn)
         except QAError as exc:
             history.append({"role": "assistant", "content": esc(str(exc))})
-            yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield unchanged(history)
             return
         state = {**(known or {}), turn: [dataclasses.asdict(t) for t in targets]}
         frame = timeline_frame(dated)

@@ -13,7 +13,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -25,7 +25,7 @@ from qa.answer.check import Check, check
 from qa.errors import DocumentNotFound, FolderMissing, QAError
 from qa.library import MAX_QUESTION_CHARS, Library
 from qa.serve.render import where
-from qa.serve.schemas import MAX_K
+from qa.serve.schemas import MAX_K, Mode
 from qa.serve.service import Service
 from qa.text import line_breaks
 from qa.types import Answer, Citation, Document, Hit, describe_date
@@ -40,14 +40,12 @@ Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, des
 Claim = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, description='a claim, or text with a "quoted part"')]
 K = Annotated[int, Field(ge=1, le=MAX_K, description="how many passages")]
 Day = Annotated[dt.date | None, Field(description="YYYY-MM-DD: only documents dated on or after / before it")]
-Mode = Literal[config.MODES]  # type: ignore[valid-type]
 
 
 def cite(n: int, c: Citation) -> str:
     """'[1] file.txt, 2021-12-31 (header), lines 3-5' — the head of a numbered citation."""
-    date = c.dated
     section = f", section “{c.section}”" if c.section else ""
-    return f"[{n}] {c.source}, {date}, {where(c)}{section}"
+    return f"[{n}] {c.source}, {c.dated}, {where(c)}{section}"
 
 
 def hits_text(hits: tuple[Hit, ...] | list[Hit]) -> str:

@@ -27,13 +27,12 @@ from qa.errors import ConfigError, FolderMissing
 from qa.ingest.sync import Progress
 from qa.library import Library
 from qa.serve.access import Access, Guard
-from qa.serve.guard import guard
+from qa.serve.guard import LOOPBACK_NAMES, guard
 from qa.serve.mcp_tools import build_mcp
 from qa.serve.rest import PREFIX, SizeLimit, any_name, build_rest
 from qa.serve.service import Service
 
 MCP_PATH = "/mcp"
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 Lifespan = Callable[[Any], contextlib.AbstractAsyncContextManager[None]]
 
 
@@ -49,7 +48,7 @@ def mount(service: Service, access: Access, host: str = "127.0.0.1") -> Mounted:
     """/api/v1 and /mcp for `service`, each behind `access`."""
     mcp = build_mcp(service)
     # The SDK's own Host/Origin checks for a loopback server; the app's middleware covers the rest.
-    security = TransportSecuritySettings(enable_dns_rebinding_protection=False) if host not in LOOPBACK else None
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False) if host not in LOOPBACK_NAMES else None
     # Stateless, JSON answers: each call stands alone, so any worker can answer it and curl can read it.
     mcp.streamable_http_app(streamable_http_path=MCP_PATH, stateless_http=True, json_response=True,
                             transport_security=security, host=host)  # fmt: skip
@@ -121,7 +120,7 @@ def serve_api(folder: str | os.PathLike[str] | None, index_dir: str | os.PathLik
     print(f"{report.added} added, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged; "
           f"{report.chunks_encoded} passages encoded", file=sys.stderr)  # fmt: skip
     lib.warm()
-    if options.host not in LOOPBACK and options.access == Access():
+    if options.host not in LOOPBACK_NAMES and options.access.open:
         print(f"qa serve: warning: {options.host} without --token or --auth — it answers this machine only", file=sys.stderr)
     app = api_app(Service(lib, root), options.access, options.host)
     where = f"http://{options.host}:{options.port}"

@@ -191,11 +191,11 @@ def declare_security(app: FastAPI, access: Access) -> None:
     plain = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None and schemes:
-            schema = plain()
+        schema = plain()  # built once, then cached by FastAPI: adding the schemes again changes nothing
+        if schemes:
             schema.setdefault("components", {})["securitySchemes"] = schemes
             schema["security"] = [{name: []} for name in schemes]
-        return plain()
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 

@@ -55,21 +55,16 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
 
 
-class RetrieveRequest(Request):
-    question: Text
-    k: K = config.DEFAULT_K
-    since: Day = None
-    until: Day = None
-    mode: Mode = config.MODES[0]
-    neighbours: Annotated[int, Field(ge=0, le=MAX_NEIGHBOURS, description="adjacent passages each"), BeforeValidator(whole)] = 0
-
-
 class AskRequest(Request):
     question: Text
     k: K = config.DEFAULT_K
     since: Day = None
     until: Day = None
     mode: Mode = config.MODES[0]
+
+
+class RetrieveRequest(AskRequest):
+    neighbours: Annotated[int, Field(ge=0, le=MAX_NEIGHBOURS, description="adjacent passages each"), BeforeValidator(whole)] = 0
 
 
 class CheckRequest(Request):
