@@ -21,7 +21,7 @@ from typing import Any
 from qa.answer.check import Check
 from qa.errors import ConfigError
 from qa.text import line_breaks, line_of
-from qa.types import Answer, Citation, Hit, jsonable
+from qa.types import Answer, Citation, Hit, where
 
 __all__ = ["FORMATS", "Evidence", "evidence", "export", "to_csv", "to_json", "to_markdown"]
 
@@ -71,15 +71,14 @@ def _within(hit: Hit, n: int, kind: str, start: int, end: int) -> Evidence:
     """Characters start..end of the document, inside the passage `hit`, with their own lines."""
     breaks = line_breaks(hit.text)
     first, last = start - hit.start, max(start, end - 1) - hit.start
-    where = dataclasses.replace(
+    at = dataclasses.replace(
         hit.citation, line_start=hit.line_start + line_of(breaks, first) - 1, line_end=hit.line_start + line_of(breaks, last) - 1
     )
-    return _row(n, kind, where, hit.text[first : end - hit.start], start)
+    return _row(n, kind, at, hit.text[first : end - hit.start], start)
 
 
-def _row(n: int, kind: str, where: Citation, quote: str, start: int) -> Evidence:
-    fields = {f.name: getattr(where, f.name) for f in dataclasses.fields(Citation)}
-    return Evidence(**{**fields, "start": start, "end": start + len(quote)}, n=n, kind=kind, quote=quote)
+def _row(n: int, kind: str, at: Citation, quote: str, start: int) -> Evidence:
+    return Evidence(**{**vars(at.citation), "start": start, "end": start + len(quote)}, n=n, kind=kind, quote=quote)
 
 
 def generation(rows: list[Evidence]) -> str:
@@ -102,7 +101,7 @@ def to_csv(result: Answer | Check) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in evidence(result):
-        values = {**jsonable(dataclasses.asdict(row)), "file": row.source, "ocr": "yes" if row.ocr else ""}
+        values = {**row.to_json(), "file": row.source, "ocr": "yes" if row.ocr else ""}
         writer.writerow([spreadsheet_safe(values[c]) for c in COLUMNS])
     return BOM + out.getvalue()
 
@@ -140,9 +139,7 @@ def _blockquote(row: Evidence) -> str:
 
 
 def _lines(row: Evidence) -> str:
-    page = f"page {row.page}{' (OCR)' if row.ocr else ''}, " if row.page else ""
-    span = f"line {row.line_start}" if row.line_start == row.line_end else f"lines {row.line_start}–{row.line_end}"
-    return f"{page}{span}, characters {row.start}–{row.end}"
+    return f"{where(row, dash='–')}, characters {row.start}–{row.end}"
 
 
 def _citations(rows: list[Evidence]) -> list[str]:

@@ -133,6 +133,14 @@ class Hit(Citation):
         return {**super().to_json(), "sentence": self.sentence}
 
 
+def where(c: Any, dash: str = "-") -> str:
+    """Where a citation (or a viewer's Target) stands in its file: 'lines 3-5', 'page 2, lines 3-5',
+    or 'page 2 (OCR), lines 3-5' for a scanned page; `dash` between the lines ("–" in print)."""
+    lines = f"lines {c.line_start}{dash}{c.line_end}" if c.line_end != c.line_start else f"line {c.line_start}"
+    ocr = " (OCR)" if getattr(c, "ocr", False) else ""
+    return f"page {c.page}{ocr}, {lines}" if c.page else lines
+
+
 def describe_date(date: dt.date | None, source: str) -> str:
     """"2023-06-01 (front matter)", "2023-06-01" when the source is unknown, or "undated"."""
     if date is None:

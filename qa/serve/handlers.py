@@ -204,7 +204,7 @@ class Handlers:
         elif added.failed:
             lines.append(f"Indexing failed: {added.failed}")
         elif added.report:
-            not_indexed = added.not_indexed()
+            not_indexed = added.not_indexed
             for p in added.placed:
                 reason = not_indexed.get(p.name)
                 lines.append(f"Not added: {p.name}: {reason}" if reason else f"Added {p.name}: searchable now.")

@@ -24,11 +24,10 @@ from qa import config
 from qa.answer.check import Check, check
 from qa.errors import DocumentNotFound, FolderMissing, QAError
 from qa.library import MAX_QUESTION_CHARS, Library
-from qa.serve.render import where
 from qa.serve.schemas import MAX_K, Mode
 from qa.serve.service import Service
 from qa.text import line_breaks
-from qa.types import Answer, Citation, Document, Hit, describe_date
+from qa.types import Answer, Citation, Document, Hit, describe_date, where
 
 INSTRUCTIONS = """Search a folder of documents and quote them. Every passage comes with its citation:
 the file, its date, the lines (and page, for PDF) and the exact sentence. Quote sentences word for

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.answer.structure import statements
 from qa.library import clean_question
-from qa.types import Answer, Hit
+from qa.types import Answer, Hit, where
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,13 +71,6 @@ def answer_pieces(answer: Answer, turn: int) -> list[str]:
     else:
         pieces = [esc(p) for p in _MARKER_END.split(answer.text) if p]
     return pieces + ([esc(f"({answer.date_note})")] if answer.date_note else [])
-
-
-def where(hit: Any) -> str:
-    """'lines 3-5', 'page 2, lines 3-5', or 'page 2 (OCR), lines 3-5' for a scanned page."""
-    lines = f"lines {hit.line_start}-{hit.line_end}" if hit.line_end != hit.line_start else f"line {hit.line_start}"
-    ocr = " (OCR)" if getattr(hit, "ocr", False) else ""
-    return f"page {hit.page}{ocr}, {lines}" if hit.page else lines
 
 
 def _marked(text: str, spans: Iterable[tuple[int, int]]) -> str:

@@ -214,7 +214,7 @@ def add_files(service: Service, files: list[UploadFile]) -> tuple[int, dict[str,
         raise added.rejected[0][1]
     if added.failed:
         raise added.failed
-    refused = added.not_indexed()
+    refused = added.not_indexed
     if added.placed and len(refused) == len(added.placed):
         name, reason = next(iter(refused.items()))
         raise DocumentError(f"{name}: {reason}")

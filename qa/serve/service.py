@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import FolderReadOnly, QAError
@@ -29,11 +29,8 @@ class Added:
     already: tuple[tuple[str, str], ...] = ()  # (name sent, the file of the folder with the same bytes)
     report: SyncReport | None = None  # the sync that indexed them; None when none was placed or it failed
     failed: QAError | None = None  # the sync's error, when it failed
-
-    def not_indexed(self) -> dict[str, str]:
-        """Placed files the sync could not load (taken out of the folder again), by name, with the reason."""
-        skipped = {s.path: s.reason for s in self.report.skipped} if self.report else {}
-        return {p.name: skipped[p.name] for p in self.placed if p.name in skipped}
+    # placed files the sync could not load (taken out of the folder again), by name, with the reason
+    not_indexed: dict[str, str] = field(default_factory=dict)
 
 
 class Service:
@@ -77,9 +74,7 @@ class Service:
             if not keep:
                 _discard(placed)
             return Added(() if not keep else tuple(placed), tuple(rejected), tuple(already), failed=exc)
-        added = Added(tuple(placed), tuple(rejected), tuple(already), report)
-        withdraw_refused(placed, report)
-        return added
+        return Added(tuple(placed), tuple(rejected), tuple(already), report, not_indexed=withdraw_refused(placed, report))
 
     def remove(self, source: str, wait: float = 0.0) -> SyncReport:
         """Delete one document from the folder and the index (Library.remove)."""

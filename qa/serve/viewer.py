@@ -7,9 +7,9 @@ Line numbers and page labels are empty spans whose CSS ::before shows `data-line
 
 from __future__ import annotations
 
-from qa.serve.render import Target, esc, where
+from qa.serve.render import Target, esc
 from qa.text import Lines
-from qa.types import Citation, Document, describe_date
+from qa.types import Citation, Document, describe_date, where
 
 PASSAGE, BEST, END = '<mark class="qa-passage-mark">', '<mark class="qa-best" id="qa-target">', "</mark>"
 # What goes first where several tags fall on one offset: marks close, then the page label and the
