@@ -75,12 +75,17 @@ def format_table(results: dict[str, dict[str, float]], queries: int) -> str:
     return "\n".join(lines)
 
 
-def format_report(report: SyncReport, index: object) -> str:
-    """What a sync did, in one line (qa index, qa watch)."""
+def sync_counts(report: SyncReport) -> str:
+    """What a sync did to the files and how many passages it encoded (the servers print this at start)."""
     return (
         f"{report.added} added, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged; "
-        f"{report.chunks_encoded} passages encoded, {report.chunks_reused} reused; index: {index}"
+        f"{report.chunks_encoded} passages encoded"
     )
+
+
+def format_report(report: SyncReport, index: object) -> str:
+    """What a sync did, in one line (qa index, qa watch)."""
+    return f"{sync_counts(report)}, {report.chunks_reused} reused; index: {index}"
 
 
 def format_synced(synced: Synced) -> str:

@@ -59,8 +59,7 @@ def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     lines = list(_LINE.finditer(text, start, end))
     for i, m in enumerate(lines):
         item = _ITEM.match(m.group())
-        title = i + 1 < len(lines) and is_title(m.group(), lines[i + 1].group())
-        if is_structure(m.group()) or item or title:
+        if item or is_structure(m.group()) or (i + 1 < len(lines) and is_title(m.group(), lines[i + 1].group())):
             if run:
                 runs.append(run)
             run = (m.start() + item.end(), m.end()) if item else None

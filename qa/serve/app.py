@@ -42,7 +42,7 @@ from qa.serve.render import EMPTY_DOCUMENT, EMPTY_SOURCES
 from qa.serve.rest import PREFIX
 from qa.serve.service import Service
 from qa.serve.upload import MAX_UPLOAD_BYTES
-from qa.terminal import format_synced, stamp
+from qa.terminal import format_synced, stamp, sync_counts
 
 if TYPE_CHECKING:
     from qa.watch import Synced, Watcher
@@ -229,11 +229,7 @@ def serve(
     if root is None:
         raise FolderMissing(f"No folder to serve: give one, e.g. qa chat seeds/ (index: {config.index_dir(index_dir)})")
     report = lib.sync(root, progress=progress)
-    print(
-        f"{report.added} added, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged; "
-        f"{report.chunks_encoded} passages encoded",
-        file=sys.stderr,
-    )
+    print(sync_counts(report), file=sys.stderr)
     lib.warm()  # the first question should not wait for the model or the BM25 postings to load
     if options.host not in LOOPBACK_NAMES and not options.auth:
         print(f"qa chat: warning: {options.host} without --auth — anyone who can reach it reads your documents", file=sys.stderr)

@@ -31,6 +31,7 @@ from qa.serve.guard import LOOPBACK_NAMES, guard
 from qa.serve.mcp_tools import build_mcp
 from qa.serve.rest import PREFIX, SizeLimit, any_name, build_rest
 from qa.serve.service import Service
+from qa.terminal import sync_counts
 
 MCP_PATH = "/mcp"
 Lifespan = Callable[[Any], contextlib.AbstractAsyncContextManager[None]]
@@ -117,8 +118,7 @@ def serve_api(folder: str | os.PathLike[str] | None, index_dir: str | os.PathLik
         raise FolderMissing(f"No folder to serve: give one, e.g. qa serve seeds/ (index: {config.index_dir(index_dir)})")
     sock = bind(options.host, options.port)
     report = lib.sync(root, progress=progress)
-    print(f"{report.added} added, {report.changed} changed, {report.removed} removed, {report.unchanged} unchanged; "
-          f"{report.chunks_encoded} passages encoded", file=sys.stderr)  # fmt: skip
+    print(sync_counts(report), file=sys.stderr)
     lib.warm()
     if options.host not in LOOPBACK_NAMES and options.access.open:
         print(f"qa serve: warning: {options.host} without --token or --auth — it answers this machine only", file=sys.stderr)
