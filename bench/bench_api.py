@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import random
 import secrets
 import socket
 import subprocess
@@ -29,7 +28,7 @@ from typing import Any
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import BENCH_DIR, TITLES, percentiles, title_queries, write_result
+from bench.common import BENCH_DIR, TITLES, free_port, headlines, percentiles, write_result
 from bench.news_index import subset_folder
 
 # The two ways take turns by blocks, a pause between: the threads a search leaves spinning in one
@@ -37,12 +36,6 @@ from bench.news_index import subset_folder
 # on both alike.
 BLOCK = 25
 PAUSE = 0.5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Api:
@@ -89,14 +82,6 @@ def start(command: str, folder: Path, index: Path, port: int, token: str) -> sub
             time.sleep(0.5)
     proc.kill()
     raise SystemExit("qa serve did not answer within 600 s")
-
-
-def headlines(folder: Path, n: int, titles: Path) -> list[str]:
-    """Headlines of articles in `folder`, in a fixed order (bench_query.py's, from a given file)."""
-    present = {p.stem for p in folder.glob("*.txt")}
-    rows = [q for _, q, doc in title_queries(titles) if doc in present]
-    random.Random(3).shuffle(rows)
-    return rows[:n]
 
 
 def timed(fn: Any) -> float:

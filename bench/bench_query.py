@@ -9,26 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import percentiles, title_queries
+from bench.common import headlines, percentiles
 
 
 def rss_mb() -> dict[str, float]:
     """VmRSS (now) and VmHWM (peak) of this process, in MB."""
     fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
     return {k: round(int(fields[k].split()[0]) / 1024, 1) for k in ("VmRSS", "VmHWM")}
-
-
-def headlines(folder: Path, n: int) -> list[str]:
-    present = {p.stem for p in folder.glob("*.txt")}
-    rows = [q for _, q, doc in title_queries() if doc in present]
-    random.Random(3).shuffle(rows)
-    return rows[:n]
 
 
 def main() -> None:

@@ -7,6 +7,8 @@ import itertools
 import json
 import os
 import platform
+import random
+import socket
 import statistics
 import sys
 import time
@@ -56,6 +58,21 @@ def title_queries(path: Path = TITLES) -> list[tuple[str, str, str]]:
     """(query id, headline, article id) rows of news_titles.tsv."""
     rows = [line.rstrip("\n").split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:]]
     return [(r[0], r[1], r[2]) for r in rows if len(r) >= 3]
+
+
+def headlines(folder: Path, n: int, titles: Path = TITLES) -> list[str]:
+    """Headlines (from `titles`) of the articles in `folder`, in a fixed shuffled order."""
+    present = {p.stem for p in folder.glob("*.txt")}
+    rows = [q for _, q, doc in title_queries(titles) if doc in present]
+    random.Random(3).shuffle(rows)
+    return rows[:n]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

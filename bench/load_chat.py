@@ -22,7 +22,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,9 @@ import httpx
 from gradio_client import Client
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from bench.common import free_port  # noqa: E402  # after the path is set
+
 AUTH = ("load", "load-test-words")
 # The questions of the latency figures in docs/benchmarks/chat.md; the last one the seeds do not answer.
 QUESTIONS = (
@@ -174,12 +176,6 @@ def load_api(url: str, users: int, per_user: int, auth: tuple[str, str] | None =
 
     out.wall = crowd(users, user, ready, timeout * per_user + 10)
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
