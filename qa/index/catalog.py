@@ -87,6 +87,7 @@ class Catalog:
         self._lock = threading.Lock()
         self._lookup: Lookup | None = None
         self._lexicon: Lexicon | None = None
+        self._listing: list[DocumentInfo] | None = None  # the whole inventory, read once
         self._term_ids: dict[str, int] | None = None  # a writer's vocabulary, read on first use
         uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
         try:
@@ -221,16 +222,24 @@ class Catalog:
             yield _document(row)
 
     def inventory(self, path: str | None = None) -> list[DocumentInfo]:
-        """Every document (or the one at `path`) without its text, with its passage count, by path."""
+        """Every document (or the one at `path`) without its text, with its passage count, by path. The
+        whole list is read once, for a read-only catalog: the documents panel asks for it at every key
+        typed in its filter (~27 ms for 3,788 news articles)."""
+        if path is not None:
+            return self._infos(" WHERE d.path = ?", (path,))
+        with self._lock:
+            if self._listing is None:
+                self._listing = self._infos(" ORDER BY d.path", ())
+            return list(self._listing)
+
+    def _infos(self, clause: str, args: tuple[str, ...]) -> list[DocumentInfo]:
         sql = (
             "SELECT d.path, d.title, d.date, d.sha256, (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id),"
             " json_array_length(d.pages), d.date_source FROM documents d"
         )
-        one = path is not None
-        rows = self.db.execute(sql + " WHERE d.path = ?", (path,)) if one else self.db.execute(sql + " ORDER BY d.path")
         return [
             DocumentInfo(p, title, dt.date.fromisoformat(date) if date else None, sha, int(n), int(pages or 0), source or "")
-            for p, title, date, sha, n, pages, source in rows
+            for p, title, date, sha, n, pages, source in self.db.execute(sql + clause, args)
         ]
 
     def document_id(self, path: str) -> int | None:
