@@ -28,6 +28,7 @@ from qa.terminal import (
     format_collections,
     format_hit,
     format_report,
+    format_skipped,
     format_synced,
     format_table,
     log,
@@ -300,23 +301,23 @@ def run_watch(args: argparse.Namespace) -> int:
     threading.Thread(target=lambda: lib.encoder, name="qa-load-model", daemon=True).start()
     watcher = Watcher(
         lib, args.folder, on_sync=lambda synced: say(format_synced(synced)),
-        on_skipped=lambda s: say(f"{stamp()} skipped {s.path}: {s.reason}", sys.stderr),
-        on_error=lambda message: say(f"{stamp()} not synced: {message} (still watching; retrying)", sys.stderr),
+        on_skipped=lambda s: log(format_skipped(s)),
+        on_error=lambda message: log(f"{stamp()} not synced: {message} (still watching; retrying)"),
     )  # fmt: skip
     # Started in the background by a script, a process inherits SIGINT ignored: Ctrl-C (kill -INT) must still stop it.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         watcher.run(ready=lambda: say(f"watching {watcher.folder} (Ctrl-C stops)"))
     except KeyboardInterrupt:  # syncs publish atomically: the index is whole whenever this lands
-        say("qa watch: stopped", sys.stderr)
+        log("qa watch: stopped")
     finally:
         lib.close()
     return 0
 
 
-def say(line: str, stream: Any = None) -> None:
-    """One line, shown at once even when the output is a file or a pipe."""
-    print(line, file=stream or sys.stdout, flush=True)
+def say(line: str) -> None:
+    """One line on stdout, shown at once even when the output is a file or a pipe."""
+    print(line, flush=True)
 
 
 def run_chat(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.eval.collections import Row, mean_of, summary
 from qa.ingest.sync import Progress
-from qa.types import Hit, SyncReport
+from qa.types import Hit, Skipped, SyncReport
 
 if TYPE_CHECKING:
     from qa.watch import Synced
@@ -100,6 +100,11 @@ def format_synced(synced: Synced) -> str:
 
 def passages(n: int) -> str:
     return f"{n} passage" if n == 1 else f"{n} passages"
+
+
+def format_skipped(skipped: Skipped) -> str:
+    """A watcher's line for a file it could not index, and why."""
+    return f"{stamp()} skipped {skipped.path}: {skipped.reason}"
 
 
 def stamp() -> str:

@@ -42,7 +42,7 @@ from qa.serve.render import EMPTY_DOCUMENT, EMPTY_SOURCES
 from qa.serve.rest import PREFIX
 from qa.serve.service import Service
 from qa.serve.upload import MAX_UPLOAD_BYTES
-from qa.terminal import format_synced, stamp, sync_counts
+from qa.terminal import format_skipped, format_synced, log, stamp, sync_counts
 
 if TYPE_CHECKING:
     from qa.watch import Synced, Watcher
@@ -273,14 +273,14 @@ def watch_folder(lib: Library, folder: Path, h: Handlers) -> Watcher:
     from qa.watch import Watcher
 
     def synced(change: Synced) -> None:
-        print(f"qa chat: {format_synced(change)}", file=sys.stderr, flush=True)
+        log(f"qa chat: {format_synced(change)}")
         h.refresh()
 
     watcher = Watcher(
         Library.open(lib.store.root, lib.model_path), folder, on_sync=synced,
-        on_skipped=lambda s: print(f"qa chat: {stamp()} skipped {s.path}: {s.reason}", file=sys.stderr, flush=True),
-        on_error=lambda message: print(f"qa chat: {stamp()} not synced: {message} (still watching)", file=sys.stderr, flush=True),
+        on_skipped=lambda s: log(f"qa chat: {format_skipped(s)}"),
+        on_error=lambda message: log(f"qa chat: {stamp()} not synced: {message} (still watching)"),
         lock=h.service.writing,
     )  # fmt: skip
-    watcher.start(ready=lambda: print(f"qa chat: watching {folder} for changes", file=sys.stderr, flush=True))
+    watcher.start(ready=lambda: log(f"qa chat: watching {folder} for changes"))
     return watcher
