@@ -69,8 +69,6 @@ _KIND = [
 ]
 
 _FIRST_WH = re.compile(r"\b(what|which|whose|who|whom|when|where|why|how)\b", re.IGNORECASE)
-
-_FIRST_WH = re.compile(r"\b(what|which|whose|who|whom|when|where|why|how)\b", re.IGNORECASE)
 _PREPOSITIONS = (
     "in|on|at|from|near|until|till|since|by|to|into|for|with|under|during|before|after|through|over|across|"
     "between|within|towards|toward|about|against|around|behind|beyond|outside|inside"
