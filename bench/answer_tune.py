@@ -175,7 +175,9 @@ def main() -> int:
         lib.sync(corpus)
         if args.alone:  # the ablation: what the stored in-context sentence vectors are worth
             encode = lib.encoder.encode_passages
-            extract.sentence_vectors = lambda _v, hit, spans, encode=encode: encode([hit.text[a:b] for a, b in spans])
+            extract.sentence_vectors = lambda _v, passages, encode=encode: encode(
+                [h.text[a:b] for h, spans, _ in passages for a, b in spans]
+            )
         questions += collect(lib, load_cases(Path(answers)), Path(answers).stem, args.k)
         lib.close()
     dev = [q for q in questions if q.case.split == "dev"]

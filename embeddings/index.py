@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,12 @@ class VectorIndex:
 
     def reconstruct(self, id_: int) -> np.ndarray:
         return np.asarray(self._index.reconstruct(int(id_)), dtype=np.float32)
+
+    def reconstruct_many(self, ids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of these ids, one row each, in one call (a call each costs ~15 µs)."""
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64)), dtype=np.float32)
 
     def search(self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) per query row; ids are -1 where fewer than k exist.

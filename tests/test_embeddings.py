@@ -331,6 +331,10 @@ def test_add_remove_search_save_load_round_trip(kind: str, tmp_path) -> None:
     assert loaded.metadata()["count"] == 2900 and '"kind"' in path.with_suffix(".json").read_text()
     np.testing.assert_array_equal(loaded.search(vectors[200:210], 5)[1], index.search(vectors[200:210], 5)[1])
     np.testing.assert_allclose(loaded.reconstruct(int(ids[200])), index.reconstruct(int(ids[200])), atol=1e-6)
+    # many at once, repeats and any order included, as one at a time
+    some = [int(i) for i in (ids[300], ids[120], ids[300], ids[2999])]
+    np.testing.assert_array_equal(loaded.reconstruct_many(some), np.stack([loaded.reconstruct(i) for i in some]))
+    assert loaded.reconstruct_many([]).shape == (0, 32)
     assert loaded.remove(ids[100:110]) == 10 and len(loaded) == 2890
     stored, _ = loaded.items()
     assert sorted(stored) == sorted(ids[110:])

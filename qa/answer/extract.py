@@ -17,6 +17,7 @@ at all is decided in qa/answer/confidence.py (docs/benchmarks/answer.md).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -84,25 +85,32 @@ class Candidate:
     governed: bool  # one of them follows the question's preposition ("until what time": "until midnight")
 
 
-def sentence_vectors(vectors: VectorIndex, hit: Hit, spans: list[tuple[int, int]]) -> np.ndarray:
-    """One in-context vector per sentence span: the vector sync stored for the sentence group holding
-    it, or the passage's own when the passage is one sentence."""
-    groups = sentence_spans(hit.text)
-    base = hit.chunk_id * SLOTS
-    if not groups:
-        return np.stack([vectors.reconstruct(base)] * len(spans))
-    starts = [a for a, _ in groups]
-    slot = [max(0, int(np.searchsorted(starts, a, side="right")) - 1) for a, _ in spans]
-    stored = {g: vectors.reconstruct(base + 1 + g) for g in set(slot)}
-    return np.stack([stored[g] for g in slot])
+Spans = list[tuple[int, int]]
+
+
+def sentence_vectors(vectors: VectorIndex, passages: list[tuple[Hit, Spans, Spans]]) -> np.ndarray:
+    """One in-context vector per sentence span of each passage, in order: the vector sync stored for
+    the sentence group holding it, or the passage's own when the passage is one sentence. A passage
+    comes as (hit, the spans wanted, all its sentences as split_sentences gives them)."""
+    ids = []
+    for hit, spans, sentences in passages:
+        groups = sentence_spans(hit.text, sentences)
+        base = hit.chunk_id * SLOTS
+        starts = [a for a, _ in groups]
+        # the group holding a span starts at or before it; group g has slot 1 + g
+        ids += [base + 1 + max(0, bisect.bisect_right(starts, a) - 1) if groups else base for a, _ in spans]
+    unique = sorted(set(ids))
+    rows = vectors.reconstruct_many(unique)
+    return rows[np.searchsorted(np.array(unique, dtype=np.int64), np.array(ids, dtype=np.int64))]
 
 
 def candidates(r: Retrieved, want: kinds.Wanted) -> list[Candidate]:
     """Every statement sentence of every hit, with its cosines, words and phrases of the kind wanted."""
-    spans = [(i, s) for i, hit in enumerate(r.hits) for a, b in split_sentences(hit.text) for s in statements(hit.text, a, b)]
+    sentences = [split_sentences(hit.text) for hit in r.hits]
+    spans = [(i, s) for i, hit in enumerate(r.hits) for a, b in sentences[i] for s in statements(hit.text, a, b)]
     if not spans:
         return []
-    cosines, centred = _cosines(r, spans)
+    cosines, centred = _cosines(r, spans, sentences)
     texts = [r.hits[i].text[a:b] for i, (a, b) in spans]
     found = [want.phrases(text) if want.kind else [] for text in texts]
     known = phrases.surnames(texts, found) if want.kind == "who" else frozenset()
@@ -114,14 +122,17 @@ def candidates(r: Retrieved, want: kinds.Wanted) -> list[Candidate]:
     return out
 
 
-def _cosines(r: Retrieved, spans: list[tuple[int, tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray]:
-    """Per span: cosine to the question, and the same once the candidates' mean is taken out of both."""
+def _cosines(
+    r: Retrieved, spans: list[tuple[int, tuple[int, int]]], sentences: list[Spans]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per span (in hit order): cosine to the question, and the same once the candidates' mean is
+    taken out of both. `sentences`: each hit's, as split_sentences gives them."""
     if r.vectors is None or r.query is None:
         return np.zeros(len(spans)), np.zeros(len(spans))
     by_hit: dict[int, list[tuple[int, int]]] = {}
     for i, span in spans:
         by_hit.setdefault(i, []).append(span)
-    rows = np.concatenate([sentence_vectors(r.vectors, r.hits[i], s) for i, s in by_hit.items()])
+    rows = sentence_vectors(r.vectors, [(r.hits[i], s, sentences[i]) for i, s in by_hit.items()])
     mean = rows.mean(axis=0)
     q, v = r.query - mean, rows - mean
     centred = (v @ q) / np.maximum(np.linalg.norm(v, axis=1) * np.linalg.norm(q), 1e-9)

@@ -24,10 +24,11 @@ from qa.text import split_sentences
 SLOTS = 16  # vector ids per passage: its own and up to 15 sentence groups
 
 
-def sentence_spans(text: str) -> list[Span]:
+def sentence_spans(text: str, sentences: list[Span] | None = None) -> list[Span]:
     """The character spans that get a vector of their own in a passage: its sentences, none for a
-    one-sentence passage (its own vector is that sentence), adjacent ones merged to fit the slots."""
-    spans = split_sentences(text)
+    one-sentence passage (its own vector is that sentence), adjacent ones merged to fit the slots.
+    `sentences`: split_sentences(text), when the caller has it already."""
+    spans = split_sentences(text) if sentences is None else sentences
     if len(spans) < 2:
         return []
     groups = SLOTS - 1
