@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embeddings import VectorIndex
+from embeddings.encoder import Span
 from qa.answer import confidence, kinds, phrases
 from qa.answer.structure import statements
 from qa.index.lexicon import tokens
@@ -85,10 +86,7 @@ class Candidate:
     governed: bool  # one of them follows the question's preposition ("until what time": "until midnight")
 
 
-Spans = list[tuple[int, int]]
-
-
-def sentence_vectors(vectors: VectorIndex, passages: list[tuple[Hit, Spans, Spans]]) -> np.ndarray:
+def sentence_vectors(vectors: VectorIndex, passages: list[tuple[Hit, list[Span], list[Span]]]) -> np.ndarray:
     """One in-context vector per sentence span of each passage, in order: the vector sync stored for
     the sentence group holding it, or the passage's own when the passage is one sentence. A passage
     comes as (hit, the spans wanted, all its sentences as split_sentences gives them)."""
@@ -99,9 +97,8 @@ def sentence_vectors(vectors: VectorIndex, passages: list[tuple[Hit, Spans, Span
         starts = [a for a, _ in groups]
         # the group holding a span starts at or before it; group g has slot 1 + g
         ids += [base + 1 + max(0, bisect.bisect_right(starts, a) - 1) if groups else base for a, _ in spans]
-    unique = sorted(set(ids))
-    rows = vectors.reconstruct_many(unique)
-    return rows[np.searchsorted(np.array(unique, dtype=np.int64), np.array(ids, dtype=np.int64))]
+    unique, at = np.unique(np.array(ids, dtype=np.int64), return_inverse=True)
+    return vectors.reconstruct_many(unique.tolist())[at]
 
 
 def candidates(r: Retrieved, want: kinds.Wanted) -> list[Candidate]:
@@ -123,7 +120,7 @@ def candidates(r: Retrieved, want: kinds.Wanted) -> list[Candidate]:
 
 
 def _cosines(
-    r: Retrieved, spans: list[tuple[int, tuple[int, int]]], sentences: list[Spans]
+    r: Retrieved, spans: list[tuple[int, tuple[int, int]]], sentences: list[list[Span]]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per span (in hit order): cosine to the question, and the same once the candidates' mean is
     taken out of both. `sentences`: each hit's, as split_sentences gives them."""

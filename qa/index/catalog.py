@@ -191,13 +191,13 @@ class Catalog:
             found = dict(self.db.execute(f"SELECT id, date_source FROM documents WHERE id IN ({marks})", missing))
         if self.readonly:
             self._sources.update(found)
-        return {i: self._sources[i] if i in self._sources else found.get(i, "") for i in doc_ids}
+        return {i: found.get(i, self._sources.get(i, "")) for i in doc_ids}
 
     def neighbours(self, doc_id: int, ordinal: int, n: int) -> list[ChunkRow]:
         sql = f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.doc_id "
         sql += "WHERE c.doc_id = ? AND c.ordinal BETWEEN ? AND ? AND c.ordinal != ? ORDER BY c.ordinal"
         rows = self.db.execute(sql, (doc_id, ordinal - n, ordinal + n, ordinal)).fetchall()
-        source = self._date_sources({doc_id}).get(doc_id, "")
+        source = self._date_sources({doc_id})[doc_id]
         return [_chunk_row(r, self.generation, source) for r in rows]
 
     def ids_in_dates(self, since: dt.date | None, until: dt.date | None) -> list[int]:
