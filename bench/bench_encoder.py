@@ -48,7 +48,7 @@ def forward(encoder: Encoder, model: torch.nn.Module, texts: list[str], sort: bo
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
         for start in range(0, len(texts), encoder.batch_size):
             idx = order[start : start + encoder.batch_size]
-            batch = encoder.tokenizer(
+            batch = encoder._model.tokenizer(
                 [texts[i] for i in idx], padding=True, truncation=True, max_length=encoder.max_tokens, return_tensors="pt"
             )
             hidden = model(**batch).last_hidden_state.float()
@@ -63,13 +63,13 @@ def encoders() -> dict[str, Encoder]:
     found = {}
     for precision in ("fp32", "bf16") if bf16_supported() else ("fp32",):
         found[precision] = Encoder(precision=precision)
-        found[f"{precision}-st"] = st = Encoder(precision=precision)
+        found[f"{precision}-st"] = st = Encoder(precision=precision, loader="sentence-transformers")
         st._fast = st._one = None  # sentence-transformers' modules, as before PackedBert (queries too)
     return found
 
 
 def variants(enc: dict[str, Encoder]) -> dict[str, Callable[[list[str]], np.ndarray]]:
-    fp32 = enc["fp32"]
+    fp32 = enc["fp32-st"]  # the sentence-transformers model's own modules
     transformer = fp32._model[0].auto_model
     found: dict[str, Callable[[list[str]], np.ndarray]] = {name: e.encode_passages for name, e in enc.items()}
     found["fp32-unsorted"] = lambda t: forward(fp32, transformer, t, sort=False)

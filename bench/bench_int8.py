@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=0.7, help="SmoothQuant's migration strength")
     args = parser.parse_args()
 
-    bf16, fp32 = Encoder(precision="bf16"), Encoder(precision="fp32")
+    bf16, fp32 = (Encoder(precision=p, loader="sentence-transformers") for p in ("bf16", "fp32"))
     if bf16.precision != "bf16" or bf16._fast is None or not int8_supported():
         sys.exit("needs a CPU with native bf16 (AVX512-BF16 or AMX) and int8 (VNNI or AMX), and PackedBert")
     bert, tokenize = bf16._model[0].auto_model, bf16._calibration_batch

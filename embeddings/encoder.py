@@ -8,9 +8,11 @@ oneDNN-prepacked weights: 2x the Hugging Face module on a short query, same vect
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,39 +83,59 @@ class Encoder:
         precision: str = "auto",
         batch_size: int = BATCH_SIZE,
         query_threads: int = QUERY_THREADS,
+        loader: str = "auto",
     ):
-        from sentence_transformers import SentenceTransformer
-
+        """`loader`: "auto" reads a BERT model with mean pooling straight from its folder (safetensors
+        and tokenizer.json: `Folder`), anything else through sentence-transformers, which the
+        int8 precision and a "sentence-transformers" loader always use."""
+        if loader not in ("auto", "sentence-transformers"):
+            raise ValueError(f"loader {loader!r} is not one of auto, sentence-transformers")
         path = str(model_path) if model_path else packaged_model_path()
         self.model_name = model_name_for(model_path)
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
         self.threads = os.cpu_count() or 1
-        model: Any = SentenceTransformer(path, device="cpu")
-        self._model = model
-        # bf16: the transformer's weights cast to bf16 (2.5x fp32 on AVX512-BF16, 1.3x autocast),
-        # pooling kept in fp32; cosine to fp32 >= 0.9999 on news passages. See docs/benchmarks/speed.md.
         self.precision = self.resolve_precision(precision)
-        if self.precision != "fp32":
-            import torch
-
-            model[0].to(torch.bfloat16)
-        self._prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
-        self._fast = PackedBert.for_model(model)
-        if self.precision == "int8" and self._fast is None:
-            self.precision = "bf16"  # the int8 forward is PackedBert's: other models stay in bf16
+        folder = Folder.read(path) if loader == "auto" and self.precision != "int8" else None
+        self._model: Any = None  # the sentence-transformers model, when it was loaded
+        if folder is not None:
+            self._fast: PackedBert | None = folder.packed(self.precision)
+            self.dim, self.max_tokens = folder.dim, folder.max_tokens
+            backend = folder.tokenizer()
+        else:
+            self._model = model = self._load_sentence_transformers(path)
+            self._prepare = getattr(model, "preprocess", None) or model.tokenize
+            self._fast = PackedBert.for_model(model)
+            if self.precision == "int8" and self._fast is None:
+                self.precision = "bf16"  # the int8 forward is PackedBert's: other models stay in bf16
+            dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
+            self.dim = int(dim or model.get_sentence_embedding_dimension())
+            self.max_tokens = int(model.max_seq_length)
+            backend = model.tokenizer.backend_tokenizer if hasattr(model.tokenizer, "backend_tokenizer") else None
+        self.tokens = Tokens(backend, self.max_tokens) if backend is not None else None
+        if self.tokens is None:
+            self._fast = None  # a slow (Python) tokenizer: sentence-transformers' own modules run it
         self._int8: PackedBert | None = None  # built (and calibrated) by the first passage batch
         self._int8_lock = threading.Lock()
         self.batch_size = batch_size
         self.bucket_step, self.bucket_rows = BUCKETS["fp32" if self.precision == "fp32" else "bf16"]
-        dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
-        self.dim: int = int(dim or model.get_sentence_embedding_dimension())
-        self.max_tokens: int = int(model.max_seq_length)
-        self._one = self._single_tokenizer() if self._fast is not None else None
+        self._one = self.tokens.one() if self._fast is not None and self.tokens is not None else None
         self._queries = 0  # queries being encoded right now, across threads
         self.query_threads = ThreadChooser(min(query_threads, self.threads))
         self._queries_lock = threading.Lock()
+
+    def _load_sentence_transformers(self, path: str) -> Any:
+        """The model through sentence-transformers, its transformer cast to bf16 unless fp32 (2.5x fp32
+        on AVX512-BF16, 1.3x autocast; pooling stays fp32; cosine to fp32 >= 0.9999 on news passages,
+        docs/benchmarks/speed.md)."""
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
+        model = SentenceTransformer(path, device="cpu")
+        if self.precision != "fp32":
+            import torch
+
+            model[0].to(torch.bfloat16)
+        return model
 
     def threads_now(self) -> int:
         """Threads for a batch: the cores, or one when the machine is oversubscribed.
@@ -135,13 +157,11 @@ class Encoder:
         wanted = AUTO_PRECISION if precision == "auto" else precision
         return "int8" if wanted == "int8" and int8_supported() else "bf16"
 
-    @property
-    def tokenizer(self) -> Any:
-        return self._model.tokenizer
-
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Word pieces per text, without [CLS]/[SEP]."""
-        return count_with(self.tokenizer, texts)
+        if self.tokens is not None:
+            return self.tokens.count(texts)
+        return count_with(self._model.tokenizer, texts)
 
     def _encode(
         self, texts: list[str], spans: list[list[Span]] | None = None, queries: bool = False
@@ -177,8 +197,8 @@ class Encoder:
             return self._int8
 
     def _calibration_batch(self, texts: list[str]) -> tuple[Any, Any]:
-        ids = self.tokenizer(texts, truncation=True, max_length=self.max_tokens)["input_ids"]
-        return padded(ids, self.tokenizer.pad_token_id or 0)
+        assert self.tokens is not None
+        return padded(self.tokens.ids(texts), self.tokens.pad_id)
 
     def _encode_packed(
         self, texts: list[str], out: np.ndarray, spans: list[list[Span]] | None, model: PackedBert, queries: bool
@@ -194,11 +214,12 @@ class Encoder:
         """
         import torch
 
-        features = self.tokenizer(texts, truncation=True, max_length=self.max_tokens, return_offsets_mapping=spans is not None)
-        ids = features["input_ids"]
+        assert self.tokens is not None
+        encodings = self.tokens.encode(texts)
+        ids = [e.ids for e in encodings]
         alone = queries or model is self._int8
         step, size = (1, 1) if alone else (self.bucket_step, self.bucket_rows)
-        pad = self.tokenizer.pad_token_id or 0
+        pad = self.tokens.pad_id
         extra: list[np.ndarray] = [np.zeros((0, self.dim), np.float32)] * len(texts)
         with torch.inference_mode():
             for members, length in passes(ids, step, size):
@@ -208,7 +229,7 @@ class Encoder:
                     mine = tokens[row, : len(ids[i])]
                     out[i] = torch.nn.functional.normalize(mine.mean(0), dim=-1).numpy()
                     if spans is not None and spans[i]:
-                        extra[i] = pool_spans(mine.numpy(), features["offset_mapping"][i], spans[i])
+                        extra[i] = pool_spans(mine.numpy(), encodings[i].offsets, spans[i])
         return extra
 
     def _forward(self, features: dict[str, Any]) -> Any:
@@ -267,16 +288,6 @@ class Encoder:
             with self._queries_lock:
                 self._queries -= 1
 
-    def _single_tokenizer(self) -> Any:
-        """A private copy of the Rust tokenizer, truncating like the model and never padding (the
-        shared one keeps whatever padding its last batch call set)."""
-        from tokenizers import Tokenizer
-
-        one = Tokenizer.from_str(self.tokenizer.backend_tokenizer.to_str())
-        one.no_padding()
-        one.enable_truncation(self.max_tokens)
-        return one
-
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Vectors for many queries at once, shape (n, dim), as `encode_query` gives them one by one."""
         return self._encode(list(texts), queries=True)[0]
@@ -305,10 +316,14 @@ def model_name_for(model_path: str | os.PathLike[str] | None) -> str:
 
 def token_counter(model_path: str | os.PathLike[str] | None = None) -> Any:
     """A function counting word pieces with the model's own tokenizer, without loading the model."""
+    path = str(model_path) if model_path else packaged_model_path()
+    if (Path(path) / "tokenizer.json").is_file():  # the Rust tokenizer alone: no transformers to import
+        from tokenizers import Tokenizer
+
+        return Tokens(Tokenizer.from_file(str(Path(path) / "tokenizer.json")), None).count
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(model_path) if model_path else packaged_model_path())
-    return functools.partial(count_with, tokenizer)
+    return functools.partial(count_with, AutoTokenizer.from_pretrained(path))
 
 
 def count_with(tokenizer: Any, texts: list[str]) -> list[int]:
@@ -317,3 +332,104 @@ def count_with(tokenizer: Any, texts: list[str]) -> list[int]:
     if not texts:
         return []
     return [len(ids) for ids in tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]]
+
+
+class Tokens:
+    """The model's Rust tokenizer (the `tokenizers` package) as the encoder uses it: never padding,
+    cut at the model's `max_tokens` for encoding, whole for counting. Each use has its own copy, so
+    no call changes another's settings (transformers' wrapper sets them on its one backend per call)."""
+
+    def __init__(self, backend: Any, max_tokens: int | None):
+        from tokenizers import Tokenizer
+
+        source = backend.to_str()
+        self.max_tokens = max_tokens
+        self._cut = self._copy(source, max_tokens) if max_tokens else None
+        self._whole = self._copy(source, None)
+        self._source = source
+        pad = (backend.padding or {}).get("pad_id") if backend.padding else None
+        self.pad_id: int = int(pad if pad is not None else (Tokenizer.from_str(source).token_to_id("[PAD]") or 0))
+
+    @staticmethod
+    def _copy(source: str, max_tokens: int | None) -> Any:
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_str(source)
+        tokenizer.no_padding()
+        if max_tokens:
+            tokenizer.enable_truncation(max_tokens)
+        else:
+            tokenizer.no_truncation()
+        return tokenizer
+
+    def one(self) -> Any:
+        """A private copy for lone queries (`.encode(text).ids`), cut like the batches."""
+        return self._copy(self._source, self.max_tokens)
+
+    def encode(self, texts: list[str]) -> list[Any]:
+        """Each text's encoding (`.ids`, `.offsets`: special tokens at (0, 0)), cut at max_tokens."""
+        assert self._cut is not None
+        return self._cut.encode_batch(texts)
+
+    def ids(self, texts: list[str]) -> list[list[int]]:
+        return [e.ids for e in self.encode(texts)]
+
+    def count(self, texts: list[str]) -> list[int]:
+        """Word pieces per text, without [CLS]/[SEP], however long."""
+        return [len(e.ids) for e in self._whole.encode_batch(list(texts), add_special_tokens=False)] if texts else []
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A sentence-transformers folder that PackedBert runs without sentence-transformers: a BERT
+    (config.json, model.safetensors, tokenizer.json) then mean pooling, then at most a Normalize
+    (vectors are normalised anyway). Loading it imports torch, safetensors and tokenizers only:
+    ~1.5 s against ~5 s through sentence-transformers, which pulls in transformers and scikit-learn
+    (docs/benchmarks/speed.md). The vectors are the same bits (tests/test_embeddings.py)."""
+
+    path: Path
+    config: dict[str, Any]
+    dim: int
+    max_tokens: int
+
+    @classmethod
+    def read(cls, path: str) -> Folder | None:
+        """The folder, when it is of that shape; None for anything else."""
+        root = Path(path)
+        try:
+            modules = json.loads((root / "modules.json").read_text())
+            config = json.loads((root / "config.json").read_text())
+            kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
+            if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]) or modules[0].get("path"):
+                return None
+            pooling = json.loads((root / modules[1]["path"] / "config.json").read_text())
+            st_config = root / "sentence_bert_config.json"
+            settings = json.loads(st_config.read_text()) if st_config.is_file() else {}
+        except (OSError, ValueError, KeyError, IndexError, AttributeError):
+            return None
+        mean = pooling.get("pooling_mode_mean_tokens") is True and not any(
+            v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens"
+        )
+        files = all((root / name).is_file() for name in ("model.safetensors", "tokenizer.json"))
+        if not (files and mean and not settings.get("do_lower_case") and PackedBert.fits(config, mean, len(modules))):
+            return None
+        if config.get("architectures", ["BertModel"]) != ["BertModel"]:
+            return None
+        limit = settings.get("max_seq_length") or config.get("max_position_embeddings", 512)
+        dim = int(pooling.get("word_embedding_dimension") or config["hidden_size"])
+        return cls(root, config, dim, int(min(limit, config.get("max_position_embeddings", limit))))
+
+    def packed(self, precision: str) -> PackedBert:
+        """The weights, in bf16 unless `precision` is fp32, as PackedBert."""
+        import torch
+        from safetensors.torch import load_file
+
+        dtype = torch.float32 if precision == "fp32" else torch.bfloat16
+        weights = {name.removeprefix("bert."): t for name, t in load_file(str(self.path / "model.safetensors")).items()}
+        weights = {name: t.to(dtype) if t.is_floating_point() else t for name, t in weights.items()}
+        return PackedBert(weights, int(self.config["num_attention_heads"]), float(self.config.get("layer_norm_eps", 1e-12)))
+
+    def tokenizer(self) -> Any:
+        from tokenizers import Tokenizer
+
+        return Tokenizer.from_file(str(self.path / "tokenizer.json"))

@@ -4,6 +4,7 @@ for BERT models with mean pooling (MiniLM is one). See PackedBert's docstring fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -18,56 +19,74 @@ class PackedBert:
     sentence-transformers' to cosine >= 0.9999 (tests/test_embeddings.py).
     """
 
-    def __init__(self, bert: Any):
+    def __init__(self, weights: Mapping[str, Any], heads: int, eps: float):
+        """`weights`: a BertModel's state dict (names as Hugging Face saves them, in the dtype to run:
+        a `bert.state_dict()` or a model folder's safetensors); `heads`: attention heads; `eps`: the
+        layer norms' epsilon."""
         import torch
 
         pack = torch.ops.mkldnn._reorder_linear_weight
-        emb, config = bert.embeddings, bert.config
 
-        def weights(*linears: Any) -> Linear:
-            w = torch.cat([lin.weight.detach() for lin in linears])
-            return Linear(pack(w, 16), torch.cat([lin.bias.detach() for lin in linears]))  # 16: rows of a short query
+        def weights_of(*names: str) -> Linear:
+            w = torch.cat([weights[f"{n}.weight"].detach() for n in names])
+            return Linear(pack(w, 16), torch.cat([weights[f"{n}.bias"].detach() for n in names]))  # 16: rows of a short query
 
-        def norm(ln: Any) -> tuple[Any, Any, float]:
-            return ln.weight.detach(), ln.bias.detach(), float(ln.eps)
+        def norm(name: str) -> tuple[Any, Any, float]:
+            return weights[f"{name}.weight"].detach(), weights[f"{name}.bias"].detach(), eps
 
-        self.word = emb.word_embeddings.weight.detach()
-        self.position = emb.position_embeddings.weight.detach()
-        self.token_type = emb.token_type_embeddings.weight.detach()[0]
-        self.norm = norm(emb.LayerNorm)
-        self.heads = int(config.num_attention_heads)
+        self.word = weights["embeddings.word_embeddings.weight"].detach()
+        self.position = weights["embeddings.position_embeddings.weight"].detach()
+        self.token_type = weights["embeddings.token_type_embeddings.weight"].detach()[0]
+        self.norm = norm("embeddings.LayerNorm")
+        self.heads = heads
         # Per layer (qkv, out, norm1, up, down, norm2); a linear is a `Linear` or anything called
         # like one (embeddings/int8.py swaps some for int8 ones).
-        self.layers: list[tuple[Any, ...]] = [
-            (
-                weights(layer.attention.self.query, layer.attention.self.key, layer.attention.self.value),
-                weights(layer.attention.output.dense),
-                norm(layer.attention.output.LayerNorm),
-                weights(layer.intermediate.dense),
-                weights(layer.output.dense),
-                norm(layer.output.LayerNorm),
+        self.layers: list[tuple[Any, ...]] = []
+        layer = 0
+        while f"encoder.layer.{layer}.attention.self.query.weight" in weights:
+            at = f"encoder.layer.{layer}"
+            qkv = (f"{at}.attention.self.query", f"{at}.attention.self.key", f"{at}.attention.self.value")
+            self.layers.append(
+                (
+                    weights_of(*qkv),
+                    weights_of(f"{at}.attention.output.dense"),
+                    norm(f"{at}.attention.output.LayerNorm"),
+                    weights_of(f"{at}.intermediate.dense"),
+                    weights_of(f"{at}.output.dense"),
+                    norm(f"{at}.output.LayerNorm"),
+                )
             )
-            for layer in bert.encoder.layer
-        ]
+            layer += 1
+
+    @staticmethod
+    def fits(config: Mapping[str, Any], pooling_mean: bool, modules: int) -> bool:
+        """Whether a model of this BERT `config` (config.json's fields), pooled by the mean of its
+        tokens or not, in `modules` sentence-transformers modules, runs here."""
+        import torch
+
+        return (
+            config.get("model_type", "bert") == "bert"
+            and config.get("hidden_act") == "gelu"
+            and config.get("position_embedding_type", "absolute") == "absolute"
+            and pooling_mean
+            and modules <= 3
+            and torch.backends.mkldnn.is_available()
+            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
+        )
 
     @classmethod
     def for_model(cls, model: Any) -> PackedBert | None:
         """A PackedBert for a [BertModel, mean Pooling, (Normalize)] sentence-transformers model, else None."""
-        import torch
-
         modules = list(model)
-        bert = getattr(modules[0], "auto_model", None)
+        bert: Any = getattr(modules[0], "auto_model", None)
         config = getattr(bert, "config", None)
-        fits = (
-            type(bert).__name__ == "BertModel"
-            and getattr(config, "hidden_act", None) == "gelu"
-            and getattr(config, "position_embedding_type", "absolute") == "absolute"
-            and getattr(modules[1], "pooling_mode", None) == "mean"
-            and len(modules) <= 3
-            and torch.backends.mkldnn.is_available()
-            and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
-        )
-        return cls(bert) if fits else None
+        if type(bert).__name__ != "BertModel" or config is None:
+            return None
+        fields = {"hidden_act": getattr(config, "hidden_act", None),
+                  "position_embedding_type": getattr(config, "position_embedding_type", "absolute")}  # fmt: skip
+        if not cls.fits(fields, getattr(modules[1], "pooling_mode", None) == "mean", len(modules)):
+            return None
+        return cls(bert.state_dict(), int(config.num_attention_heads), float(config.layer_norm_eps))
 
     def __call__(self, ids: Any, mask: Any | None) -> Any:
         """Token vectors (batch, tokens, dim) in the weights' dtype; `mask` (bool, True = token) or None."""

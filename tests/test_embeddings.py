@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -9,7 +16,7 @@ import embeddings.encoder as encoder_module
 import embeddings.index as index_module
 from embeddings import Encoder, VectorIndex, VectorIndexError, ivf, screen
 from embeddings.buckets import batch, bucket_length
-from embeddings.encoder import bf16_supported
+from embeddings.encoder import Folder, bf16_supported, packaged_model_path, token_counter
 from embeddings.int8 import int8_supported
 from embeddings.threads import BURST, EXPLORE, ThreadChooser
 
@@ -60,12 +67,20 @@ QUERIES = [
 ]
 
 
+@functools.cache
+def st_model(precision: str) -> Any:
+    """The model as sentence-transformers loads it (its transformer in bf16 unless fp32), for references."""
+    model = Encoder(precision=precision, loader="sentence-transformers")._model
+    assert model is not None
+    return model
+
+
 def st_reference(encoder: Encoder, texts: list[str]) -> np.ndarray:
     """sentence-transformers' own vectors; in bf16 its token vectors pooled in fp32, as Encoder pools
     (its encode() would average in bf16, which is 0.998 from fp32 on its own)."""
     if encoder.precision == "fp32":
-        return np.asarray(encoder._model.encode(texts, normalize_embeddings=True), dtype=np.float32)
-    tokens = encoder._model.encode(texts, output_value="token_embeddings")
+        return np.asarray(st_model("fp32").encode(texts, normalize_embeddings=True), dtype=np.float32)
+    tokens = st_model(encoder.precision).encode(texts, output_value="token_embeddings")
     pooled = np.stack([t.float().mean(0).numpy() for t in tokens])
     return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
@@ -95,6 +110,54 @@ def test_packed_bert_gives_sentence_transformers_vectors(precision: str, fp32: E
     assert np.sum(short * reference, axis=1).min() < 0.9999
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_model_folder_read_directly_gives_sentence_transformers_bits(precision: str, fp32: Encoder) -> None:
+    """The packaged MiniLM is read from its folder (safetensors, tokenizer.json) without
+    sentence-transformers; every vector, span vector and count is the same bits as through it."""
+    if precision == "bf16" and not bf16_supported():
+        pytest.skip("this CPU has no native bf16 (AVX512-BF16 or AMX)")
+    light = fp32 if precision == "fp32" else Encoder(precision="bf16")
+    st = Encoder(precision=precision, loader="sentence-transformers")
+    assert light._model is None and st._model is not None and light._fast is not None and st._fast is not None
+    texts = [*TEXTS, "naïve café, “quoted” ½ 東京 🎉", " ".join(TEXTS * 40)]  # accents, symbols, past 256 pieces
+    spans = [[(0, len(t) // 3), (len(t) // 3, len(t))] for t in texts]
+    for a, b in zip(light.encode_with_spans(texts, spans), st.encode_with_spans(texts, spans), strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(np.stack([light.encode_query(q) for q in QUERIES]), np.stack([st.encode_query(q) for q in QUERIES]))
+    assert light.count_tokens(texts) == st.count_tokens(texts) == token_counter(None)(texts)
+    assert light.count_tokens(texts)[-1] > light.max_tokens == st.max_tokens == 256  # counted whole, encoded cut
+    assert (light.dim, light.precision) == (st.dim, st.precision)
+
+
+def test_reading_the_model_folder_imports_neither_transformers_nor_sentence_transformers() -> None:
+    code = (
+        "import sys; from embeddings import Encoder; e = Encoder(precision='fp32'); e.encode_query('snow');"
+        "from embeddings.encoder import token_counter; token_counter(None)(['snow']);"
+        "print(sorted(m for m in ('transformers', 'sentence_transformers', 'sklearn') if m in sys.modules))"
+    )
+    root = Path(__file__).parent.parent
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_folders_of_another_shape_go_through_sentence_transformers(tmp_path: Path) -> None:
+    model = Path(packaged_model_path())
+    assert Folder.read(str(model)) is not None
+    for name in ("config.json", "modules.json", "sentence_bert_config.json", "model.safetensors", "tokenizer.json"):
+        (tmp_path / name).symlink_to(model / name)
+    (tmp_path / "1_Pooling").mkdir()
+    pooling = json.loads((model / "1_Pooling" / "config.json").read_text())
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    assert Folder.read(str(tmp_path)) is not None
+    cls = pooling | {"pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(cls))
+    assert Folder.read(str(tmp_path)) is None  # CLS pooling: not PackedBert's
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    (tmp_path / "tokenizer.json").unlink()
+    assert Folder.read(str(tmp_path)) is None  # no Rust tokenizer file
+    assert Folder.read(str(tmp_path / "missing")) is None
+
+
 def test_span_vectors_are_the_mean_of_the_token_vectors_inside_each_span(fp32: Encoder) -> None:
     text = "Heavy snow closed schools in the north. The central bank raised rates on Wednesday. Short."
     spans = [(0, 39), (40, 83), (84, 90)]
@@ -103,8 +166,8 @@ def test_span_vectors_are_the_mean_of_the_token_vectors_inside_each_span(fp32: E
     assert np.allclose(one[0], fp32.encode_passages([text])[0], atol=1e-6)  # row 0 is the passage's vector
     assert np.allclose(plain[0], fp32.encode_passages([TEXTS[0]])[0], atol=1e-6)
     # By hand from sentence-transformers' own token vectors and the tokenizer's character offsets:
-    tokens = fp32._model.encode([text], output_value="token_embeddings")[0].float().numpy()
-    offsets = fp32.tokenizer(text, return_offsets_mapping=True)["offset_mapping"]
+    tokens = st_model("fp32").encode([text], output_value="token_embeddings")[0].float().numpy()
+    offsets = st_model("fp32").tokenizer(text, return_offsets_mapping=True)["offset_mapping"]
     for row, (a, b) in enumerate(spans, start=1):
         inside = [i for i, (s, e) in enumerate(offsets) if e > s and s >= a and e <= b]
         assert inside and 0 not in inside and len(offsets) - 1 not in inside  # never [CLS] or [SEP]
@@ -137,7 +200,8 @@ def test_a_passage_gets_the_same_bits_whatever_shares_its_batch(
         f"{TEXTS[1]} Rates rose {i} times this year, said the governor." for i in range(4)
     ]
     spans = [[(0, len(t) // 2)] for t in texts]
-    lengths = [len(r) for r in enc.tokenizer(texts)["input_ids"]]
+    assert enc.tokens is not None
+    lengths = [len(r) for r in enc.tokens.ids(texts)]
     step, rows = enc.bucket_step, enc.bucket_rows
     same = [i for i, n in enumerate(lengths) if bucket_length(n, step) == bucket_length(lengths[5], step)]
     assert len(same) > rows, (same, rows)
