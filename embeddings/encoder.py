@@ -1,8 +1,10 @@
-"""Sentence-transformers encoder: offline model, length-sorted batches, normalised float32 out.
+"""Sentence-transformers models as an encoder: offline model, length-sorted batches, normalised float32 out.
 
 For BERT models (MiniLM is one) the transformer runs through `PackedBert`, its forward with
-oneDNN-prepacked weights: 2x the Hugging Face module on a short query, same vectors. Precision
-"int8" (opt-in) runs passage batches through an int8 copy of it (embeddings/int8.py) instead.
+oneDNN-prepacked weights: 2x the Hugging Face module on a short query, same vectors. Such a folder
+with mean pooling is read directly (`Folder`: safetensors and the Rust tokenizer, no
+sentence-transformers to import); other models go through sentence-transformers. Precision "int8"
+(opt-in) runs passage batches through an int8 copy of PackedBert (embeddings/int8.py) instead.
 """
 
 from __future__ import annotations
@@ -347,7 +349,7 @@ class Tokens:
         self._cut = self._copy(source, max_tokens) if max_tokens else None
         self._whole = self._copy(source, None)
         self._source = source
-        pad = (backend.padding or {}).get("pad_id") if backend.padding else None
+        pad = (backend.padding or {}).get("pad_id")
         self.pad_id: int = int(pad if pad is not None else (Tokenizer.from_str(source).token_to_id("[PAD]") or 0))
 
     @staticmethod
