@@ -98,8 +98,8 @@ class Encoder:
         self.precision = self.resolve_precision(precision)
         folder = Folder.read(path) if loader == "auto" and self.precision != "int8" else None
         self._model: Any = None  # the sentence-transformers model, when it was loaded
-        if folder is not None:
-            self._fast: PackedBert | None = folder.packed(self.precision)
+        self._fast: PackedBert | None = folder.packed(self.precision) if folder is not None else None
+        if folder is not None and self._fast is not None:
             self.dim, self.max_tokens = folder.dim, folder.max_tokens
             backend = folder.tokenizer()
         else:
@@ -421,15 +421,20 @@ class Folder:
         dim = int(pooling.get("word_embedding_dimension") or config["hidden_size"])
         return cls(root, config, dim, int(min(limit, config.get("max_position_embeddings", limit))))
 
-    def packed(self, precision: str) -> PackedBert:
-        """The weights, in bf16 unless `precision` is fp32, as PackedBert."""
+    def packed(self, precision: str) -> PackedBert | None:
+        """The weights, in bf16 unless `precision` is fp32, as PackedBert; None when the file does
+        not hold a BertModel's weights under their usual names (sentence-transformers reads it then)."""
         import torch
         from safetensors.torch import load_file
 
         dtype = torch.float32 if precision == "fp32" else torch.bfloat16
         weights = {name.removeprefix("bert."): t for name, t in load_file(str(self.path / "model.safetensors")).items()}
         weights = {name: t.to(dtype) if t.is_floating_point() else t for name, t in weights.items()}
-        return PackedBert(weights, int(self.config["num_attention_heads"]), float(self.config.get("layer_norm_eps", 1e-12)))
+        try:
+            packed = PackedBert(weights, int(self.config["num_attention_heads"]), float(self.config.get("layer_norm_eps", 1e-12)))
+        except KeyError:
+            return None
+        return packed if packed.layers else None
 
     def tokenizer(self) -> Any:
         from tokenizers import Tokenizer

@@ -156,6 +156,15 @@ def test_folders_of_another_shape_go_through_sentence_transformers(tmp_path: Pat
     (tmp_path / "tokenizer.json").unlink()
     assert Folder.read(str(tmp_path)) is None  # no Rust tokenizer file
     assert Folder.read(str(tmp_path / "missing")) is None
+    # The right shape, but weights under other names: sentence-transformers reads it instead.
+    import torch
+    from safetensors.torch import save_file
+
+    (tmp_path / "model.safetensors").unlink()
+    save_file({"encoder.weight": torch.zeros(2)}, str(tmp_path / "model.safetensors"))
+    (tmp_path / "tokenizer.json").symlink_to(model / "tokenizer.json")
+    odd = Folder.read(str(tmp_path))
+    assert odd is not None and odd.packed("fp32") is None
 
 
 def test_span_vectors_are_the_mean_of_the_token_vectors_inside_each_span(fp32: Encoder) -> None:
