@@ -46,7 +46,7 @@ Model = Callable[[Any, Any], Any]
 def encode(encoder: Encoder, model: Model, texts: list[str]) -> np.ndarray:
     """`model`'s vectors, batched as Encoder batches passages (length-sorted, pooled in fp32)."""
     out = np.empty((len(texts), encoder.dim), np.float32)
-    encoder._encode_packed(texts, out, None, model)
+    encoder._encode_packed(texts, out, None, model, queries=False)
     return out
 
 
