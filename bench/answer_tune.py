@@ -32,10 +32,13 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from embeddings import VectorIndex
+from embeddings.encoder import Span
 from qa import Library
 from qa.answer import confidence, extract, kinds
 from qa.eval.answers import AnswerCase, load_cases, norm
 from qa.index.lexicon import tokens
+from qa.types import Hit
 
 L2 = 0.01  # ridge on the weights: six or so numbers fitted on a few hundred questions
 FEATURES = 6  # extract.features: cosine, centred, focus, kind, preposition, rank
@@ -175,9 +178,13 @@ def main() -> int:
         lib.sync(corpus)
         if args.alone:  # the ablation: what the stored in-context sentence vectors are worth
             encode = lib.encoder.encode_passages
-            extract.sentence_vectors = lambda _v, passages, encode=encode: encode(
-                [h.text[a:b] for h, spans, _ in passages for a, b in spans]
-            )
+
+            def alone(
+                vectors: VectorIndex, passages: list[tuple[Hit, list[Span], list[Span]]], encode: Any = encode
+            ) -> np.ndarray:
+                return encode([h.text[a:b] for h, spans, _ in passages for a, b in spans])
+
+            extract.sentence_vectors = alone
         questions += collect(lib, load_cases(Path(answers)), Path(answers).stem, args.k)
         lib.close()
     dev = [q for q in questions if q.case.split == "dev"]

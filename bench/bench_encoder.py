@@ -31,6 +31,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -84,7 +85,7 @@ def variants(enc: dict[str, Encoder]) -> dict[str, Callable[[list[str]], np.ndar
     return found
 
 
-def query_latency(enc: dict[str, Encoder], queries: list[str], block: int = 25) -> dict[str, dict[str, float]]:
+def query_latency(enc: dict[str, Encoder], queries: list[str], block: int = 25) -> dict[str, dict[str, Any]]:
     """encode_query one headline at a time, variants in rotating blocks; cosine to the -st path."""
     samples: dict[str, list[float]] = {name: [] for name in enc}
     for e in enc.values():
@@ -172,8 +173,8 @@ def passage_rates(
     for name, row in table.items():
         print(f"| {name} | {row['passages_per_s']} | {row['vs_fp32']}x | {row['cosine_mean']} | {row['cosine_min']} |")
     load = [load_before, round(os.getloadavg()[0], 2)]
-    calls = "one an article" if per_article else "one a round"
-    return {"passages_per_round": passages, "calls": calls, "rounds": rounds, "variants": table, "passage_load": load}
+    how = "one an article" if per_article else "one a round"
+    return {"passages_per_round": passages, "calls": how, "rounds": rounds, "variants": table, "passage_load": load}
 
 
 if __name__ == "__main__":

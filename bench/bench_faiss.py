@@ -61,7 +61,7 @@ def cached_vectors(path: Path) -> np.ndarray:
 
 def single_query_ms(index: faiss.Index, queries: np.ndarray, k: int = 10) -> dict[str, float]:
     faiss.omp_set_num_threads(1)
-    params = faiss.SearchParametersIVF(nprobe=ivf.nprobe_for(index, k)) if isinstance(index, faiss.IndexIVF) else None
+    params = faiss.SearchParametersIVF(nprobe=ivf.nprobe_for(index, k)) if isinstance(index, faiss.IndexIVF) else None  # type: ignore[call-arg]
     index.search(queries[:5], k, params=params)
     samples = []
     for q in queries:
@@ -82,7 +82,7 @@ def recall_at(index: faiss.Index, exact: faiss.Index, queries: np.ndarray, k: in
     """Recall@k against exact search, at the nprobe VectorIndex.search uses for k."""
     faiss.omp_set_num_threads(2)
     _, truth = exact.search(queries, k)
-    params = faiss.SearchParametersIVF(nprobe=ivf.nprobe_for(index, k))
+    params = faiss.SearchParametersIVF(nprobe=ivf.nprobe_for(index, k))  # type: ignore[call-arg]
     _, found = index.search(queries, k, params=params)
     return float(np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found, strict=True)]))
 

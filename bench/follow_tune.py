@@ -62,7 +62,7 @@ def replay(lib: Library, cases: list[AnswerCase], k: int) -> list[Both]:
     return out
 
 
-def score(rows: list[Both], margin: float) -> dict[str, float | int]:
+def score(rows: list[Both], margin: float) -> dict[str, float | int | None]:
     chosen = [b.outcome[1] if b.sure[1] + margin >= b.sure[0] else b.outcome[0] for b in rows]
     answerable = [o for o in chosen if o.case.answerable]
     unanswerable = [o for o in chosen if not o.case.answerable]
@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--set", nargs=3, action="append", metavar=("JSONL", "CORPUS", "INDEX"), required=True)
     parser.add_argument("--k", type=int, default=5)
     args = parser.parse_args()
-    report: dict[str, dict[str, dict[str, float | int]]] = {}
+    report: dict[str, dict[str, dict[str, float | int | None]]] = {}
     for jsonl, corpus, index in args.set:
         lib = Library.open(index)
         lib.sync(corpus)

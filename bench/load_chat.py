@@ -109,7 +109,8 @@ def load(url: str, users: int, per_user: int, auth: tuple[str, str] | None = AUT
             ready.wait()
         except threading.BrokenBarrierError:
             return
-        for j in range(per_user if client else 0):
+        for j in range(per_user if client is not None else 0):
+            assert client is not None
             question = QUESTIONS[(i + j) % len(QUESTIONS)]
             t0 = time.perf_counter()
             try:
@@ -229,7 +230,7 @@ def main() -> int:
         return 0
     sweep = list(SWEEP) if args.sweep else [DEFAULT]
     if args.settings:
-        sweep = [tuple(int(x) for x in s.split(",")) for s in args.settings]
+        sweep = [(int(a), int(b), int(c)) for a, b, c in (s.split(",") for s in args.settings)]
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     for conc, max_queue, threads in sweep:
