@@ -532,7 +532,7 @@ def test_a_full_disk_while_encoding_keeps_the_vector_cache(built_index: tuple[Pa
         filler = disk / "filler"
 
         def fill_when_encoding(stage: str, done: int, total: int) -> None:
-            if stage == "encode" and not filler.exists():
+            if stage == "encode" and done > 0 and not filler.exists():  # 0: the stage starting, nothing committed yet
                 with open(filler, "wb") as f, contextlib.suppress(OSError):
                     while True:
                         f.write(b"\0" * (1 << 20))

@@ -24,7 +24,7 @@ from qa.ingest.loaders import body_start, load_document
 from qa.ingest.scan import OUTSIDE, relative_name, scan
 from qa.types import Document, Skipped, SyncReport
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Progress = Callable[[str, int, int], None]  # (stage, done, total); each stage first reports done 0 as it starts
 ENCODE_BATCH = 256
 
 
@@ -171,6 +171,8 @@ def _fill(gen: Path, store: Store, work: SyncPlan, encoding: Encoding, previous:
     rows: list[tuple[int, str, str]] = []
     hashes_of: dict[int, list[str]] = {}  # document id -> its chunks' text hashes
     docs = [(d, st) for d, st in work.new] + [(d, st) for d, st, _ in work.changed]
+    if encoding.progress and docs:
+        encoding.progress("chunk", 0, len(docs))  # the stage starts: a bar times its rate from here
     for i, (doc, st) in enumerate(docs):
         chunks = chunk_document(doc, encoding.count_tokens(), body_start(doc))
         doc_id, doc_rows = catalog.add_document(doc, st.st_size, st.st_mtime_ns, chunks)
@@ -226,6 +228,8 @@ def _encode_into(
     batch to the cache as it comes."""
     # Ray pays seconds per call (job start, model load on each worker): it asks for bigger calls.
     step = int(getattr(enc, "texts_per_call", ENCODE_BATCH))
+    if progress and pending:
+        progress("encode", 0, len(pending))
     for start in range(0, len(pending), step):
         batch = pending[start : start + step]
         texts = [t for _, t in batch]
