@@ -105,16 +105,14 @@ class Encoder:
         else:
             self._model = model = self._load_sentence_transformers(path)
             self._prepare = getattr(model, "preprocess", None) or model.tokenize
-            self._fast = PackedBert.for_model(model)
+            backend = getattr(model.tokenizer, "backend_tokenizer", None)  # None: a slow (Python) tokenizer,
+            self._fast = PackedBert.for_model(model) if backend is not None else None  # run by the model's own modules
             if self.precision == "int8" and self._fast is None:
                 self.precision = "bf16"  # the int8 forward is PackedBert's: other models stay in bf16
             dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
             self.dim = int(dim or model.get_sentence_embedding_dimension())
             self.max_tokens = int(model.max_seq_length)
-            backend = model.tokenizer.backend_tokenizer if hasattr(model.tokenizer, "backend_tokenizer") else None
         self.tokens = Tokens(backend, self.max_tokens) if backend is not None else None
-        if self.tokens is None:
-            self._fast = None  # a slow (Python) tokenizer: sentence-transformers' own modules run it
         self._int8: PackedBert | None = None  # built (and calibrated) by the first passage batch
         self._int8_lock = threading.Lock()
         self.batch_size = batch_size
@@ -342,15 +340,12 @@ class Tokens:
     no call changes another's settings (transformers' wrapper sets them on its one backend per call)."""
 
     def __init__(self, backend: Any, max_tokens: int | None):
-        from tokenizers import Tokenizer
-
-        source = backend.to_str()
+        self._source = backend.to_str()
         self.max_tokens = max_tokens
-        self._cut = self._copy(source, max_tokens) if max_tokens else None
-        self._whole = self._copy(source, None)
-        self._source = source
+        self._cut = self._copy(self._source, max_tokens) if max_tokens else None
+        self._whole = self._copy(self._source, None)
         pad = (backend.padding or {}).get("pad_id")
-        self.pad_id: int = int(pad if pad is not None else (Tokenizer.from_str(source).token_to_id("[PAD]") or 0))
+        self.pad_id: int = int(pad if pad is not None else (self._whole.token_to_id("[PAD]") or 0))
 
     @staticmethod
     def _copy(source: str, max_tokens: int | None) -> Any:
@@ -413,9 +408,8 @@ class Folder:
             v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens"
         )
         files = all((root / name).is_file() for name in ("model.safetensors", "tokenizer.json"))
-        if not (files and mean and not settings.get("do_lower_case") and PackedBert.fits(config, mean, len(modules))):
-            return None
-        if config.get("architectures", ["BertModel"]) != ["BertModel"]:
+        bert = config.get("architectures", ["BertModel"]) == ["BertModel"]
+        if not (files and bert and not settings.get("do_lower_case") and PackedBert.fits(config, mean, len(modules))):
             return None
         limit = settings.get("max_seq_length") or config.get("max_position_embeddings", 512)
         dim = int(pooling.get("word_embedding_dimension") or config["hidden_size"])
