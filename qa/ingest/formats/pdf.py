@@ -1,6 +1,8 @@
 """PDF with pypdf: the text of each page, pages joined by a blank line; a page with no text but
-an image is a scan, read by OCR (qa/ingest/formats/ocr.py). The date: a date line near the top
-of the text, else the PDF's metadata (creation date). Encrypted files open when their password
+an image is a scan, read by OCR (qa/ingest/formats/ocr.py). Sections come from the PDF's outline
+(its bookmarks, which Word, LaTeX and browsers write from the headings): each entry found on its
+page opens a section there and ends the sentence before it. The date: a date line or a dated title
+near the top of the text, else the PDF's metadata (creation date). Encrypted files open when their password
 is empty (AES needs the cryptography package, a dependency); otherwise they are refused by name.
 """
 
@@ -9,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 from typing import Any
 
 from qa.errors import DocumentError
-from qa.ingest.dating import date_line
+from qa.ingest.dating import text_date
 from qa.ingest.formats import ocr
 from qa.ingest.formats.text import make_title
-from qa.types import DATE_LINE, PDF_METADATA, Document
+from qa.ingest.sections import Sections, heading_paths
+from qa.types import PDF_METADATA, Document
 
 PAGE_SEPARATOR = "\n\n"
 ENCRYPTED = "encrypted PDF (a password is needed to open it) — save a copy without the password (qpdf --decrypt) and index that"
@@ -74,6 +78,55 @@ def _metadata_date(reader: Any) -> dt.date | None:
     return when.date() if isinstance(when, dt.datetime) else None
 
 
+MAX_OUTLINE = 2000  # entries: a longer outline is an index, not headings
+
+
+def _outline(reader: Any) -> list[tuple[int, int, str]]:
+    """(depth, page index, title) of each outline entry, in reading order; [] when there is none
+    or it cannot be read."""
+    out: list[tuple[int, int, str]] = []
+
+    def walk(items: list[Any], depth: int) -> None:
+        for item in items:
+            if len(out) >= MAX_OUTLINE:
+                return
+            if isinstance(item, list):
+                walk(item, depth + 1)
+                continue
+            page = reader.get_destination_page_number(item)
+            title = " ".join(str(item.title or "").split())
+            if title and page is not None and page >= 0:
+                out.append((depth, page, title))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # pypdf raises many types on a damaged outline: the text stands without it
+        return []
+    return out
+
+
+def _headings(outline: list[tuple[int, int, str]], texts: list[str], starts: list[int]) -> list[tuple[int, int, str]]:
+    """(offset, level, title as the page writes it) of each outline entry found on its page, at
+    its line's start; entries are looked for in order, whitespace aside (a heading may wrap)."""
+    out: list[tuple[int, int, str]] = []
+    page_at = (-1, 0)  # where on which page the previous heading was found
+    for depth, page, title in outline:
+        if page >= len(texts):
+            continue
+        pattern = r"\s*".join(re.escape(c) for c in title.replace(" ", ""))
+        begin = page_at[1] if page == page_at[0] else 0
+        m = re.search(pattern, texts[page][begin:]) if pattern else None
+        if m is None:
+            continue
+        at = begin + m.start()
+        line = texts[page].rfind("\n", 0, at) + 1
+        if texts[page][line:at].strip():  # not at a line's start: a mention in running text
+            continue
+        out.append((starts[page] + line, depth, " ".join(m.group().split())))
+        page_at = (page, begin + m.end())
+    return out
+
+
 def load(data: bytes, name: str) -> Document:
     reader = _open(data, name)
     texts, scanned = _page_texts(reader, name)
@@ -82,8 +135,15 @@ def load(data: bytes, name: str) -> Document:
         starts.append(offset)
         offset += len(text) + len(PAGE_SEPARATOR)
     full = PAGE_SEPARATOR.join(texts)
-    date, source = date_line(full), DATE_LINE
+    date, source = text_date(full)
     if date is None:
         date, source = _metadata_date(reader), PDF_METADATA
-    title = make_title(_metadata_title(reader) or full)
-    return Document(name, full, date, title, pages=tuple(starts), date_source=source if date else "", ocr_pages=scanned)
+    headings = _headings(_outline(reader), texts, starts)
+    sections: Sections = heading_paths(headings) if headings else ()
+    ends = [full.find("\n", at + len(t)) for at, _, t in headings]
+    breaks = tuple(sorted({at for at, _, _ in headings if at > 0} | {e + 1 for e in ends if e > 0}))
+    title = make_title(_metadata_title(reader) or (headings[0][2] if headings else "") or full)
+    return Document(
+        name, full, date, title, pages=tuple(starts), date_source=source if date else "", ocr_pages=scanned,
+        sections=sections, breaks=breaks,
+    )  # fmt: skip
