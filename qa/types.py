@@ -11,10 +11,11 @@ from qa.text import Lines
 
 # Where a document's date came from, most trusted first. A file's modification time says when it
 # was last copied or saved, not when it was written: it is a fallback, shown as "file date".
-HEADER, FRONT_MATTER, HTML_META, PDF_METADATA, DOCX_METADATA, DATE_LINE, FILE_DATE = (
-    "header", "front matter", "html meta", "pdf metadata", "docx metadata", "date line", "file date",
+HEADER, FRONT_MATTER, HTML_META, DATE_LINE, TITLE, PDF_METADATA, DOCX_METADATA, FILE_NAME, FILE_DATE = (
+    "header", "front matter", "html meta", "date line", "title", "pdf metadata", "docx metadata", "file name",
+    "file date",
 )  # fmt: skip
-DATE_SOURCES = (HEADER, FRONT_MATTER, HTML_META, PDF_METADATA, DOCX_METADATA, DATE_LINE, FILE_DATE)
+DATE_SOURCES = (HEADER, FRONT_MATTER, HTML_META, DATE_LINE, TITLE, PDF_METADATA, DOCX_METADATA, FILE_NAME, FILE_DATE)
 # A document date before this, or after today, is a placeholder or a typo (9999-12-31, 0001-01-01):
 # it is kept and shown, but never anchors "on December 30" in a question (qa/search/dates.py).
 OLDEST_TRUSTED_DATE = dt.date(1800, 1, 1)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from qa import config
 from qa.errors import DocumentError
-from qa.ingest.dating import file_date
+from qa.ingest.dating import file_date, name_date
 from qa.ingest.formats import docx, html, markdown, pdf, text
 from qa.ingest.formats.encoding import decode
 from qa.ingest.scan import relative_name
-from qa.types import FILE_DATE, Document
+from qa.types import FILE_DATE, FILE_NAME, Document
 
 MARKDOWN = (".md", ".markdown")
 HTML = (".html", ".htm")
@@ -57,6 +57,8 @@ def load_document(path: Path, root: Path) -> Document:
     if not doc.text[doc.body_start :].strip():
         raise DocumentError(f"{name}: {EMPTY_PDF if suffix == '.pdf' else EMPTY}")
     doc = dataclasses.replace(doc, sha256=hashlib.sha256(data).hexdigest())
+    if doc.date is None and (named := name_date(name)) is not None:
+        doc = dataclasses.replace(doc, date=named, date_source=FILE_NAME)
     if doc.date is None:
         with contextlib.suppress(OSError):
             doc = dataclasses.replace(doc, date=file_date(path.stat().st_mtime), date_source=FILE_DATE)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from qa.ingest.dating import date_line, parse_date
+from qa.ingest.dating import parse_date, text_date
 from qa.ingest.formats.text import make_title
 from qa.ingest.sections import heading_paths, markdown_headings
 from qa.text import line_breaks
-from qa.types import DATE_LINE, FRONT_MATTER, Document
+from qa.types import FRONT_MATTER, Document
 
 DATE_KEYS = ("date", "published", "pubdate", "publishdate", "date_published", "created")
 MAX_TAGS = 50
@@ -71,7 +71,7 @@ def load(text: str, name: str) -> Document:
     headings = [h for h in markdown_headings(tokens, starts) if h[0] >= body]
     date, source = _meta_date(meta), FRONT_MATTER
     if date is None:
-        date, source = date_line(text, body), DATE_LINE
+        date, source = text_date(text, body)
     title = meta.get("title") if isinstance(meta.get("title"), str) else ""
     title = title or (headings[0][2] if headings else "") or make_title(text[body:])
     blocks = {starts[t.map[k]] for t in tokens if t.map and t.nesting >= 0 for k in (0, 1)}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from qa.ingest.dating import date_line
-from qa.types import DATE_LINE, HEADER, Document
+from qa.ingest.dating import text_date
+from qa.types import HEADER, Document
 
 # News samples open with " date YYYY-MM-DD " on the first line, followed by the article.
 DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\s")
@@ -35,6 +35,5 @@ def load(text: str, name: str) -> Document:
     date, start = parse_header_date(text)
     source = HEADER if date else ""
     if date is None:
-        date = date_line(text)
-        source = DATE_LINE if date else ""
+        date, source = text_date(text)
     return Document(name, text, date, make_title(text[start:]), date_source=source, body_start=start)
