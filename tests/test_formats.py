@@ -164,6 +164,27 @@ def test_html_keeps_the_article_and_its_date(lib: Library) -> None:
     assert hit.section == "Ferry delayed by storm › Compensation"
 
 
+def test_html_notes_keep_their_headings_lists_and_tables(tmp_path: Path) -> None:
+    """A page of notes as pandoc or a static-site generator writes it: no <article>, short blocks.
+    trafilatura's default precision dropped the headings and the whole timeline list here."""
+    page = (
+        "<!doctype html><html><head><title>Checkout outage</title></head><body>"
+        "<h1>Checkout outage review</h1><p>For 47 minutes on 7 February customers could not pay.</p>"
+        "<h2>Timeline</h2><ul><li>14:02 A configuration change lowered the connection pool to 20.</li>"
+        "<li>14:09 Aiko Tanaka, the on-call engineer, was paged.</li><li>14:49 Payments recovered.</li></ul>"
+        "<h2>Costs</h2><table><tr><th>item</th><th>euros</th></tr><tr><td>refunds</td><td>12000</td></tr>"
+        "<tr><td>overtime</td><td>3400</td></tr><tr><td>credits</td><td>900</td></tr></table>"
+        "<p>The shared template now gets a schema check before every deploy.</p></body></html>"
+    )  # fmt: skip
+    (tmp_path / "outage.html").write_text(page)
+    doc = load_document(tmp_path / "outage.html", tmp_path)
+    lines = line_texts(doc.text)
+    assert "- 14:09 Aiko Tanaka, the on-call engineer, was paged." in lines
+    assert "Timeline" in lines and "refunds | 12000" in lines
+    paged = doc.text.index("Aiko")
+    assert max((at, path) for at, path in doc.sections if at <= paged)[1] == "Checkout outage review › Timeline"
+
+
 @pytest.mark.parametrize(
     ("markup", "day"),
     [
@@ -266,3 +287,71 @@ def test_the_chat_card_and_viewer_show_the_date_source_and_ocr(lib: Library) -> 
     assert "2019-08-14 (date line)" in card and "page 1 (OCR), lines 1-4" in card
     markup = document_html(lib.document(hit.source), Target.of_hit(hit))
     assert "2019-08-14 (date line)" in markup and "Passage: page 1 (OCR), lines 1-4" in markup
+
+
+def test_docx_written_by_a_script_is_not_dated_by_its_template(tmp_path: Path) -> None:
+    """python-docx stamps every file it writes with its template's creation (2013-12-23) unless told
+    otherwise: that is nobody's date, so the file's own date stands instead."""
+    (tmp_path / "report.docx").write_bytes(docx_file([("Heading 1", "Quarterly report"), ("", "Sales rose by a tenth.")]))
+    os.utime(tmp_path / "report.docx", (1_650_000_000, 1_650_000_000))  # 2022-04-15
+    doc = load_document(tmp_path / "report.docx", tmp_path)
+    assert doc.date != dt.date(2013, 12, 23)
+    lib = Library.open(tmp_path / "index")
+    lib.sync(tmp_path)
+    listed = lib.document("report.docx")
+    assert listed is not None and (listed.date, listed.date_source) == (dt.date(2022, 4, 15), "file date")
+    lib.close()
+
+
+def test_dates_from_the_title_line_and_the_file_name(tmp_path: Path) -> None:
+    """On a fresh checkout every file's time is today: a date the title names, or the file's name,
+    is the document's, and says so. A month alone is not a date."""
+    (tmp_path / "minutes.md").write_text("# Rowing club — board minutes, 12 March 2024\n\nThe board met.\n")
+    wrapped = pdf_pages(["Rowing club board minutes of 5 March\n2024\nThe board met."], created=CREATED)
+    (tmp_path / "wrapped.pdf").write_bytes(wrapped)
+    copied = docx_file([("Title", "Minutes, June 4, 2021"), ("", "The board met.")], created=CREATED)
+    (tmp_path / "template.docx").write_bytes(copied)
+    (tmp_path / "outage-2024-02-07.md").write_text("# Checkout outage\n\nCustomers could not pay for 47 minutes.\n")
+    (tmp_path / "trip.txt").write_text("Lisbon trip notes, June 2023\n\nWe flew in on a Tuesday.\n")
+    os.utime(tmp_path / "trip.txt", (dt.datetime(2022, 8, 9, 12).timestamp(),) * 2)
+    found = {p.name: load_document(p, tmp_path) for p in tmp_path.iterdir()}
+    assert {name: (d.date, d.date_source) for name, d in found.items()} == {
+        "minutes.md": (dt.date(2024, 3, 12), "title"),
+        "wrapped.pdf": (dt.date(2024, 3, 5), "title"),  # the title wrapped onto a second line
+        "template.docx": (dt.date(2021, 6, 4), "title"),  # before the properties: a copied file keeps its old ones
+        "outage-2024-02-07.md": (dt.date(2024, 2, 7), "file name"),
+        "trip.txt": (dt.date(2022, 8, 9), "file date"),
+    }
+
+
+def test_pdf_sections_come_from_its_outline(tmp_path: Path) -> None:
+    """A PDF's bookmarks (fpdf2's start_section, as Word and browsers write them from headings) are
+    its sections; a heading ends the sentence before it, and a bookmark whose words are not at a
+    line's start on its page (a mention in running text, a stale entry) opens nothing."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    pages = [
+        [("Harbour works", 0), ("Dredging", 1), ("The dredger Maria deepens the north channel by two metres.", None)],
+        [("Funding", 1), ("The cooperative pays a third and the port pays for Dredging the rest.", None)],
+    ]
+    for lines in pages:
+        pdf.add_page()
+        for text, level in lines:
+            if level is not None:
+                pdf.start_section(text, level)
+            pdf.multi_cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.start_section("Appendix", 0)  # a stale bookmark: no such heading in the text
+    (tmp_path / "works.pdf").write_bytes(bytes(pdf.output()))
+    doc = load_document(tmp_path / "works.pdf", tmp_path)
+
+    def section(words: str) -> str:
+        at = doc.text.index(words)
+        return max((s for s in doc.sections if s[0] <= at), key=lambda s: s[0])[1]
+
+    assert section("The dredger Maria") == "Harbour works › Dredging"
+    assert section("The cooperative pays") == "Harbour works › Funding"
+    assert "Appendix" not in {path.rsplit(" › ", 1)[-1] for _, path in doc.sections}
+    heading_end = doc.text.index("Dredging\n") + len("Dredging\n")
+    assert heading_end in doc.breaks  # "Dredging" is never read into the sentence below it
