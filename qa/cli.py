@@ -24,6 +24,7 @@ from qa.errors import DatasetError, MissingExtra, QAError
 from qa.export import FORMATS, export
 from qa.library import Library
 from qa.terminal import (
+    format_answer,
     format_check,
     format_collections,
     format_hit,
@@ -34,6 +35,7 @@ from qa.terminal import (
     log,
     progress_bar,
     stamp,
+    wants_colour,
 )
 
 INDEX_HELP = "index directory (default $QA_INDEX or .qa-index)"
@@ -189,7 +191,7 @@ def run_ask(args: argparse.Namespace) -> int:
     answer = Library.open(args.index).ask(args.question, k=args.k, since=args.since, until=args.until, mode=args.mode)
     if args.format:
         return emit(export(answer, args.format)[0])
-    print(answer.text)
+    print(format_answer(answer, highlight=wants_colour(sys.stdout)))
     if answer.date_note:
         print(f"({answer.date_note})")
     print()

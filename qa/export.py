@@ -28,8 +28,8 @@ __all__ = ["FORMATS", "Evidence", "evidence", "export", "to_csv", "to_json", "to
 FORMATS = ("md", "csv", "json")
 MEDIA_TYPES = {"md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8", "json": "application/json"}
 COLUMNS = (
-    "n", "kind", "file", "title", "date", "date_source", "line_start", "line_end", "page", "ocr", "start", "end", "quote",
-    "sha256", "generation",
+    "n", "kind", "file", "title", "section", "date", "date_source", "line_start", "line_end", "page", "ocr", "start", "end",
+    "quote", "sha256", "generation",
 )  # fmt: skip
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"); such a
 # cell gets a leading apostrophe, which spreadsheets read as "this is text".
@@ -139,7 +139,8 @@ def _blockquote(row: Evidence) -> str:
 
 
 def _lines(row: Evidence) -> str:
-    return f"{where(row, dash='–')}, characters {row.start}–{row.end}"
+    under = f", under “{md_escape(row.section)}”" if row.section else ""
+    return f"{where(row, dash='–')}, characters {row.start}–{row.end}{under}"
 
 
 def _citations(rows: list[Evidence]) -> list[str]:

@@ -6,12 +6,13 @@ Used by qa.cli and by `qa chat`'s start-up sync; nothing here reads an index or 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
 from qa.eval.collections import Row, mean_of, summary
 from qa.ingest.sync import Progress
-from qa.types import Hit, Skipped, SyncReport
+from qa.types import Answer, Hit, Quote, Skipped, SyncReport
 
 if TYPE_CHECKING:
     from qa.watch import Synced
@@ -37,6 +38,26 @@ def progress_bar(quiet: bool = False) -> Progress | None:
             bar.close()
 
     return update
+
+
+BOLD, PLAIN = "\033[1m", "\033[0m"
+
+
+def wants_colour(stream: Any) -> bool:
+    """True for a terminal that shows colour: a TTY, with neither NO_COLOR (no-color.org) nor TERM=dumb."""
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    return tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def format_answer(answer: Answer, highlight: bool) -> str:
+    """The answer's text; with `highlight` (a terminal that shows colour), each quote's answering
+    phrase in bold."""
+    if not highlight or not any(q.answer_end > q.answer_start for q in answer.quotes):
+        return answer.text
+    def bold(q: Quote) -> str:
+        return f"{q.text[: q.answer_start]}{BOLD}{q.answer}{PLAIN}{q.text[q.answer_end :]}" if q.answer else q.text
+
+    return " ".join(f"{bold(q)} [{q.marker}]" for q in answer.quotes)
 
 
 def format_hit(hit: Hit) -> str:

@@ -142,6 +142,14 @@ def where(c: Any, dash: str = "-") -> str:
     return f"page {c.page}{ocr}, {lines}" if c.page else lines
 
 
+def headed(title: str, section: str) -> str:
+    """The document's title and the headings above a passage, as a reader follows them: the section
+    path alone when it opens with the title (a Markdown # heading is both), "" when neither is known."""
+    if not section or section == title or section.startswith(title + " › "):
+        return section or title
+    return f"{title} › {section}" if title else section
+
+
 def describe_date(date: dt.date | None, source: str) -> str:
     """"2023-06-01 (front matter)", "2023-06-01" when the source is unknown, or "undated"."""
     if date is None:

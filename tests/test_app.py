@@ -402,6 +402,34 @@ def test_card_marks_its_quoted_sentences_else_its_best_sentence() -> None:
     assert "<mark>" not in sources_html([only], weak=False)
 
 
+def test_answer_phrase_is_bold_and_a_wrapped_quote_reads_as_one_line() -> None:
+    text = "The board chose the repair from the yard\nin Enkhuizen, at 1,150 euros."
+    hit = Hit(rank=1, score=1.0, chunk_id=1, text=text, source="m.pdf", date=None, title="", start=0, end=len(text),
+              line_start=7, line_end=8, sentence_start=0, sentence_end=len(text))  # fmt: skip
+    at = text.index("1,150 euros")
+    quote = Quote(text, 1, "m.pdf", 0, len(text), 0.9, at, at + len("1,150 euros"))
+    (piece,) = answer_pieces(Answer("How much did the repair cost?", f"{text} [1]", (quote,), (hit,), found=True), turn=1)
+    assert "<b>1,150 euros</b>" in piece and "\n" not in piece
+    assert plain(piece) == "The board chose the repair from the yard in Enkhuizen, at 1,150 euros. [1]"
+    unmarked = answer_pieces(Answer("q", f"{text} [1]", (Quote(text, 1, "m.pdf", 0, len(text), 0.9),), (hit,), found=True), 1)
+    assert "<b>" not in unmarked[0]
+
+
+def test_card_shows_the_headings_above_its_passage() -> None:
+    """The card's second line is where the passage stands: the title and its section path, said once."""
+    text = "The budget is 3 million euros."
+    hit = Hit(rank=1, score=1.0, chunk_id=1, text=text, source="notes.md", date=None, title="Library", start=0,
+              end=len(text), line_start=9, line_end=9, sentence_start=0, sentence_end=len(text))  # fmt: skip
+
+    def second_line(h: Hit) -> str:
+        return plain(re.search(r'<div class="qa-title"[^>]*>(.*?)</div>', sources_html([h], weak=False)).group(1))
+
+    assert second_line(hit) == "Library"
+    assert second_line(dataclasses.replace(hit, section="Library › Costs")) == "Library › Costs"  # the # heading is the title
+    assert second_line(dataclasses.replace(hit, section="Costs › 2024")) == "Library › Costs › 2024"
+    assert second_line(dataclasses.replace(hit, title="", section="Costs")) == "Costs"
+
+
 def test_chat_follow_up_is_searched_with_the_turn_before(client: Client) -> None:
     history, _, _ = chat(client, QUESTION)
     follow = "And what did he say about sanctions?"

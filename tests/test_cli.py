@@ -78,3 +78,40 @@ def test_a_bad_environment_variable_is_one_line_naming_it(seed_library: Library,
                             capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and f"{name}={value!r}" in result.stderr, result.stderr
+
+
+def _ask_in_a_terminal(index: Path, question: str, **env: str) -> str:
+    """`qa ask` with its output on a pseudo-terminal, as a person at a shell sees it."""
+    import pty
+
+    main_fd, side_fd = pty.openpty()
+    proc = subprocess.Popen([*QA, "ask", question, "--index", str(index)], stdout=side_fd, stderr=subprocess.PIPE,
+                            env={**os.environ, **env})  # fmt: skip
+    os.close(side_fd)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait(timeout=300)
+    os.close(main_fd)
+    return out.decode("utf-8")
+
+
+def test_ask_highlights_the_answering_phrase_in_a_terminal_only(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    note = "# Library extension\n\nThe extension opens on 2 September 2024, after two years of work.\n"
+    (folder / "library.md").write_text(note)
+    index = tmp_path / "index"
+    assert qa("index", str(folder), "--index", str(index), "--quiet").returncode == 0
+    question = "When does the library extension open?"
+    shown = _ask_in_a_terminal(index, question, TERM="xterm")
+    assert "\x1b[1m2 September 2024\x1b[0m" in shown
+    assert "\x1b[" not in _ask_in_a_terminal(index, question, TERM="xterm", NO_COLOR="1")
+    piped = qa("ask", question, "--index", str(index))
+    assert "2 September 2024" in piped.stdout and "\x1b[" not in piped.stdout

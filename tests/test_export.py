@@ -193,3 +193,21 @@ def test_json_and_format_together_is_a_one_line_error(seed_library: Library) -> 
     out = qa("ask", "x", "--index", str(seed_library.store.root), "--json", "--format", "md")
     assert out.returncode == 2 and "not allowed with argument" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_evidence_names_the_section_of_each_quote(tmp_path: Path) -> None:
+    """A fact-checker cites 'notes.md, under Costs': the CSV has the section path, the Markdown says it."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "library.md").write_text(
+        "# Riverside library extension\n\n## Design\n\nThe architect is Lena Okafor, chosen in a public vote.\n\n"
+        "## Costs\n\nThe budget is 3 million euros, and a local trust pays a third of it.\n"
+    )  # fmt: skip
+    lib = Library.open(tmp_path / "index")
+    lib.sync(folder)
+    answer = lib.ask("How much is the budget of the library extension?")
+    assert answer.found
+    rows = read_csv(export(answer, "csv")[0])
+    assert rows[0]["section"] == "Riverside library extension › Costs" and "3 million euros" in rows[0]["quote"]
+    assert "under “Riverside library extension › Costs”" in export(answer, "md")[0]
+    lib.close()

@@ -32,8 +32,10 @@ from qa.errors import IndexCorrupt, IndexIncompatible, IndexLocked, IndexMissing
 
 # 2: whole-document BM25 and document vectors; 3: in-memory BM25 from stored term counts;
 # 4: sentence vectors beside each passage's (qa/index/slots.py); 5: each passage's section path;
-# 6: where each document's date came from, its OCR'd pages and tags, lines counted per PDF page
-FORMAT_VERSION = 6
+# 6: where each document's date came from, its OCR'd pages and tags, lines counted per PDF page;
+# 7: the loaders read more (dates from titles and file names, PDF outline sections, web pages' lists
+# and headings): a sync rebuilds the index from the files, reusing every vector already encoded
+FORMAT_VERSION = 7
 CHECKED = ("catalog.sqlite", "vectors.faiss")  # the generation files the manifest vouches for
 LOCK_POLL = 0.2  # seconds between tries of a writer that waits for the lock
 # SQLite's codes for a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB): only these make a cache start

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from qa.answer.structure import statements
 from qa.library import clean_question
-from qa.types import Answer, Hit, where
+from qa.types import Answer, Hit, Quote, headed, where
 
 if TYPE_CHECKING:
     import pandas as pd
 
 _MARKER_END = re.compile(r"(?<=\])\s+")  # an answer streams one cited sentence at a time
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 EMPTY_SOURCES = "<div class='qa-empty'>The sources of the last answer show here.</div>"
 EMPTY_DOCUMENT = "<div class='qa-empty'>Open a source to read its document here.</div>"
 
@@ -63,11 +64,21 @@ def cite(turn: int, n: int) -> str:
     return f'<button class="qa-cite qa-cite-{turn}-{n}" title="Open source [{n}] in the document viewer">[{n}]</button>'
 
 
+def _quoted(quote: Quote) -> str:
+    """A quote escaped, its answering phrase (if one is marked) in bold, and the line breaks a PDF
+    or a hard-wrapped file puts inside a sentence shown as spaces."""
+    a, b = quote.answer_start, quote.answer_end
+    parts = [quote.text[:a], quote.text[a:b], quote.text[b:]] if b > a else [quote.text, "", ""]
+    head, phrase, tail = (esc(_LINE_BREAK.sub(" ", p)) for p in parts)
+    return f"{head}<b>{phrase}</b>{tail}" if phrase else head
+
+
 def answer_pieces(answer: Answer, turn: int) -> list[str]:
-    """The answer one quoted sentence at a time, escaped, each followed by its marker button; joined
-    with spaces their text is answer.text. An answer without quotes is cut after each "]"."""
+    """The answer one quoted sentence at a time, escaped, its answering phrase in bold, each followed
+    by its marker button; joined with spaces their text is answer.text (a line break inside a quote
+    shown as a space). An answer without quotes is cut after each "]"."""
     if answer.quotes:
-        pieces = [f"{esc(q.text)} {cite(turn, q.marker)}" for q in answer.quotes]
+        pieces = [f"{_quoted(q)} {cite(turn, q.marker)}" for q in answer.quotes]
     else:
         pieces = [esc(p) for p in _MARKER_END.split(answer.text) if p]
     return pieces + ([esc(f"({answer.date_note})")] if answer.date_note else [])
@@ -106,6 +117,7 @@ def quoted_spans(answer: Answer) -> dict[int, list[tuple[int, int]]]:
 # card could show more than a quoted card of another answer. The order (best first), "quoted" and
 # "weak" say what it would; claim checks show the cosine their label is measured on.
 QUOTED_BADGE = '<span class="qa-quoted-badge" title="The answer quotes this passage">quoted</span> '
+HEADED_TIP = "The document, and the headings above this passage"
 WEAK_BADGE = '<span class="qa-weak-badge" title="The documents do not answer the question">weak</span> '
 
 
@@ -116,7 +128,8 @@ def _card(n: int, hit: Hit, weak: bool, extra: str = "", quoted: Sequence[tuple[
         f'<div class="qa-also">also in {esc(d.source)}, {esc(d.dated)}, {esc(where(d))}</div>' for d in hit.duplicates
     )
     badge = WEAK_BADGE if weak else QUOTED_BADGE if quoted else ""
-    title = f'<div class="qa-title">{esc(hit.title)}</div>' if hit.title else ""
+    heading = headed(hit.title, hit.section)
+    title = f'<div class="qa-title" title="{HEADED_TIP}">{esc(heading)}</div>' if heading else ""
     return (
         f'<div class="qa-card{" qa-weak" if weak else ""}" data-n="{n}">'
         f'<div class="qa-head">{badge}<b>[{n}]</b> <span class="qa-file">{esc(hit.source)}</span>'
