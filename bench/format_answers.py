@@ -9,7 +9,9 @@ way people's software writes them:
 - docx: python-docx, headings as Heading styles, list items as List Bullet / List Number, tables as
   Word tables, the date as the file's creation date;
 - pdf: Chromium printing that web page (`--print-to-pdf`), as a browser's "Save as PDF" does,
-  with the outline (bookmarks) it writes from the headings.
+  with the outline (bookmarks) it writes from the headings;
+- scan (with --scans, slow): each note's text wrapped to 60 characters and drawn by Pillow into
+  page images of 24 lines, wrapped as a PDF with no text layer, so Tesseract reads it (OCR).
 Each format's folder is indexed on its own and asked the same questions (`qa eval --answers`);
 the table shows answer@1, answer@3, evidence@k, found and refused per format, beside the originals.
 """
@@ -32,7 +34,9 @@ from qa import Library
 from qa.eval.answers import load_cases, run_cases, summarise
 from qa.ingest.formats import markdown
 
-FORMATS = ("original", "html", "docx", "pdf")
+FORMATS = ("original", "html", "docx", "pdf", "scan")
+SCAN_WIDTH = 60  # characters a drawn line holds
+SCAN_LINES = 24  # lines a drawn page holds
 METRICS = ("answer@1", "answer@3", "evidence@k", "found", "refused")
 
 
@@ -132,9 +136,24 @@ def to_pdf(page: Path, out: Path) -> None:
     )  # fmt: skip
 
 
-def convert(corpus: Path, work: Path) -> dict[str, Path]:
+def to_scan(path: Path) -> bytes:
+    """The note as a scanner sees a printout: its text lines (Markdown marks left out) drawn into pages."""
+    import textwrap
+
+    from tests.formats import scanned_pdf
+
+    _, tokens = _parts(path)
+    lines: list[str] = []
+    for i, t in enumerate(tokens):
+        if t.type == "inline":
+            bullet = "- " if i >= 2 and tokens[i - 2].type == "list_item_open" else ""
+            lines += textwrap.wrap(bullet + _inline(t), SCAN_WIDTH) + ([""] if not bullet else [])
+    return scanned_pdf([lines[i : i + SCAN_LINES] for i in range(0, len(lines), SCAN_LINES)])
+
+
+def convert(corpus: Path, work: Path, scans: bool) -> dict[str, Path]:
     folders = {"original": corpus}
-    for name in FORMATS[1:]:
+    for name in FORMATS[1:] if scans else FORMATS[1:-1]:
         folder = work / name
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -148,6 +167,8 @@ def convert(corpus: Path, work: Path) -> dict[str, Path]:
         (pages / f"{path.stem}.html").write_text(page, encoding="utf-8")
         (folders["docx"] / f"{path.stem}.docx").write_bytes(to_docx(path))
         to_pdf(pages / f"{path.stem}.html", folders["pdf"] / f"{path.stem}.pdf")
+        if scans:
+            (folders["scan"] / f"{path.stem}.pdf").write_bytes(to_scan(path))
     return folders
 
 
@@ -159,9 +180,10 @@ def main() -> int:
     p.add_argument("--work", type=Path, default=Path("/tmp/qa-format-answers"))
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--scans", action="store_true", help="also the notes as scanned pages, read by OCR (minutes)")
     args = p.parse_args()
     cases = [c for c in load_cases(args.answers) if args.split in ("all", c.split)]
-    folders = convert(args.corpus, args.work)
+    folders = convert(args.corpus, args.work, args.scans)
     table: dict[str, dict[str, Any]] = {}
     for name, folder in folders.items():
         index = args.work / f"index-{name}"

@@ -355,3 +355,25 @@ def test_pdf_sections_come_from_its_outline(tmp_path: Path) -> None:
     assert "Appendix" not in {path.rsplit(" › ", 1)[-1] for _, path in doc.sections}
     heading_end = doc.text.index("Dredging\n") + len("Dredging\n")
     assert heading_end in doc.breaks  # "Dredging" is never read into the sentence below it
+
+
+def test_pdf_without_an_outline_takes_its_headings_from_the_type_size(tmp_path: Path) -> None:
+    """No bookmarks (fpdf2, many exports): lines set larger than the body are headings, the largest
+    level 1; a heading wrapped over two lines is one; a PDF in one size has no sections."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    for size, text in [(22, "Harbour works board minutes, 12 March\n2024"), (16, "Dredging"),
+                       (11, "The dredger Maria deepens the north channel by two metres. " * 3),
+                       (16, "Funding"), (11, "The fishermen's cooperative pays a third of the cost. " * 3)]:  # fmt: skip
+        pdf.set_font("Helvetica", size=size)
+        pdf.multi_cell(0, size * 0.6, text, new_x="LMARGIN", new_y="NEXT")
+    (tmp_path / "minutes.pdf").write_bytes(bytes(pdf.output()))
+    doc = load_document(tmp_path / "minutes.pdf", tmp_path)
+    paths = [path for _, path in doc.sections]
+    assert paths == ["", "Harbour works board minutes, 12 March 2024", "Harbour works board minutes, 12 March 2024 › Dredging",
+                     "Harbour works board minutes, 12 March 2024 › Funding"]  # fmt: skip
+    assert (doc.date, doc.date_source) == (dt.date(2024, 3, 12), "title")
+    (tmp_path / "plain.pdf").write_bytes(pdf_pages(["Dredging\nThe dredger Maria deepens the north channel by two metres."]))
+    assert load_document(tmp_path / "plain.pdf", tmp_path).sections == ()

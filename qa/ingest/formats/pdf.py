@@ -1,7 +1,8 @@
 """PDF with pypdf: the text of each page, pages joined by a blank line; a page with no text but
 an image is a scan, read by OCR (qa/ingest/formats/ocr.py). Sections come from the PDF's outline
 (its bookmarks, which Word, LaTeX and browsers write from the headings): each entry found on its
-page opens a section there and ends the sentence before it. The date: a date line or a dated title
+page opens a section there and ends the sentence before it. Without an outline, the lines set
+larger than the body text are the headings (pypdf reports each run's size as it extracts the text). The date: a date line or a dated title
 near the top of the text, else the PDF's metadata (creation date). Encrypted files open when their password
 is empty (AES needs the cryptography package, a dependency); otherwise they are refused by name.
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import math
 import re
+from collections import Counter
 from typing import Any
 
 from qa.errors import DocumentError
@@ -43,22 +46,62 @@ def _open(data: bytes, name: str) -> Any:
     return reader
 
 
-def _page_texts(reader: Any, name: str) -> tuple[list[str], tuple[int, ...]]:
-    """Each page's text, and the 1-based pages whose text came from OCR."""
+Sized = list[tuple[int, int, float]]  # (start, end, type size in points) of a page's text runs
+
+
+def _page_texts(reader: Any, name: str) -> tuple[list[str], tuple[int, ...], list[Sized]]:
+    """Each page's text, the 1-based pages whose text came from OCR, and each page's runs of text
+    with the size they are set in (none for a scanned page)."""
     texts: list[str] = []
     scanned: list[int] = []
+    sizes: list[Sized] = []
     try:
         for number, page in enumerate(reader.pages, 1):
-            text = page.extract_text() or ""
+            runs: list[tuple[str, float]] = []
+            text = page.extract_text(visitor_text=_collect(runs)) or ""
             if not text.strip() and ocr.has_images(page):
                 text = ocr.read_page(page, name, number)
                 scanned.append(number)
+                runs = []
             texts.append(text)
+            sizes.append(_runs_in(text, runs))
     except DocumentError:
         raise
     except Exception as exc:  # as in _open: a damaged page stream
         raise DocumentError(f"{name}: unreadable PDF ({type(exc).__name__}) — re-export it or remove it") from exc
-    return texts, tuple(scanned)
+    return texts, tuple(scanned), sizes
+
+
+def _collect(runs: list[tuple[str, float]]) -> Any:
+    """A pypdf text visitor that appends each run of text with its size to `runs`."""
+
+    def visit(text: str, cm: Any, tm: Any, _font: Any, size: Any) -> None:
+        runs.append((text, _points(size, cm, tm)))
+
+    return visit
+
+
+def _points(size: Any, cm: Any, tm: Any) -> float:
+    """The height text is set at: the font size scaled by the text and graphics matrices."""
+    try:
+        return abs(float(size)) * math.hypot(float(tm[2]), float(tm[3])) * math.hypot(float(cm[2]), float(cm[3]))
+    except (TypeError, ValueError, IndexError):
+        return 0.0
+
+
+def _runs_in(text: str, runs: list[tuple[str, float]]) -> Sized:
+    """Where each run with words stands in the page's text (found in order), with its size."""
+    out: Sized = []
+    at = 0
+    for piece, size in runs:
+        if not piece.strip() or size <= 0:
+            continue
+        found = text.find(piece, at)
+        if found < 0:
+            continue
+        out.append((found, found + len(piece), size))
+        at = found + len(piece)
+    return out
 
 
 def _metadata_title(reader: Any) -> str:
@@ -78,6 +121,9 @@ def _metadata_date(reader: Any) -> dt.date | None:
     return when.date() if isinstance(when, dt.datetime) else None
 
 
+HEADING_RATIO = 1.15  # a line set this much larger than the body text is a heading
+MAX_HEADING_CHARS = 150
+MAX_HEADING_SHARE = 0.3  # of the characters: more set large, and large is not a heading
 MAX_OUTLINE = 2000  # entries: a longer outline is an index, not headings
 
 
@@ -127,9 +173,42 @@ def _headings(outline: list[tuple[int, int, str]], texts: list[str], starts: lis
     return out
 
 
+def _set_larger(texts: list[str], sizes: list[Sized], starts: list[int]) -> list[tuple[int, int, str]]:
+    """(offset, level, title) of the lines set larger than the body text (its commonest size) by
+    HEADING_RATIO: a PDF without an outline still has its headings. A heading wrapped over lines of
+    one size is one heading; the largest size is level 1. None when such lines are not rare (a
+    poster: everything is large)."""
+    weight: Counter[float] = Counter()
+    for runs in sizes:
+        for a, b, size in runs:
+            weight[round(size, 1)] += b - a
+    if not weight:
+        return []
+    body = weight.most_common(1)[0][0]
+    found: list[tuple[int, float, str]] = []  # (offset, size, title)
+    for page, (text, runs) in enumerate(zip(texts, sizes, strict=True)):
+        previous_end = -2
+        for m in re.finditer(r"[^\n]+", text):
+            inside = [(min(b, m.end()) - max(a, m.start()), size) for a, b, size in runs if a < m.end() and b > m.start()]
+            size = round(max(inside)[1], 1) if inside else 0.0
+            words = m.group().strip()
+            if size < body * HEADING_RATIO or len(words) > MAX_HEADING_CHARS:
+                continue
+            if found and previous_end == m.start() - 1 and found[-1][1] == size:  # the heading's next line
+                at, _, title = found[-1]
+                found[-1] = (at, size, f"{title} {words}")
+            elif any(c.isalpha() for c in words):
+                found.append((starts[page] + m.start(), size, words))
+            previous_end = m.end()
+    if not found or sum(len(t) for _, _, t in found) > MAX_HEADING_SHARE * sum(weight.values()):
+        return []
+    levels = {size: n for n, size in enumerate(sorted({s for _, s, _ in found}, reverse=True), start=1)}
+    return [(at, levels[size], title) for at, size, title in found]
+
+
 def load(data: bytes, name: str) -> Document:
     reader = _open(data, name)
-    texts, scanned = _page_texts(reader, name)
+    texts, scanned, sizes = _page_texts(reader, name)
     starts, offset = [], 0
     for text in texts:
         starts.append(offset)
@@ -138,7 +217,7 @@ def load(data: bytes, name: str) -> Document:
     date, source = text_date(full)
     if date is None:
         date, source = _metadata_date(reader), PDF_METADATA
-    headings = _headings(_outline(reader), texts, starts)
+    headings = _headings(_outline(reader), texts, starts) or _set_larger(texts, sizes, starts)
     sections: Sections = heading_paths(headings) if headings else ()
     ends = [full.find("\n", at + len(t)) for at, _, t in headings]
     breaks = tuple(sorted({at for at, _, _ in headings if at > 0} | {e + 1 for e in ends if e > 0}))
