@@ -255,7 +255,7 @@ def test_cli_and_json_show_where_the_date_came_from(lib: Library) -> None:
     cmd = [sys.executable, "-m", "qa.cli", "ask", "lighthouse keeper counted gulls", "--index", str(lib.store.root), "--k", "1"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "skerryvore-scan.pdf:1-4 · page 1 (OCR), 2019-08-14 (date line) · score" in out.stdout
+    assert "skerryvore-scan.pdf:1-3 · page 1 (OCR), 2019-08-14 (date line) · score" in out.stdout
     data = json.loads(subprocess.run([*cmd, "--json"], capture_output=True, text=True, timeout=300).stdout)
     assert {"date": "2019-08-14", "date_source": "date line", "ocr": True}.items() <= data["hits"][0].items()
 
@@ -284,9 +284,9 @@ def test_the_chat_card_and_viewer_show_the_date_source_and_ocr(lib: Library) -> 
 
     hit = top(lib, "lighthouse keeper Skerryvore gulls", "skerryvore-scan.pdf")
     card = sources_html([hit], weak=False)
-    assert "2019-08-14 (date line)" in card and "page 1 (OCR), lines 1-4" in card
+    assert "2019-08-14 (date line)" in card and "page 1 (OCR), lines 1-3" in card
     markup = document_html(lib.document(hit.source), Target.of_hit(hit))
-    assert "2019-08-14 (date line)" in markup and "Passage: page 1 (OCR), lines 1-4" in markup
+    assert "2019-08-14 (date line)" in markup and "Passage: page 1 (OCR), lines 1-3" in markup
 
 
 def test_docx_written_by_a_script_is_not_dated_by_its_template(tmp_path: Path) -> None:
@@ -377,3 +377,23 @@ def test_pdf_without_an_outline_takes_its_headings_from_the_type_size(tmp_path: 
     assert (doc.date, doc.date_source) == (dt.date(2024, 3, 12), "title")
     (tmp_path / "plain.pdf").write_bytes(pdf_pages(["Dredging\nThe dredger Maria deepens the north channel by two metres."]))
     assert load_document(tmp_path / "plain.pdf", tmp_path).sections == ()
+
+
+def test_ocr_lines_are_laid_out_by_the_space_between_them() -> None:
+    """Tesseract's own blocks fall inside paragraphs ("... on 18" / "October."): only space on the
+    page, or the top of the next column, makes a blank line (which ends a sentence)."""
+    from qa.ingest.formats.ocr import lay_out
+
+    lines = [  # (block, top, words): a 60-pixel pitch, a block boundary inside the first paragraph
+        (1, 40, "Prepared by the finance office on 18"), (2, 100, "October. Revenue rose."),
+        (3, 220, "Shops"), (3, 280, "The Utrecht shop was the strongest."), (4, 40, "Second column text.")]  # fmt: skip
+    data: dict[str, list[object]] = {k: [] for k in ("text", "block_num", "par_num", "line_num", "top", "height")}
+    for n, (block, top, words) in enumerate(lines):
+        for word in words.split():
+            for key, value in zip(data, (word, block, 1, n, top, 20), strict=True):
+                data[key].append(value)
+    assert lay_out(data) == (  # type: ignore[arg-type]
+        "Prepared by the finance office on 18\nOctober. Revenue rose.\n\nShops\nThe Utrecht shop was the strongest.\n\n"
+        "Second column text."
+    )  # fmt: skip
+    assert lay_out({"text": []}) == ""

@@ -1,10 +1,16 @@
 """Scanned PDF pages read offline by Tesseract (Debian's tesseract-ocr and tesseract-ocr-eng),
 through pytesseract. The page's embedded images are read as they are: a scan is an image, so no
 PDF renderer is needed. Without the engine the file is skipped, with the install in the message.
+
+The text is laid out from where Tesseract saw each line (its TSV output), not from its own blocks:
+a blank line only where the page leaves space between lines. Tesseract's block and paragraph
+boundaries fall inside paragraphs too ("... on 18" / "" / "October."), and a blank line ends a
+sentence for the chunker, so a scanned paragraph was quoted in halves.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from qa.errors import DocumentError
@@ -13,6 +19,7 @@ LANGUAGES = "eng"  # Tesseract's trained data installed beside it (tesseract-ocr
 INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng"
 MIN_SIDE = 32  # pixels; smaller images are icons and rules, not text
 TIMEOUT_S = 120  # per image: a page that takes longer is not a page of text
+PARAGRAPH_GAP = 1.6  # times the page's usual line pitch: more space above a line starts a paragraph
 
 
 def has_images(page: Any) -> bool:
@@ -35,9 +42,35 @@ def read_page(page: Any, name: str, number: int) -> str:
         if picture is None or min(picture.size) < MIN_SIDE:
             continue
         try:
-            parts.append(pytesseract.image_to_string(picture, lang=LANGUAGES, timeout=TIMEOUT_S).strip())
+            data = pytesseract.image_to_data(picture, lang=LANGUAGES, timeout=TIMEOUT_S, output_type=pytesseract.Output.DICT)
+            parts.append(lay_out(data))
         except pytesseract.TesseractNotFoundError as exc:
             raise DocumentError(f"{name}: page {number} is a scan and no OCR engine is installed — {INSTALL}") from exc
         except (pytesseract.TesseractError, RuntimeError) as exc:
             raise DocumentError(f"{name}: OCR failed on page {number} ({exc}) — check {INSTALL}") from exc
     return "\n".join(p for p in parts if p)
+
+
+def lay_out(data: dict[str, list[Any]]) -> str:
+    """Tesseract's words (image_to_data) as lines in its reading order, a blank line between two
+    only where the space above the second is over PARAGRAPH_GAP times the usual pitch, or where it
+    starts higher up the page (the next column)."""
+    lines: dict[tuple[int, int, int], list[int]] = {}  # (block, paragraph, line) -> word indexes, in order
+    for i, word in enumerate(data.get("text", [])):
+        if str(word).strip():
+            key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+            lines.setdefault(key, []).append(i)
+    rows = []  # (top, bottom, text)
+    for words in lines.values():
+        top = min(int(data["top"][i]) for i in words)
+        bottom = max(int(data["top"][i]) + int(data["height"][i]) for i in words)
+        rows.append((top, bottom, " ".join(str(data["text"][i]).strip() for i in words)))
+    if not rows:
+        return ""
+    steps = sorted(b[0] - a[0] for a, b in itertools.pairwise(rows) if b[0] > a[0])
+    pitch = steps[len(steps) // 4] if steps else 0  # the usual step: a short page may have more gaps than lines
+    out = [rows[0][2]]
+    for (top, _, _), (next_top, _, text) in itertools.pairwise(rows):
+        apart = next_top <= top or (pitch > 0 and next_top - top > PARAGRAPH_GAP * pitch)
+        out.append(("\n\n" if apart else "\n") + text)
+    return "".join(out)

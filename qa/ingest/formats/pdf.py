@@ -2,9 +2,10 @@
 an image is a scan, read by OCR (qa/ingest/formats/ocr.py). Sections come from the PDF's outline
 (its bookmarks, which Word, LaTeX and browsers write from the headings): each entry found on its
 page opens a section there and ends the sentence before it. Without an outline, the lines set
-larger than the body text are the headings (pypdf reports each run's size as it extracts the text). The date: a date line or a dated title
-near the top of the text, else the PDF's metadata (creation date). Encrypted files open when their password
-is empty (AES needs the cryptography package, a dependency); otherwise they are refused by name.
+larger than the body text are the headings (pypdf reports each run's size as it extracts the
+text). The date: a date line or a dated title near the top of the text, else the PDF's metadata
+(creation date). Encrypted files open when their password is empty (AES needs the cryptography
+package, a dependency); otherwise they are refused by name.
 """
 
 from __future__ import annotations
