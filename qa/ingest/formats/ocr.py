@@ -60,17 +60,15 @@ def lay_out(data: dict[str, list[Any]]) -> str:
         if str(word).strip():
             key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
             lines.setdefault(key, []).append(i)
-    rows = []  # (top, bottom, text)
-    for words in lines.values():
-        top = min(int(data["top"][i]) for i in words)
-        bottom = max(int(data["top"][i]) + int(data["height"][i]) for i in words)
-        rows.append((top, bottom, " ".join(str(data["text"][i]).strip() for i in words)))
+    rows = [  # (top, text) of each line
+        (min(int(data["top"][i]) for i in ws), " ".join(str(data["text"][i]).strip() for i in ws)) for ws in lines.values()
+    ]
     if not rows:
         return ""
     steps = sorted(b[0] - a[0] for a, b in itertools.pairwise(rows) if b[0] > a[0])
     pitch = steps[len(steps) // 4] if steps else 0  # the usual step: a short page may have more gaps than lines
-    out = [rows[0][2]]
-    for (top, _, _), (next_top, _, text) in itertools.pairwise(rows):
+    out = [rows[0][1]]
+    for (top, _), (next_top, text) in itertools.pairwise(rows):
         apart = next_top <= top or (pitch > 0 and next_top - top > PARAGRAPH_GAP * pitch)
         out.append(("\n\n" if apart else "\n") + text)
     return "".join(out)
