@@ -16,6 +16,7 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from qa.errors import DocumentError
@@ -174,6 +175,21 @@ def _headings(outline: list[tuple[int, int, str]], texts: list[str], starts: lis
     return out
 
 
+def _line_sizes(text: str, runs: Sized) -> Iterator[tuple[int, int, float]]:
+    """(start, end, size) of each line of a page: the size most of its characters are set in (0
+    when none is known). `runs` are in text order, so each is looked at for its own lines only."""
+    first = 0
+    for m in re.finditer(r"[^\n]+", text):
+        while first < len(runs) and runs[first][1] <= m.start():
+            first += 1
+        inside: Counter[float] = Counter()
+        for a, b, size in runs[first:]:
+            if a >= m.end():
+                break
+            inside[round(size, 1)] += min(b, m.end()) - max(a, m.start())
+        yield m.start(), m.end(), inside.most_common(1)[0][0] if inside else 0.0
+
+
 def _set_larger(texts: list[str], sizes: list[Sized], starts: list[int]) -> list[tuple[int, int, str]]:
     """(offset, level, title) of the lines set larger than the body text (its commonest size) by
     HEADING_RATIO: a PDF without an outline still has its headings. A heading wrapped over lines of
@@ -189,18 +205,16 @@ def _set_larger(texts: list[str], sizes: list[Sized], starts: list[int]) -> list
     found: list[tuple[int, float, str]] = []  # (offset, size, title)
     for page, (text, runs) in enumerate(zip(texts, sizes, strict=True)):
         previous_end = -2
-        for m in re.finditer(r"[^\n]+", text):
-            inside = [(min(b, m.end()) - max(a, m.start()), size) for a, b, size in runs if a < m.end() and b > m.start()]
-            size = round(max(inside)[1], 1) if inside else 0.0
-            words = m.group().strip()
+        for a, b, size in _line_sizes(text, runs):
+            words = text[a:b].strip()
             if size < body * HEADING_RATIO or len(words) > MAX_HEADING_CHARS:
                 continue
-            if found and previous_end == m.start() - 1 and found[-1][1] == size:  # the heading's next line
+            if found and previous_end == a - 1 and found[-1][1] == size:  # the heading's next line
                 at, _, title = found[-1]
                 found[-1] = (at, size, f"{title} {words}")
             elif any(c.isalpha() for c in words):
-                found.append((starts[page] + m.start(), size, words))
-            previous_end = m.end()
+                found.append((starts[page] + a, size, words))
+            previous_end = b
     if not found or sum(len(t) for _, _, t in found) > MAX_HEADING_SHARE * sum(weight.values()):
         return []
     levels = {size: n for n, size in enumerate(sorted({s for _, s, _ in found}, reverse=True), start=1)}
