@@ -185,6 +185,20 @@ def test_html_notes_keep_their_headings_lists_and_tables(tmp_path: Path) -> None
     assert max((at, path) for at, path in doc.sections if at <= paged)[1] == "Checkout outage review › Timeline"
 
 
+def test_html_date_read_from_the_headline_says_so(tmp_path: Path) -> None:
+    """htmldate reads a page's <title> and <h1> too: a date found only there is the title's, not metadata."""
+    body = "<p>The board met and agreed the budget for the new boathouse roof.</p>"
+    headline = f"<html><head><title>Minutes</title></head><body><h1>Minutes, 12 March 2024</h1>{body}</body></html>"
+    (tmp_path / "headline.html").write_text(headline)
+    (tmp_path / "meta.html").write_text(
+        "<html><head><title>Minutes, 12 March 2024</title><meta name='date' content='2024-03-14'></head>"
+        f"<body><h1>Minutes</h1>{body}</body></html>"
+    )  # fmt: skip
+    dated = {p.name: load_document(p, tmp_path) for p in tmp_path.glob("*.html")}
+    assert (dated["headline.html"].date, dated["headline.html"].date_source) == (dt.date(2024, 3, 12), "title")
+    assert (dated["meta.html"].date, dated["meta.html"].date_source) == (dt.date(2024, 3, 14), "html meta")
+
+
 @pytest.mark.parametrize(
     ("markup", "day"),
     [

@@ -1,8 +1,9 @@
 """HTML: the article, not the page around it. trafilatura finds the main content (no navigation,
 sidebars, cookie banners, footers, comments or scripts) and its title; htmldate reads the date
-from meta tags, <time datetime> and JSON-LD datePublished. The text is one line per paragraph,
-heading, list item or table row (qa/ingest/formats/blocks.py). A page too small for trafilatura to
-call anything main content keeps all its visible text. trafilatura runs favouring recall: with its
+from meta tags, <time datetime> and JSON-LD datePublished ("html meta"), or from the page's title
+or headline ("title"). The text is one line per paragraph, heading, list item or table row
+(qa/ingest/formats/blocks.py). A page too small for trafilatura to call anything main content
+keeps all its visible text. trafilatura runs favouring recall: with its
 default precision, notes exported as a plain page (pandoc, a static-site generator: no <article>,
 short blocks) lost their headings and whole lists, while no boilerplate leaks either way on the 36
 news pages of bench/bench_html.py (bench/format_answers.py: answer@1 on the notes as web pages
@@ -13,6 +14,7 @@ Compared with the BeautifulSoup loader it replaces on 36 pages: docs/benchmarks/
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from collections.abc import Iterator
@@ -21,7 +23,7 @@ from typing import Any
 from qa.ingest.dating import parse_date, text_date
 from qa.ingest.formats.blocks import Block, lay_out, one_line
 from qa.ingest.formats.text import make_title
-from qa.types import HTML_META, Document
+from qa.types import HTML_META, TITLE, Document
 
 OLDEST_HTML_DATE = "1800-01-01"  # htmldate's own floor is 1995: older pages exist
 _BLOCKS = {"p", "head", "quote", "code", "item", "row"}
@@ -41,11 +43,21 @@ def _blocks(body: Any) -> Iterator[Block]:
             yield Block(("- " if el.tag == "item" else "") + "".join(el.itertext()))
 
 
-def _page_date(tree: Any) -> dt.date | None:
+def _page_date(tree: Any) -> tuple[dt.date | None, str]:
+    """The page's date and where it came from: its metadata (meta tags, <time>, JSON-LD), or its
+    title or headline, which htmldate also reads: asked again without them, htmldate finds the
+    same date only when the metadata holds it."""
     from htmldate import find_date
 
     found = find_date(tree, extensive_search=False, original_date=True, min_date=OLDEST_HTML_DATE)
-    return parse_date(found) if found else None
+    day = parse_date(found) if found else None
+    if day is None:
+        return None, ""
+    bare = copy.deepcopy(tree)
+    for headline in bare.xpath("//title|//h1|//h2"):
+        headline.getparent().remove(headline)
+    again = find_date(bare, extensive_search=False, original_date=True, min_date=OLDEST_HTML_DATE)
+    return day, (HTML_META if again and parse_date(again) == day else TITLE)
 
 
 def load(source: str, name: str) -> Document:
@@ -55,7 +67,7 @@ def load(source: str, name: str) -> Document:
     for quiet in ("trafilatura", "htmldate"):
         logging.getLogger(quiet).setLevel(logging.CRITICAL)  # they log what they could not find
     tree = load_html(source)
-    date = _page_date(tree) if tree is not None else None
+    date, source_of = _page_date(tree) if tree is not None else (None, "")
     found: Any = None
     if tree is not None:
         found = trafilatura.bare_extraction(
@@ -64,7 +76,6 @@ def load(source: str, name: str) -> Document:
     layout = lay_out(list(_blocks(found.body))) if found is not None and found.body is not None else None
     if layout is None or not layout.text.strip():
         layout = lay_out([Block(line) for line in trafilatura.html2txt(source).splitlines()])
-    source_of = HTML_META
     if date is None:
         date, source_of = text_date(layout.text)
     title = (found.title if found is not None else "") or ""
