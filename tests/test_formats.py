@@ -406,8 +406,35 @@ def test_ocr_lines_are_laid_out_by_the_space_between_them() -> None:
         for word in words.split():
             for key, value in zip(data, (word, block, 1, n, top, 20), strict=True):
                 data[key].append(value)
-    assert lay_out(data) == (  # type: ignore[arg-type]
+    assert lay_out(data)[0] == (  # type: ignore[arg-type]
         "Prepared by the finance office on 18\nOctober. Revenue rose.\n\nShops\nThe Utrecht shop was the strongest.\n\n"
         "Second column text."
     )  # fmt: skip
-    assert lay_out({"text": []}) == ""
+    assert lay_out({"text": []}) == ("", [])
+
+
+def test_scanned_headings_are_the_lines_drawn_larger(tmp_path: Path) -> None:
+    """On a scan, Tesseract's word heights tell the headings: drawn larger than the body text, they
+    open sections; a page in one size has none (Tesseract's heights vary with the letters)."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    lines = [(44, "Harbour works"), (28, "The dredger Maria deepens the north channel by"),
+             (28, "two metres before the summer season opens."), (44, "Funding"),
+             (28, "The fishermen's cooperative pays a third of the"),
+             (28, "cost and the port authority pays the rest.")]  # fmt: skip
+    image = Image.new("L", (1100, 80 + 80 * len(lines)), 255)
+    draw = ImageDraw.Draw(image)
+    for i, (size, text) in enumerate(lines):
+        draw.text((40, 40 + 80 * i), text, fill=0, font=ImageFont.load_default(size=size))
+    page = io.BytesIO()
+    image.save(page, "PDF", resolution=150)
+    (tmp_path / "works.pdf").write_bytes(page.getvalue())
+    doc = load_document(tmp_path / "works.pdf", tmp_path)
+    assert doc.ocr_pages == (1,)
+    at = doc.text.index("The fishermen")
+    assert max((s for s in doc.sections if s[0] <= at), key=lambda s: s[0])[1] == "Funding"
+    assert [path for _, path in doc.sections] == ["", "Harbour works", "Funding"]
+    (tmp_path / "plain.pdf").write_bytes(scanned_pdf([[text for _, text in lines]]))
+    assert load_document(tmp_path / "plain.pdf", tmp_path).sections == ()

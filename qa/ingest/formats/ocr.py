@@ -11,6 +11,7 @@ sentence for the chunker, so a scanned paragraph was quoted in halves.
 from __future__ import annotations
 
 import itertools
+import statistics
 from typing import Any
 
 from qa.errors import DocumentError
@@ -32,43 +33,58 @@ def has_images(page: Any) -> bool:
         return False
 
 
-def read_page(page: Any, name: str, number: int) -> str:
-    """The text Tesseract reads in the page's images, top to bottom as the page stores them."""
+Sized = list[tuple[int, int, float]]  # (start, end, height in pixels) of each line of a page's text
+
+
+def read_page(page: Any, name: str, number: int) -> tuple[str, Sized]:
+    """The text Tesseract reads in the page's images, top to bottom as the page stores them, and
+    each line's span in it with the height its words are set at (the median word's, in pixels)."""
     import pytesseract
 
-    parts = []
+    text, sized = "", []
     for image in page.images:
         picture = image.image
         if picture is None or min(picture.size) < MIN_SIDE:
             continue
         try:
             data = pytesseract.image_to_data(picture, lang=LANGUAGES, timeout=TIMEOUT_S, output_type=pytesseract.Output.DICT)
-            parts.append(lay_out(data))
         except pytesseract.TesseractNotFoundError as exc:
             raise DocumentError(f"{name}: page {number} is a scan and no OCR engine is installed — {INSTALL}") from exc
         except (pytesseract.TesseractError, RuntimeError) as exc:
             raise DocumentError(f"{name}: OCR failed on page {number} ({exc}) — check {INSTALL}") from exc
-    return "\n".join(p for p in parts if p)
+        part, lines = lay_out(data)
+        if part:
+            at = len(text) + (1 if text else 0)
+            text += ("\n" if text else "") + part
+            sized += [(a + at, b + at, h) for a, b, h in lines]
+    return text, sized
 
 
-def lay_out(data: dict[str, list[Any]]) -> str:
+def lay_out(data: dict[str, list[Any]]) -> tuple[str, Sized]:
     """Tesseract's words (image_to_data) as lines in its reading order, a blank line between two
     only where the space above the second is over PARAGRAPH_GAP times the usual pitch, or where it
-    starts higher up the page (the next column)."""
+    starts higher up the page (the next column); with each line's span and median word height."""
     lines: dict[tuple[int, int, int], list[int]] = {}  # (block, paragraph, line) -> word indexes, in order
     for i, word in enumerate(data.get("text", [])):
         if str(word).strip():
             key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
             lines.setdefault(key, []).append(i)
-    rows = [  # (top, text) of each line
-        (min(int(data["top"][i]) for i in ws), " ".join(str(data["text"][i]).strip() for i in ws)) for ws in lines.values()
+    rows = [  # (top, height, text) of each line
+        (
+            min(int(data["top"][i]) for i in ws),
+            float(statistics.median(int(data["height"][i]) for i in ws)),
+            " ".join(str(data["text"][i]).strip() for i in ws),
+        )
+        for ws in lines.values()
     ]
     if not rows:
-        return ""
+        return "", []
     steps = sorted(b[0] - a[0] for a, b in itertools.pairwise(rows) if b[0] > a[0])
     pitch = steps[len(steps) // 4] if steps else 0  # the usual step: a short page may have more gaps than lines
-    out = [rows[0][1]]
-    for (top, _), (next_top, text) in itertools.pairwise(rows):
+    text, sized = rows[0][2], [(0, len(rows[0][2]), rows[0][1])]
+    for (top, _, _), (next_top, height, line) in itertools.pairwise(rows):
         apart = next_top <= top or (pitch > 0 and next_top - top > PARAGRAPH_GAP * pitch)
-        out.append(("\n\n" if apart else "\n") + text)
-    return "".join(out)
+        text += "\n\n" if apart else "\n"
+        sized.append((len(text), len(text) + len(line), height))
+        text += line
+    return text, sized

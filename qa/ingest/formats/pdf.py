@@ -3,9 +3,10 @@ an image is a scan, read by OCR (qa/ingest/formats/ocr.py). Sections come from t
 (its bookmarks, which Word, LaTeX and browsers write from the headings): each entry found on its
 page opens a section there and ends the sentence before it. Without an outline, the lines set
 larger than the body text are the headings (pypdf reports each run's size as it extracts the
-text). The date: a date line or a dated title near the top of the text, else the PDF's metadata
-(creation date). Encrypted files open when their password is empty (AES needs the cryptography
-package, a dependency); otherwise they are refused by name.
+text; on a scanned page, Tesseract each line's word height). The date: a date line or a dated
+title near the top of the text, else the PDF's metadata (creation date). Encrypted files open when
+their password is empty (AES needs the cryptography package, a dependency); otherwise they are
+refused by name.
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ def _open(data: bytes, name: str) -> Any:
 
 
 Sized = list[tuple[int, int, float]]  # (start, end, type size in points) of a page's text runs
+Heading = tuple[int, int, str]  # (offset in the document's text, level, title)
 
 
 def _page_texts(reader: Any, name: str) -> tuple[list[str], tuple[int, ...], list[Sized]]:
     """Each page's text, the 1-based pages whose text came from OCR, and each page's runs of text
-    with the size they are set in (none for a scanned page)."""
+    with the size they are set in (points; for a scanned page, each line's height in pixels)."""
     texts: list[str] = []
     scanned: list[int] = []
     sizes: list[Sized] = []
@@ -62,11 +64,12 @@ def _page_texts(reader: Any, name: str) -> tuple[list[str], tuple[int, ...], lis
             runs: list[tuple[str, float]] = []
             text = page.extract_text(visitor_text=_collect(runs)) or ""
             if not text.strip() and ocr.has_images(page):
-                text = ocr.read_page(page, name, number)
+                text, lines = ocr.read_page(page, name, number)
                 scanned.append(number)
-                runs = []
+                sizes.append(lines)
+            else:
+                sizes.append(_runs_in(text, runs))
             texts.append(text)
-            sizes.append(_runs_in(text, runs))
     except DocumentError:
         raise
     except Exception as exc:  # as in _open: a damaged page stream
@@ -124,6 +127,7 @@ def _metadata_date(reader: Any) -> dt.date | None:
 
 
 HEADING_RATIO = 1.15  # a line set this much larger than the body text is a heading
+OCR_HEADING_RATIO = 1.3  # on a scan: Tesseract's word heights vary with the letters (x-height, capitals)
 MAX_HEADING_CHARS = 150
 MAX_HEADING_SHARE = 0.3  # of the characters: more set large, and large is not a heading
 MAX_OUTLINE = 2000  # entries: a longer outline is an index, not headings
@@ -153,10 +157,10 @@ def _outline(reader: Any) -> list[tuple[int, int, str]]:
     return out
 
 
-def _headings(outline: list[tuple[int, int, str]], texts: list[str], starts: list[int]) -> list[tuple[int, int, str]]:
+def _headings(outline: list[tuple[int, int, str]], texts: list[str], starts: list[int]) -> list[Heading]:
     """(offset, level, title as the page writes it) of each outline entry found on its page, at
     its line's start; entries are looked for in order, whitespace aside (a heading may wrap)."""
-    out: list[tuple[int, int, str]] = []
+    out: list[Heading] = []
     page_at = (-1, 0)  # where on which page the previous heading was found
     for depth, page, title in outline:
         if page >= len(texts):
@@ -190,9 +194,9 @@ def _line_sizes(text: str, runs: Sized) -> Iterator[tuple[int, int, float]]:
         yield m.start(), m.end(), inside.most_common(1)[0][0] if inside else 0.0
 
 
-def _set_larger(texts: list[str], sizes: list[Sized], starts: list[int]) -> list[tuple[int, int, str]]:
+def _set_larger(texts: list[str], sizes: list[Sized], starts: list[int], ratio: float = HEADING_RATIO) -> list[Heading]:
     """(offset, level, title) of the lines set larger than the body text (its commonest size) by
-    HEADING_RATIO: a PDF without an outline still has its headings. A heading wrapped over lines of
+    `ratio`: a PDF without an outline still has its headings. A heading wrapped over lines of
     one size is one heading; the largest size is level 1. None when such lines are not rare (a
     poster: everything is large)."""
     weight: Counter[float] = Counter()
@@ -207,7 +211,7 @@ def _set_larger(texts: list[str], sizes: list[Sized], starts: list[int]) -> list
         previous_end = -2
         for a, b, size in _line_sizes(text, runs):
             words = text[a:b].strip()
-            if size < body * HEADING_RATIO or len(words) > MAX_HEADING_CHARS:
+            if size < body * ratio or len(words) > MAX_HEADING_CHARS:
                 continue
             if found and previous_end == a - 1 and found[-1][1] == size:  # the heading's next line
                 at, _, title = found[-1]
@@ -221,6 +225,13 @@ def _set_larger(texts: list[str], sizes: list[Sized], starts: list[int]) -> list
     return [(at, levels[size], title) for at, size, title in found]
 
 
+def _sized_headings(texts: list[str], sizes: list[Sized], starts: list[int], scanned: tuple[int, ...]) -> list[Heading]:
+    """The headings by size, of the text pages (in points) and of the scanned ones (in pixels) apart."""
+    text_pages = [[] if n in scanned else runs for n, runs in enumerate(sizes, start=1)]
+    scan_pages = [runs if n in scanned else [] for n, runs in enumerate(sizes, start=1)]
+    return sorted(_set_larger(texts, text_pages, starts) + _set_larger(texts, scan_pages, starts, OCR_HEADING_RATIO))
+
+
 def load(data: bytes, name: str) -> Document:
     reader = _open(data, name)
     texts, scanned, sizes = _page_texts(reader, name)
@@ -232,7 +243,7 @@ def load(data: bytes, name: str) -> Document:
     date, source = text_date(full)
     if date is None:
         date, source = _metadata_date(reader), PDF_METADATA
-    headings = _headings(_outline(reader), texts, starts) or _set_larger(texts, sizes, starts)
+    headings = _headings(_outline(reader), texts, starts) or _sized_headings(texts, sizes, starts, scanned)
     sections: Sections = heading_paths(headings) if headings else ()
     ends = [full.find("\n", at + len(t)) for at, _, t in headings]
     breaks = tuple(sorted({at for at, _, _ in headings if at > 0} | {e + 1 for e in ends if e > 0}))
