@@ -10,8 +10,9 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -438,3 +439,51 @@ def test_scanned_headings_are_the_lines_drawn_larger(tmp_path: Path) -> None:
     assert [path for _, path in doc.sections] == ["", "Harbour works", "Funding"]
     (tmp_path / "plain.pdf").write_bytes(scanned_pdf([[text for _, text in lines]]))
     assert load_document(tmp_path / "plain.pdf", tmp_path).sections == ()
+
+
+def _word(build: Callable[[Any], None]) -> bytes:
+    import io
+
+    import docx
+
+    word = docx.Document()
+    build(word)
+    out = io.BytesIO()
+    word.save(out)
+    return out.getvalue()
+
+
+def test_word_headings_set_by_hand_or_by_a_custom_style(tmp_path: Path) -> None:
+    """People's Word files: headings typed in bold, or a house style based on Heading 1; each opens
+    a section. A memo all in bold has none."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    from qa.ingest.sections import section_at
+
+    def bold_headings(word: Any) -> None:
+        word.add_paragraph("Harbour board minutes", style="Title")
+        for head, body in [("Dredging", "The dredger Maria deepens the north channel by two metres."),
+                           ("Funding", "The fishermen's cooperative pays a third of the cost.")]:  # fmt: skip
+            word.add_paragraph().add_run(head).bold = True
+            word.add_paragraph(body)
+
+    def house_style(word: Any) -> None:
+        style = word.styles.add_style("Report Section", WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = word.styles["Heading 1"]
+        word.add_paragraph("Dredging", style="Report Section")
+        word.add_paragraph("The dredger Maria deepens the north channel by two metres.")
+
+    def bold_memo(word: Any) -> None:
+        for text in ["Note to staff", "The office closes at noon on Friday.", "Thank you"]:
+            word.add_paragraph().add_run(text).bold = True
+
+    for name, build in [("bold.docx", bold_headings), ("house.docx", house_style), ("memo.docx", bold_memo)]:
+        (tmp_path / name).write_bytes(_word(build))
+    bold, house, memo = (load_document(tmp_path / n, tmp_path) for n in ("bold.docx", "house.docx", "memo.docx"))
+
+    def section(doc: Document, words: str) -> str:
+        return section_at(doc.sections, doc.text.index(words))
+
+    assert section(bold, "The fishermen") == "Harbour board minutes › Funding"
+    assert section(house, "The dredger") == "Dredging"
+    assert memo.sections == ()
