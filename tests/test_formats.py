@@ -487,3 +487,21 @@ def test_word_headings_set_by_hand_or_by_a_custom_style(tmp_path: Path) -> None:
     assert section(bold, "The fishermen") == "Harbour board minutes › Funding"
     assert section(house, "The dredger") == "Dredging"
     assert memo.sections == ()
+
+
+def test_markdown_headings_typed_in_bold(tmp_path: Path) -> None:
+    """Notes whose parts are headed "**Costs**" rather than "## Costs": each is a section, and never
+    quoted as an answer; a bold word in a sentence or a bold sentence with its stop is text."""
+    note = ("# Garden notes\n\n**Costs**\n\nThe rainwater tanks cost 400 euros in total.\n\n**Pests in the compost**\n\n"
+            "Rats came for the compost heap in the autumn. A **bold** word is text.\n\n**The tanks are full.**\n")  # fmt: skip
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "garden.md").write_text(note)
+    lib = Library.open(tmp_path / "index")
+    lib.sync(tmp_path / "docs")
+    doc = load_document(tmp_path / "docs" / "garden.md", tmp_path / "docs")
+    assert [p for _, p in doc.sections] == ["", "Garden notes", "Garden notes › Costs", "Garden notes › Pests in the compost"]
+    answer = lib.ask("What came for the compost heap?")
+    assert answer.found and answer.quotes[0].text.startswith("Rats came")
+    assert all("**Pests" not in q.text for q in answer.quotes)
+    assert answer.hits[0].section == "Garden notes › Pests in the compost"
+    lib.close()

@@ -1,8 +1,9 @@
 """Lines that are a document's structure, not its statements: never quoted as an answer.
 
-Front matter (`---`, `title: ...`), Markdown headings, bare list bullets, table rules, bylines,
-date lines, news datelines ("MOSCOW, March 20. /TASS/."), the news header " date YYYY-MM-DD ", and a
-short unpunctuated title line run into the sentence below it (Word headings, web page titles).
+Front matter (`---`, `title: ...`), Markdown headings (and lines all in bold with no stop), bare
+list bullets, table rules, bylines, date lines, news datelines ("MOSCOW, March 20. /TASS/."), the
+news header " date YYYY-MM-DD ", and a short unpunctuated title line run into the sentence below
+it (Word headings, web page titles).
 A sentence that holds such lines is cut down to the runs of lines between them; each list item is
 a statement of its own, its bullet left out.
 """
@@ -15,6 +16,7 @@ _STRUCTURE = re.compile(
     r"""^\s*(
       -{3,}|\.{3,}|\+{3,}|={3,}|\*{3,}|_{3,}             # front matter fences, rules
     | \#{1,6}(\s.*)?                                     # Markdown headings
+    | (\*\*|__)[^*_]{0,120}?[^.!?*_\s](\*\*|__)           # a line all in bold with no stop: a heading by hand
     | [-*+•]\s*|\d+[.)]\s*                               # a bullet or a number alone
     | \|?[\s:|-]*-{3,}[\s:|-]*\|?                        # table rules
     | [A-Za-z_][\w -]{0,30}:\s*[^\s].{0,80}?(?<![.!?])   # key: value (front matter, "Date: ...") with no sentence end

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 SEPARATOR = " › "
+MAX_BOLD_TITLE_WORDS = 12
 Sections = tuple[tuple[int, str], ...]  # (offset, path): from that offset on, until the next
 
 
@@ -26,12 +27,27 @@ def heading_paths(headings: Iterable[tuple[int, int, str]]) -> Sections:
 
 
 def markdown_headings(tokens: Sequence[Any], line_starts: Sequence[int]) -> list[tuple[int, int, str]]:
-    """(offset of its first line, level, title) of each heading among markdown-it tokens."""
+    """(offset of its first line, level, title) of each heading among markdown-it tokens. A text
+    whose only headings are # titles may head its parts with a paragraph all in bold ("**Costs**"):
+    those are headings at level 2, when they are at most half of its paragraphs."""
     out = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.map and i + 1 < len(tokens):
             out.append((line_starts[token.map[0]], int(token.tag[1]), tokens[i + 1].content))
-    return out
+    if any(level > 1 for _, level, _ in out):
+        return out
+    paragraphs = [i for i, t in enumerate(tokens[:-1]) if t.type == "paragraph_open" and t.level == 0 and t.map]
+    bold = [(line_starts[tokens[i].map[0]], 2, title) for i in paragraphs if (title := _bold_title(tokens[i + 1]))]
+    return sorted(out + bold) if bold and 2 * len(bold) <= len(paragraphs) else out
+
+
+def _bold_title(inline: Any) -> str:
+    """The words of an inline token that is one bold run of a few words with no closing stop, else ""."""
+    children = [c for c in inline.children or [] if c.type != "text" or c.content.strip()]
+    if [c.type for c in children] != ["strong_open", "text", "strong_close"]:
+        return ""
+    words = children[1].content.strip()
+    return words if 0 < len(words.split()) <= MAX_BOLD_TITLE_WORDS and words[-1] not in ".!?" else ""
 
 
 def section_starts(text: str) -> Sections:
