@@ -18,24 +18,31 @@ from qa.errors import DocumentError
 from qa.ingest.dating import text_date
 from qa.ingest.formats.blocks import Block, lay_out
 from qa.ingest.formats.text import make_title
+from qa.ingest.sections import MAX_BOLD_TITLE_WORDS
 from qa.types import DOCX_METADATA, Document
 
 _HEADING = re.compile(r"heading (\d)", re.IGNORECASE)
 MAX_STYLE_DEPTH = 10  # styles based on styles: deeper is a loop
-MAX_HEADING_WORDS = 12
 TEMPLATE_STAMP = dt.datetime(2013, 12, 23, 23, 15, tzinfo=dt.UTC)  # python-docx's default.docx
 
 
-def _blocks(doc: Any) -> Iterator[Block]:
+def _blocks(doc: Any) -> Iterator[tuple[Block, Any]]:
+    """Each paragraph and table row as a block, with the paragraph it comes from (None for a row)."""
     from docx.table import Table
 
     for item in doc.iter_inner_content():
         if isinstance(item, Table):
             for row in item.rows:
                 cells = list(dict.fromkeys(c.text.strip() for c in row.cells))  # a merged cell repeats itself
-                yield Block(" | ".join(c for c in cells if c))
+                yield Block(" | ".join(c for c in cells if c)), None
         else:
-            yield Block(item.text, _level(item))
+            yield Block(item.text, _level(item)), item
+
+
+def _all_bold(paragraph: Any) -> bool:
+    """True for a paragraph whose every run with text is bold (set on the run or its character style)."""
+    runs = [r for r in paragraph.runs if r.text.strip()] if paragraph is not None else []
+    return bool(runs) and all(r.bold or (r.style is not None and r.style.font.bold) for r in runs)
 
 
 def _level(paragraph: Any) -> int:
@@ -67,26 +74,17 @@ def _outline_level(element: Any) -> int | None:
     return level if level < 9 else None
 
 
-def _bold_headings(doc: Any, blocks: list[Block]) -> list[Block]:
+def _bold_headings(read: list[tuple[Block, Any]]) -> list[Block]:
     """A document with no heading styles, whose author set headings by hand: a short paragraph all
     in bold, with no closing stop, followed by one that is not, is a heading (under the Title).
-    Only when such paragraphs are at most half of them."""
-    from docx.table import Table
-
+    Only when such paragraphs are at most half of them. `read`: each block with its paragraph."""
+    blocks = [block for block, _ in read]
     if any(b.heading > 1 for b in blocks):  # real headings (a Title alone is not)
         return blocks
-    bold = []
-    for item in doc.iter_inner_content():
-        if isinstance(item, Table):
-            bold += [False] * len(item.rows)
-        else:
-            runs = [r for r in item.runs if r.text.strip()]
-            bold.append(bool(runs) and all(r.bold or (r.style is not None and r.style.font.bold) for r in runs))
-    if len(bold) != len(blocks):
-        return blocks
+    bold = [_all_bold(paragraph) for _, paragraph in read]
     marked = [
-        b and bool(block.text.strip()) and len(block.text.split()) <= MAX_HEADING_WORDS and not block.text.rstrip().endswith(".")
-        and i + 1 < len(blocks) and not bold[i + 1]
+        b and bool(block.text.strip()) and len(block.text.split()) <= MAX_BOLD_TITLE_WORDS
+        and not block.text.rstrip().endswith(".") and i + 1 < len(blocks) and not bold[i + 1]
         for i, (b, block) in enumerate(zip(bold, blocks, strict=True))
     ]  # fmt: skip
     if not any(marked) or 2 * sum(marked) > len(blocks):
@@ -99,7 +97,7 @@ def load(data: bytes, name: str) -> Document:
 
     try:
         word = docx.Document(io.BytesIO(data))
-        layout = lay_out(_bold_headings(word, list(_blocks(word))))
+        layout = lay_out(_bold_headings(list(_blocks(word))))
         created = word.core_properties.created
     except Exception as exc:  # python-docx raises zip, XML and package errors of many types
         raise DocumentError(f"{name}: unreadable Word file ({type(exc).__name__}) — save it again as .docx") from exc
