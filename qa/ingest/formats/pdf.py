@@ -50,7 +50,7 @@ def _open(data: bytes, name: str) -> Any:
 
 
 Sized = list[tuple[int, int, float]]  # (start, end, type size in points) of a page's text runs
-Heading = tuple[int, int, str]  # (offset in the document's text, level, title)
+Heading = tuple[int, int, int, str]  # (start, end) in the document's text, level, title
 
 
 def _page_texts(reader: Any, name: str) -> tuple[list[str], tuple[int, ...], list[Sized]]:
@@ -158,8 +158,8 @@ def _outline(reader: Any) -> list[tuple[int, int, str]]:
 
 
 def _headings(outline: list[tuple[int, int, str]], texts: list[str], starts: list[int]) -> list[Heading]:
-    """(offset, level, title as the page writes it) of each outline entry found on its page, at
-    its line's start; entries are looked for in order, whitespace aside (a heading may wrap)."""
+    """Each outline entry found on its page at a line's start: its span, level and title as the
+    page writes it; entries are looked for in order, whitespace aside (a heading may wrap)."""
     out: list[Heading] = []
     page_at = (-1, 0)  # where on which page the previous heading was found
     for depth, page, title in outline:
@@ -174,7 +174,7 @@ def _headings(outline: list[tuple[int, int, str]], texts: list[str], starts: lis
         line = texts[page].rfind("\n", 0, at) + 1
         if texts[page][line:at].strip():  # not at a line's start: a mention in running text
             continue
-        out.append((starts[page] + line, depth, " ".join(m.group().split())))
+        out.append((starts[page] + line, starts[page] + begin + m.end(), depth, " ".join(m.group().split())))
         page_at = (page, begin + m.end())
     return out
 
@@ -195,7 +195,7 @@ def _line_sizes(text: str, runs: Sized) -> Iterator[tuple[int, int, float]]:
 
 
 def _set_larger(texts: list[str], sizes: list[Sized], starts: list[int], ratio: float = HEADING_RATIO) -> list[Heading]:
-    """(offset, level, title) of the lines set larger than the body text (its commonest size) by
+    """The lines set larger than the body text (its commonest size) by
     `ratio`: a PDF without an outline still has its headings. A heading wrapped over lines of
     one size is one heading; the largest size is level 1. None when such lines are not rare (a
     poster: everything is large)."""
@@ -206,23 +206,23 @@ def _set_larger(texts: list[str], sizes: list[Sized], starts: list[int], ratio: 
     if not weight:
         return []
     body = weight.most_common(1)[0][0]
-    found: list[tuple[int, float, str]] = []  # (offset, size, title)
+    found: list[tuple[int, int, float, str]] = []  # (start, end, size, title)
     for page, (text, runs) in enumerate(zip(texts, sizes, strict=True)):
         previous_end = -2
         for a, b, size in _line_sizes(text, runs):
             words = text[a:b].strip()
             if size < body * ratio or len(words) > MAX_HEADING_CHARS:
                 continue
-            if found and previous_end == a - 1 and found[-1][1] == size:  # the heading's next line
-                at, _, title = found[-1]
-                found[-1] = (at, size, f"{title} {words}")
+            if found and previous_end == a - 1 and found[-1][2] == size:  # the heading's next line
+                at, _, _, title = found[-1]
+                found[-1] = (at, starts[page] + b, size, f"{title} {words}")
             elif any(c.isalpha() for c in words):
-                found.append((starts[page] + a, size, words))
+                found.append((starts[page] + a, starts[page] + b, size, words))
             previous_end = b
-    if not found or sum(len(t) for _, _, t in found) > MAX_HEADING_SHARE * sum(weight.values()):
+    if not found or sum(len(t) for *_, t in found) > MAX_HEADING_SHARE * sum(weight.values()):
         return []
-    levels = {size: n for n, size in enumerate(sorted({s for _, s, _ in found}, reverse=True), start=1)}
-    return [(at, levels[size], title) for at, size, title in found]
+    levels = {size: n for n, size in enumerate(sorted({s for _, _, s, _ in found}, reverse=True), start=1)}
+    return [(a, b, levels[size], title) for a, b, size, title in found]
 
 
 def _sized_headings(texts: list[str], sizes: list[Sized], starts: list[int], scanned: tuple[int, ...]) -> list[Heading]:
@@ -244,10 +244,10 @@ def load(data: bytes, name: str) -> Document:
     if date is None:
         date, source = _metadata_date(reader), PDF_METADATA
     headings = _headings(_outline(reader), texts, starts) or _sized_headings(texts, sizes, starts, scanned)
-    sections: Sections = heading_paths(headings) if headings else ()
-    ends = [full.find("\n", at + len(t)) for at, _, t in headings]
-    breaks = tuple(sorted({at for at, _, _ in headings if at > 0} | {e + 1 for e in ends if e > 0}))
-    title = make_title(_metadata_title(reader) or (headings[0][2] if headings else "") or full)
+    sections: Sections = heading_paths((a, level, t) for a, _, level, t in headings) if headings else ()
+    line_ends = [full.find("\n", b) for _, b, _, _ in headings]  # a heading ends the sentence before and after it
+    breaks = tuple(sorted({a for a, *_ in headings if a > 0} | {e + 1 for e in line_ends if e > 0}))
+    title = make_title(_metadata_title(reader) or (headings[0][3] if headings else "") or full)
     return Document(
         name, full, date, title, pages=tuple(starts), date_source=source if date else "", ocr_pages=scanned,
         sections=sections, breaks=breaks,
