@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.eval.collections import Row, mean_of, summary
 from qa.ingest.sync import Progress
-from qa.types import Answer, Hit, Quote, Skipped, SyncReport
+from qa.types import SECTION_SEPARATOR, Answer, Hit, Quote, Skipped, SyncReport
 
 if TYPE_CHECKING:
     from qa.watch import Synced
@@ -52,17 +52,19 @@ def wants_colour(stream: Any) -> bool:
 def format_answer(answer: Answer, highlight: bool) -> str:
     """The answer's text; with `highlight` (a terminal that shows colour), each quote's answering
     phrase in bold."""
-    if not highlight or not any(q.answer_end > q.answer_start for q in answer.quotes):
+    if not highlight or not any(q.answer for q in answer.quotes):
         return answer.text
+
     def bold(q: Quote) -> str:
-        return f"{q.text[: q.answer_start]}{BOLD}{q.answer}{PLAIN}{q.text[q.answer_end :]}" if q.answer else q.text
+        before, phrase, after = q.around
+        return f"{before}{BOLD}{phrase}{PLAIN}{after}" if phrase else q.text
 
     return " ".join(f"{bold(q)} [{q.marker}]" for q in answer.quotes)
 
 
 def format_hit(hit: Hit) -> str:
     where = f"page {hit.page}{' (OCR)' if hit.ocr else ''}, " if hit.page else ""
-    source = f"{hit.source} › {hit.section}" if hit.section else hit.source
+    source = f"{hit.source}{SECTION_SEPARATOR}{hit.section}" if hit.section else hit.source
     head = f"[{hit.rank}] {source}:{hit.line_start}-{hit.line_end} · {where}{hit.dated} · score {hit.score:.4f}"
     also = "".join(f"\n    also in {d.source}:{d.line_start}-{d.line_end} · {d.dated}" for d in hit.duplicates)
     body = "\n".join("    " + line for line in hit.text.splitlines() if line.strip())

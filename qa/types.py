@@ -9,6 +9,8 @@ from typing import Any
 
 from qa.text import Lines
 
+SECTION_SEPARATOR = " › "  # between the headings of a section path: "Costs › 2024"
+
 # Where a document's date came from, most trusted first. A file's modification time says when it
 # was last copied or saved, not when it was written: it is a fallback, shown as "file date".
 HEADER, FRONT_MATTER, HTML_META, DATE_LINE, TITLE, PDF_METADATA, DOCX_METADATA, FILE_NAME, FILE_DATE = (
@@ -145,9 +147,9 @@ def where(c: Any, dash: str = "-") -> str:
 def headed(title: str, section: str) -> str:
     """The document's title and the headings above a passage, as a reader follows them: the section
     path alone when it opens with the title (a Markdown # heading is both), "" when neither is known."""
-    if not section or section == title or section.startswith(title + " › "):
+    if not section or section == title or section.startswith(title + SECTION_SEPARATOR):
         return section or title
-    return f"{title} › {section}" if title else section
+    return f"{title}{SECTION_SEPARATOR}{section}" if title else section
 
 
 def describe_date(date: dt.date | None, source: str) -> str:
@@ -189,6 +191,13 @@ class Quote:
     def answer(self) -> str:
         """The marked phrase, or "" when none is marked."""
         return self.text[self.answer_start : self.answer_end]
+
+    @property
+    def around(self) -> tuple[str, str, str]:
+        """(before, the marked phrase, after): the text around the phrase; ("text", "", "") when none is marked."""
+        if self.answer_end <= self.answer_start:
+            return self.text, "", ""
+        return self.text[: self.answer_start], self.answer, self.text[self.answer_end :]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,8 @@ import bisect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-SEPARATOR = " › "
+from qa.types import SECTION_SEPARATOR
+
 MAX_BOLD_TITLE_WORDS = 12
 Sections = tuple[tuple[int, str], ...]  # (offset, path): from that offset on, until the next
 
@@ -22,7 +23,7 @@ def heading_paths(headings: Iterable[tuple[int, int, str]]) -> Sections:
     stack: list[tuple[int, str]] = []
     for offset, level, title in headings:
         stack = [*(s for s in stack if s[0] < level), (level, " ".join(title.split()))]
-        out.append((offset, SEPARATOR.join(t for _, t in stack)))
+        out.append((offset, SECTION_SEPARATOR.join(t for _, t in stack)))
     return tuple(out)
 
 

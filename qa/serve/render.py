@@ -67,9 +67,7 @@ def cite(turn: int, n: int) -> str:
 def _quoted(quote: Quote) -> str:
     """A quote escaped, its answering phrase (if one is marked) in bold, and the line breaks a PDF
     or a hard-wrapped file puts inside a sentence shown as spaces."""
-    a, b = quote.answer_start, quote.answer_end
-    parts = [quote.text[:a], quote.text[a:b], quote.text[b:]] if b > a else [quote.text, "", ""]
-    head, phrase, tail = (esc(_LINE_BREAK.sub(" ", p)) for p in parts)
+    head, phrase, tail = (esc(_LINE_BREAK.sub(" ", p)) for p in quote.around)
     return f"{head}<b>{phrase}</b>{tail}" if phrase else head
 
 
