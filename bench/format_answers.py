@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qa import Library
 from qa.eval.answers import load_cases, run_cases, summarise
 from qa.ingest.formats import markdown
+from tests.formats import docx_file, scanned_pdf
 
 FORMATS = ("original", "html", "docx", "pdf", "scan")
 SCAN_WIDTH = 60  # characters a drawn line holds
@@ -76,18 +77,12 @@ def _inline(token: Any) -> str:
     return "".join(c.content if c.type in ("text", "code_inline") else spaces.get(c.type, "") for c in token.children or [])
 
 
-def _table(word: Any, rows: list[list[str]]) -> None:
-    table = word.add_table(rows=len(rows), cols=max(len(r) for r in rows))
-    for cells, values in zip(table.rows, rows, strict=True):
-        for cell, value in zip(cells.cells, values, strict=False):
-            cell.text = value
-
-
 def to_docx(path: Path) -> bytes:
-    import docx
-
+    """The note as Word writes it (tests/formats.docx_file): headings in Heading styles, list items
+    in List Bullet / List Number, tables as Word tables, the front matter's date and title as the
+    file's properties."""
     meta, tokens = _parts(path)
-    word = docx.Document()
+    blocks: list[tuple[str, str]] = []
     lists: list[str] = []  # the list styles open, innermost last
     style = ""
     rows: list[list[str]] = []
@@ -101,28 +96,16 @@ def to_docx(path: Path) -> bytes:
         elif t.type == "tr_open":
             rows.append([])
         elif t.type == "table_close":
-            _table(word, rows)
+            blocks.append(("table", "\n".join("|".join(cells) for cells in rows)))
             rows = []
         elif t.type == "inline" and tokens[i - 1].type in ("th_open", "td_open"):
             rows[-1].append(_inline(t))
         elif t.type == "inline":
-            word.add_paragraph(_inline(t), style=style or None)
+            blocks.append((style, _inline(t)))
         elif t.type in ("fence", "code_block"):
-            word.add_paragraph(t.content.rstrip("\n"))
-    return _save(word, meta)
-
-
-def _save(word: Any, meta: dict[str, Any]) -> bytes:
-    import io
-
-    date = _date(meta)
-    if date:
-        word.core_properties.created = date  # else python-docx's template date, which qa ignores
-    if meta.get("title"):
-        word.core_properties.title = str(meta["title"])
-    out = io.BytesIO()
-    word.save(out)
-    return out.getvalue()
+            blocks.append(("", t.content.rstrip("\n")))
+    title = str(meta["title"]) if meta.get("title") else None
+    return docx_file(blocks, created=_date(meta), title=title)  # no date: python-docx's template's, which qa ignores
 
 
 def to_pdf(page: Path, out: Path) -> None:
@@ -139,8 +122,6 @@ def to_pdf(page: Path, out: Path) -> None:
 def to_scan(path: Path) -> bytes:
     """The note as a scanner sees a printout: its text lines (Markdown marks left out) drawn into pages."""
     import textwrap
-
-    from tests.formats import scanned_pdf
 
     _, tokens = _parts(path)
     lines: list[str] = []

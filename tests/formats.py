@@ -44,8 +44,10 @@ def scanned_pdf(pages: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
-def docx_file(blocks: list[tuple[str, str]], created: dt.datetime | None = None) -> bytes:
-    """A Word file of (style, text) blocks; style "table" takes rows as "a|b" lines."""
+def docx_file(blocks: list[tuple[str, str]], created: dt.datetime | None = None, title: str | None = None) -> bytes:
+    """A Word file of (style, text) blocks, each a paragraph in that style of Word's ("Title",
+    "Heading 2", "List Bullet"; "" for body text), or "table" with its rows as "a|b" lines; `created`
+    and `title` set the file's properties."""
     import docx
 
     word = docx.Document()
@@ -56,12 +58,12 @@ def docx_file(blocks: list[tuple[str, str]], created: dt.datetime | None = None)
             for row, cells in zip(table.rows, rows, strict=True):
                 for cell, value in zip(row.cells, cells, strict=True):
                     cell.text = value
-        elif style.startswith("Heading") or style == "Title":
-            word.add_paragraph(text, style=style)
         else:
-            word.add_paragraph(text)
+            word.add_paragraph(text, style=style or None)
     if created:
         word.core_properties.created = created
+    if title:
+        word.core_properties.title = title
     out = io.BytesIO()
     word.save(out)
     return out.getvalue()

@@ -19,6 +19,7 @@ import pytest
 from qa import Library
 from qa.errors import DocumentError
 from qa.ingest.loaders import load_document
+from qa.ingest.sections import section_at
 from qa.types import Document, Hit
 
 from .formats import docx_file, pdf_pages, scanned_pdf
@@ -182,8 +183,7 @@ def test_html_notes_keep_their_headings_lists_and_tables(tmp_path: Path) -> None
     lines = line_texts(doc.text)
     assert "- 14:09 Aiko Tanaka, the on-call engineer, was paged." in lines
     assert "Timeline" in lines and "refunds | 12000" in lines
-    paged = doc.text.index("Aiko")
-    assert max((at, path) for at, path in doc.sections if at <= paged)[1] == "Checkout outage review › Timeline"
+    assert section_at(doc.sections, doc.text.index("Aiko")) == "Checkout outage review › Timeline"
 
 
 def test_html_date_read_from_the_headline_says_so(tmp_path: Path) -> None:
@@ -362,8 +362,7 @@ def test_pdf_sections_come_from_its_outline(tmp_path: Path) -> None:
     doc = load_document(tmp_path / "works.pdf", tmp_path)
 
     def section(words: str) -> str:
-        at = doc.text.index(words)
-        return max((s for s in doc.sections if s[0] <= at), key=lambda s: s[0])[1]
+        return section_at(doc.sections, doc.text.index(words))
 
     assert section("The dredger Maria") == "Harbour works › Dredging"
     assert section("The cooperative pays") == "Harbour works › Funding"
@@ -434,8 +433,7 @@ def test_scanned_headings_are_the_lines_drawn_larger(tmp_path: Path) -> None:
     (tmp_path / "works.pdf").write_bytes(page.getvalue())
     doc = load_document(tmp_path / "works.pdf", tmp_path)
     assert doc.ocr_pages == (1,)
-    at = doc.text.index("The fishermen")
-    assert max((s for s in doc.sections if s[0] <= at), key=lambda s: s[0])[1] == "Funding"
+    assert section_at(doc.sections, doc.text.index("The fishermen")) == "Funding"
     assert [path for _, path in doc.sections] == ["", "Harbour works", "Funding"]
     (tmp_path / "plain.pdf").write_bytes(scanned_pdf([[text for _, text in lines]]))
     assert load_document(tmp_path / "plain.pdf", tmp_path).sections == ()
@@ -457,8 +455,6 @@ def test_word_headings_set_by_hand_or_by_a_custom_style(tmp_path: Path) -> None:
     """People's Word files: headings typed in bold, or a house style based on Heading 1; each opens
     a section. A memo all in bold has none."""
     from docx.enum.style import WD_STYLE_TYPE
-
-    from qa.ingest.sections import section_at
 
     def bold_headings(word: Any) -> None:
         word.add_paragraph("Harbour board minutes", style="Title")
