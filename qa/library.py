@@ -17,6 +17,7 @@ import numpy as np
 from embeddings import Encoder, VectorIndex, VectorIndexError
 from embeddings.encoder import model_name_for, token_counter
 from qa import config
+from qa.answer.confidence import unknown_names
 from qa.answer.extract import Retrieved, answer, confidence_of
 from qa.answer.follow import follow_up
 from qa.errors import (
@@ -246,10 +247,11 @@ class Library:
         request = replace(request, question=cleaned, k=as_k(request.k), since=day_from, until=day_to, window=window)
         try:
             hits = search(view.catalog, view.vectors, encoder, request)
+            unknown = unknown_names(cleaned, view.catalog.lexicon().holds)
         except sqlite3.DatabaseError as exc:  # an index written before checksums, damaged since
             hint = self.store.rebuild_hint(view.manifest)
             raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc
-        return Retrieved(as_text(question), cleaned, hits, window, query, view.vectors)
+        return Retrieved(as_text(question), cleaned, hits, window, query, view.vectors, unknown)
 
     def _query_vector(self, cleaned: str) -> np.ndarray:
         """The question's vector, from the batch `prepare_queries` made when it holds it."""

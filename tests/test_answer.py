@@ -182,6 +182,32 @@ def test_an_unanswered_question_is_refused_and_further_quotes_share_its_words(no
     assert all(asked & set(tokens(q.text)) for q in answer.quotes[1:]), answer.text
 
 
+def test_a_question_naming_what_no_document_mentions_is_refused_by_name(tmp_path: Path) -> None:
+    """"Mount Etna" asked of notes that never name it: refused, and the refusal says which name is
+    missing (a misspelt name shows). A longer form of a word the notes hold ("Tyrolean" for "Tyrol"),
+    a month the notes write in digits, and capitals of a title-case question are no such names; a
+    removed document's words are no longer held."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ski.md").write_text("# Ski week in Tyrol\n\nOn 2024-02-03 the guide, Anna Berger, led our group up the "
+                                 "Hintertux glacier. The lift pass cost 280 euros for six days.\n")  # fmt: skip
+    (docs / "volcano.md").write_text("# Volcano trip\n\nWe climbed Stromboli at dusk with a local guide.\n")
+    lib = Library.open(tmp_path / "index")
+    lib.sync(docs)
+    etna = lib.ask("Who led the group up Mount Etna?")
+    assert not etna.found and etna.text.startswith("No document mentions Mount Etna."), etna.text
+    assert etna.hits  # the closest passages are still shown
+    assert lib.retrieve_for_answer("Who led the Tyrolean ski group up the Hintertux glacier in February?").unknown == ()
+    led = lib.ask("Who led the Tyrolean ski group up the Hintertux glacier in February?")
+    assert led.found and "Anna Berger" in led.quotes[0].text, led.text
+    assert lib.retrieve_for_answer("What Did The Lift Pass Cost For Six Days?").unknown == ()
+    assert lib.retrieve_for_answer("When did we climb Stromboli?").unknown == ()
+    lib.remove("volcano.md")
+    stromboli = lib.ask("When did we climb Stromboli?")
+    assert not stromboli.found and stromboli.text.startswith("No document mentions Stromboli."), stromboli.text
+    lib.close()
+
+
 def test_follow_up_carries_the_previous_turn(seed_library: Library) -> None:
     first = seed_library.ask("What did Biden warn Putin of if Russia invaded Ukraine?")
     assert leans_on_before("And what did he say about sanctions?")

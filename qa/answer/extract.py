@@ -35,7 +35,8 @@ from qa.text import split_sentences
 from qa.types import Answer, Hit, Quote
 
 MAX_QUOTES = 3
-NOT_FOUND = "The documents do not answer this question. The closest passages are shown below, marked as weak."
+NOT_FOUND_CLOSEST = "The closest passages are shown below, marked as weak."
+NOT_FOUND = f"The documents do not answer this question. {NOT_FOUND_CLOSEST}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Retrieved:
     window: DateWindow
     query: np.ndarray | None  # the searched question's vector
     vectors: VectorIndex | None  # the generation's vectors, holding each sentence's
+    unknown: tuple[str, ...] = ()  # the searched question's names no document holds (confidence.unknown_names)
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,7 @@ def chosen(ranking: list[tuple[float, Candidate]], asked: frozenset[str], w: Wei
 
 def evidence(r: Retrieved, ranking: Ranking, w: Weights = DEFAULT) -> confidence.Evidence:
     """What `ranking` (of `r`'s candidates) says about whether `r`'s question is answered."""
-    return confidence.evidence(r.searched, ranking.asked, ranking.scored, w.cosine)
+    return confidence.evidence(r.searched, ranking.asked, ranking.scored, w.cosine, r.unknown)
 
 
 def confidence_of(r: Retrieved, w: Weights = DEFAULT, model: confidence.Found = confidence.DEFAULT) -> float:
@@ -216,8 +218,16 @@ def answer(r: Retrieved, w: Weights = DEFAULT, model: confidence.Found = confide
     found = bool(quotes_at) and model.answers(evidence(r, ranking, w))
     kind = ranking.want.kind
     quotes = tuple(_quote(r.hits[c.hit], c, s, kind if n == 0 else "") for n, (s, c) in enumerate(quotes_at)) if found else ()
-    text = " ".join(f"{q.text} [{q.marker}]" for q in quotes) if found else NOT_FOUND
+    text = " ".join(f"{q.text} [{q.marker}]" for q in quotes) if found else not_found(r.unknown)
     return Answer(question=r.question, text=text, quotes=quotes, hits=tuple(r.hits), found=found, searched=r.searched)
+
+
+def not_found(unknown: tuple[str, ...]) -> str:
+    """What a refusal says; it names what no document mentions, so that a misspelt name shows."""
+    if not unknown:
+        return NOT_FOUND
+    listed = unknown[0] if len(unknown) == 1 else ", ".join(unknown[:-1]) + " or " + unknown[-1]
+    return f"No document mentions {listed}. {NOT_FOUND_CLOSEST}"
 
 
 def _quote(hit: Hit, c: Candidate, s: float, kind: str) -> Quote:

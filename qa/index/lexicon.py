@@ -28,6 +28,7 @@ from qa.text import STOPWORDS
 # (docs/benchmarks/retrieval.md, "One BM25 for every collection").
 BM25 = (1.2, 0.75)
 DOC_BM25 = (1.2, 0.75)
+SHORTEST_STEM = 5  # a held word this long or longer may stand for a longer form of it ("salvador", "salvadoran")
 MAX_QUERY_TERMS = 64  # a pasted page must not become a thousand-term query
 _BLOCK = 1 << 22  # postings weighed at a time when building
 _WORD = re.compile(r"[^\W_]+")
@@ -197,6 +198,16 @@ class Lexicon:
         """Term id -> query weight, for the question's words the collection holds."""
         ids = ((self.term_ids.get(t), w) for t, w in query_terms(question).items())
         return {i: w for i, w in ids if i is not None}
+
+    def holds(self, term: str) -> bool:
+        """Some document holds the stemmed word `term`, or a word of SHORTEST_STEM letters or more
+        that it lengthens: "salvadoran" where the documents say "El Salvador", "guardsman" where
+        they say "National Guard", "tyrolean" for "Tyrol"."""
+        return any(self._held(term[:n]) for n in range(len(term), SHORTEST_STEM - 1, -1)) or self._held(term)
+
+    def _held(self, term: str) -> bool:
+        i = self.term_ids.get(term)  # the vocabulary keeps the words of removed documents: count postings
+        return i is not None and i + 1 < len(self.documents.starts) and self.documents.starts[i + 1] > self.documents.starts[i]
 
 
 def _stored_pairs(db: sqlite3.Connection, table: str, path: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
