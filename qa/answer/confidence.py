@@ -36,6 +36,7 @@ _CALENDAR = frozenset(
     "january february march april may june july august september october november december"
     " monday tuesday wednesday thursday friday saturday sunday".split()
 )
+_ACRONYM = 5  # letters: an all-capital word this short may stand for words the documents spell out
 _POSSESSIVE = re.compile(r"['’]s?$")
 _TITLE_CASE = 2  # capitalised small words ("Is", "For", "The") past the first: the question is in title case
 
@@ -105,12 +106,20 @@ def _name_runs(question: str) -> list[list[re.Match[str]]]:
     return runs
 
 
+def _telling(word: str) -> bool:
+    """A name whose absence from every document tells that the collection does not cover it: not a
+    month or weekday (dates may be written in digits), nor an acronym ("CEO", "GDP": it may be
+    spelt out)."""
+    return word.lower() not in _CALENDAR and not (word.isupper() and len(word) <= _ACRONYM)
+
+
 def unknown_names(question: str, holds: Callable[[str], bool]) -> tuple[str, ...]:
     """The question's names ("Hotel Rigopiano", as the question writes them) that hold a stemmed
-    word no document holds (`holds`: Lexicon.holds), months and weekdays left out, each once."""
+    word no document holds (`holds`: Lexicon.holds), each once; months, weekdays and acronyms do
+    not count (`_telling`)."""
     out = dict.fromkeys(
         _POSSESSIVE.sub("", question[run[0].start() : run[-1].end()]) for run in _name_runs(question)
-        if any(m.group().lower() not in _CALENDAR and not all(holds(t) for t in tokens(m.group())) for m in run)
+        if any(_telling(m.group()) and not all(holds(t) for t in tokens(m.group())) for m in run)
     )  # fmt: skip
     return tuple(out)
 
