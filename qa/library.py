@@ -19,7 +19,7 @@ from embeddings.encoder import model_name_for, token_counter
 from qa import config
 from qa.answer.confidence import unknown_names
 from qa.answer.extract import Retrieved, answer, confidence_of
-from qa.answer.follow import follow_up
+from qa.answer.follow import conversation, follow_up, only_follows
 from qa.errors import (
     BadArgument,
     BadDate,
@@ -191,7 +191,8 @@ class Library:
         """An extractive answer quoting the hits, with the hits it cites and the date range used.
 
         `history` holds the answers of the conversation so far, oldest first: a follow-up that
-        leans on them ("what did he say about sanctions?") is searched with their key terms.
+        leans on them ("what did he say about sanctions?") is searched with their key terms, the
+        documents the last one quoted lifted.
         """
         return self.answer_from(self.retrieve_for_answer(question, k, since, until, mode, history))
 
@@ -204,19 +205,23 @@ class Library:
         mode: str = config.MODES[0],
         history: Sequence[Answer] = (),
     ) -> Retrieved:
-        """The first half of `ask`: the question searched, and when it seems to lean on the answer before
-        (qa/answer/follow.py), searched again with that answer's key terms; the search whose best
-        sentence the answer step is surer of is kept (a question with "his" or "that" in it often
-        names its own subject: "What did the minister say about his plan?")."""
+        """The first half of `ask`: the question searched; when it seems to lean on the answer before
+        (qa/answer/follow.py), searched with that answer's key terms and its quoted documents lifted.
+        One that points back and names nothing new is only searched so (`only_follows`); any other
+        may stand alone ("What did Merkel say about his plan?", "What destroyed the blossom?"): it
+        is searched both ways, and the carried search is kept when the answer step is surer of its
+        best sentence by FOLLOW_MARGIN."""
         cleaned = clean_question(question)
         searched = follow_up(cleaned, history)
-        alone = self._search(question, SearchRequest(cleaned, k, None, None, mode), since, until)
         if searched == cleaned:
-            return alone
+            return self._search(question, SearchRequest(cleaned, k, None, None, mode), since, until)
+        carry = SearchRequest(searched, k, None, None, mode, prefer=conversation(history))
+        if only_follows(cleaned, history):  # "Which journal carried it?": nothing else it could be about
+            return self._search(question, carry, since, until)
         # Both with their question's vector (keyword mode searched without one): answer_from reuses it.
-        alone = self._with_query(alone)
-        carried = self._with_query(self._search(question, SearchRequest(searched, k, None, None, mode), since, until))
-        return carried if confidence_of(carried) + FOLLOW_MARGIN >= confidence_of(alone) else alone
+        alone = self._with_query(self._search(question, SearchRequest(cleaned, k, None, None, mode), since, until))
+        carried = self._with_query(self._search(question, carry, since, until))
+        return carried if confidence_of(carried) >= confidence_of(alone) + FOLLOW_MARGIN else alone
 
     def _with_query(self, retrieved: Retrieved) -> Retrieved:
         """`retrieved` with its question's vector (keyword mode searched without one)."""
@@ -372,11 +377,11 @@ def as_text(question: object) -> str:
     return question
 
 
-# A question that seems to lean on the answer before is searched alone and with that answer's key
-# terms; the carried search is kept unless the answer step is surer of the search alone by more
-# than this (the logit of "found"). Chosen on the dev halves with bench/follow_tune.py: the
-# follow-ups after their question, the other sets each after an unrelated one, as in a chat that
-# moves on (docs/benchmarks/answer.md, "Follow-ups").
+# A question that seems to lean on the answer before but may stand alone (follow.only_follows) is
+# searched alone and with that answer's key terms (its documents lifted); the carried search is kept
+# when the answer step is surer of it by at least this much (the logit of "found"). Chosen on the dev
+# halves with bench/follow_tune.py: the follow-ups after their question, the other sets each after
+# an unrelated one, as in a chat that moves on (docs/benchmarks/answer.md, "Follow-ups").
 FOLLOW_MARGIN = 0.5
 
 

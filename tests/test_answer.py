@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from qa.answer.kinds import candidates, question_kind, wanted
 from qa.answer.structure import is_structure, statements
 from qa.index.lexicon import tokens
 from qa.ingest.sections import section_at, section_starts
+from qa.search import fusion
+from qa.search.retrieve import SearchRequest
 
 from .conftest import BIDEN
 
@@ -220,6 +223,31 @@ def test_follow_up_carries_the_previous_turn(seed_library: Library) -> None:
     alone = "What did Peskov say about negotiations in Geneva?"
     assert follow_up(alone, [first]) == alone
     assert then.to_json()["searched"] == then.searched
+
+
+def test_a_follow_up_prefers_the_documents_the_turn_before_quoted(tmp_path: Path) -> None:
+    """Two reviews name a heroine. "Who plays the heroine?" alone could be either; after a question
+    answered from the film review, "And who plays the heroine in it?" points back and names nothing
+    new: it is searched with the turn before's terms and the film review lifted, and quotes it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "film.md").write_text("# Film review\n\nNorthern Light opens in cinemas on Friday 4 October. "
+                                  "The heroine is played by Mara Ilves, in her first leading role.\n")  # fmt: skip
+    (docs / "play.md").write_text("# Theatre review\n\nSalt Harbour opens at the city theatre in May. "
+                                  "The heroine is played by Juno Rask, who also directs.\n")  # fmt: skip
+    lib = Library.open(tmp_path / "index")
+    lib.sync(docs)
+    plain = SearchRequest("Who plays the heroine?", 2)
+    before = {h.source: h.score for h in lib._search(plain.question, plain, None, None).hits}
+    lifted = replace(plain, prefer=frozenset({"film.md"}))
+    after = {h.source: h.score for h in lib._search(lifted.question, lifted, None, None).hits}
+    assert after["film.md"] == pytest.approx(before["film.md"] + fusion.DEFAULT.conversation_boost)
+    assert after["play.md"] == before["play.md"]
+    first = lib.ask("When does Northern Light open in cinemas?")
+    assert first.found and first.quotes[0].source == "film.md", first.text
+    then = lib.ask("And who plays the heroine in it?", history=[first])
+    assert "Northern" in then.searched and then.quotes[0].source == "film.md" and "Mara Ilves" in then.quotes[0].text, then.text
+    lib.close()
 
 
 def test_a_question_that_stands_alone_is_not_bent_toward_the_turn_before(tmp_path: Path) -> None:

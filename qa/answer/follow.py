@@ -2,7 +2,8 @@
 
 A question that leans on the turn before it (a pronoun, "and ...", "what about ...", "tell me
 more", or too few words of its own to search) is searched with the previous question's key
-terms added; Answer.searched shows the question as searched.
+terms added, and the documents the previous answer quoted lifted (`conversation`);
+Answer.searched shows the question as searched.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from qa.answer.confidence import names
+from qa.index.lexicon import tokens
 from qa.text import terms
 from qa.types import Answer
 
@@ -21,10 +24,14 @@ OWN_TERMS = 2  # a question with at most this many content words of its own is a
 CARRIED = 6  # key terms carried over, at most
 
 
+def points_back(question: str) -> bool:
+    """The question holds a word pointing back ("he", "it", "that") or opens as a continuation ("and ...")."""
+    return bool(POINTERS.intersection(re.findall(r"[a-z']+", question.lower()))) or bool(OPENERS.match(question))
+
+
 def leans_on_before(question: str) -> bool:
     """True when the question cannot stand alone: it points back, opens as a continuation, or is too short."""
-    words = re.findall(r"[a-z']+", question.lower())
-    return bool(POINTERS.intersection(words)) or bool(OPENERS.match(question)) or len(terms(question)) <= OWN_TERMS
+    return points_back(question) or len(terms(question)) <= OWN_TERMS
 
 
 def key_terms(answer: Answer) -> list[str]:
@@ -41,6 +48,24 @@ def key_terms(answer: Answer) -> list[str]:
 
 
 _QUESTION_WORDS = frozenset("who whom whose what when where why how which did does do is was were are".split())
+
+
+def conversation(history: Sequence[Answer]) -> frozenset[str]:
+    """The documents the previous answer quoted: a follow-up is most often about the same one. None
+    when it was not answered (its hits were only the closest)."""
+    last = history[-1] if history else None
+    return frozenset(q.source for q in last.quotes) if last is not None and last.found else frozenset()
+
+
+def only_follows(question: str, history: Sequence[Answer]) -> bool:
+    """The question points back and names nothing the turn before did not ("Which journal carried
+    it?", "And where did he die?"): it can only be about what the conversation was about. One that
+    names something new ("What did Merkel say about it?") or is merely short ("What destroyed the
+    blossom?") may be about something else."""
+    if not history or not points_back(question):
+        return False
+    before = set(tokens(history[-1].searched or history[-1].question))
+    return not any(set(tokens(name)) - before for name in names(question))
 
 
 def follow_up(question: str, history: Sequence[Answer]) -> str:

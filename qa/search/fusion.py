@@ -27,6 +27,7 @@ class Weights:
     doc_lexical: float = 0.8  # weight of the whole document's BM25, as a share of the best candidate document's
     doc_dense: float = 0.8  # weight of the cosine of the query to the document's vector
     date_boost: float = 0.1  # added to passages of documents inside the date range a question names
+    conversation_boost: float = 0.3  # added to passages of the documents the turn before quoted (a follow-up)
     # The lexical side's weight shrinks, (1 - dense) * (c / coverage) ** coverage_power, when its best
     # passage holds a share c < coverage of the question's BM25 ceiling (Lifts.coverage).
     coverage: float = 0.4
@@ -111,26 +112,31 @@ def document_scores(lexical: Mapping[int, float], dense: Mapping[int, float], mo
 @dataclass(frozen=True)
 class Lifts:
     """What a search knows besides the two rankings: each document's score (`document_scores`),
-    the documents `preferred` for lying in the dates the question names, and the share of the
-    question's BM25 ceiling its best lexical passage holds (`coverage`, 1 when unknown)."""
+    the documents `preferred` for lying in the dates the question names, the share of the
+    question's BM25 ceiling its best lexical passage holds (`coverage`, 1 when unknown), and the
+    documents a follow-up's conversation quoted (`conversation`)."""
 
     doc_scores: Mapping[int, float] | None = None
     preferred: AbstractSet[int] | None = None
     coverage: float = 1.0
+    conversation: AbstractSet[int] | None = None
 
 
 def rank(
     dense: Ranking, lexical: Ranking, doc_of: Mapping[int, int], mode: str = "hybrid", weights: Weights = DEFAULT,
     lifts: Lifts = Lifts(),
 ) -> Ranking:  # fmt: skip
-    """Passages in final order: fused, then lifted by their document's score, then by date."""
+    """Passages in final order: fused, then lifted by their document's score, by date, and by the
+    conversation's documents."""
     ids, values = combine(dense, lexical, mode, weights, lifts.coverage)
-    doc_scores, preferred = lifts.doc_scores, lifts.preferred
-    if doc_scores or (preferred and weights.date_boost):
+    doc_scores = lifts.doc_scores
+    lifted = ((lifts.preferred, weights.date_boost), (lifts.conversation, weights.conversation_boost))
+    boosts = [(chosen, boost) for chosen, boost in lifted if chosen and boost]
+    if doc_scores or boosts:
         docs = [doc_of.get(c, -1) for c in ids.tolist()]
         if doc_scores:
             values = values + np.fromiter((doc_scores.get(d, 0.0) for d in docs), dtype=np.float64, count=len(docs))
-        if preferred and weights.date_boost:
-            values = values + weights.date_boost * np.fromiter((d in preferred for d in docs), dtype=np.float64, count=len(docs))
+        for chosen, boost in boosts:
+            values = values + boost * np.fromiter((d in chosen for d in docs), dtype=np.float64, count=len(docs))
     order = np.lexsort((ids, -values))  # best first, ties by chunk id
     return list(zip(ids[order].tolist(), values[order].tolist(), strict=True))

@@ -45,6 +45,7 @@ class SearchRequest:
     mode: str = config.MODES[0]
     neighbours: int = 0
     window: DateWindow | None = None
+    prefer: frozenset[str] = frozenset()  # sources whose passages are lifted: the documents a conversation is about
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,11 @@ def search(
     doc_of = lookup.documents_of({i for i, _ in dense} | {i for i, _ in lexical})
     docs = set(doc_of.values())
     preferred = None if window.strict else catalog.documents_dated(window.since, window.until) & docs
+    conversation = catalog.document_ids(q.prefer) & docs if q.prefer else None
     doc_lexical = lexicon.documents.scores_of(words, docs) if words else {}
     doc_dense = lookup.cosines(query, docs) if query is not None else {}
     coverage = lexical[0][1] / ceiling if lexical and (ceiling := lexicon.chunks.ceiling(words)) > 0 else 1.0
-    lifts = Lifts(document_scores(doc_lexical, doc_dense, q.mode, weights), preferred, coverage)
+    lifts = Lifts(document_scores(doc_lexical, doc_dense, q.mode, weights), preferred, coverage, conversation)
     ranked = rank(dense, lexical, doc_of, q.mode, weights, lifts)[: LOOK_PAST * q.k]
     return _hits(catalog, q, collapse(catalog, ranked, q.k), dense, lexical)
 
