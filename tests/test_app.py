@@ -169,7 +169,7 @@ def test_weak_answer_says_so_and_marks_the_closest_passages(client: Client) -> N
     question = "What is the boiling point of mercury in Kelvin?"
     assert client.predict(question, 5, api_name="/ask")["found"] is False
     history, sources, _ = chat(client, question)
-    assert "do not answer" in text_of(history[-1])
+    assert text_of(history[-1]).startswith("No document mentions Kelvin.")  # the name none of them holds
     assert "qa-weak" in sources and "[1]" in sources
 
 
