@@ -52,6 +52,17 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     lib.close()
 
 
+def indexed(tmp_path: Path, files: dict[str, str]) -> Library:
+    """A library over a folder of these files (name -> text), synced."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in files.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    lib = Library.open(tmp_path / "index")
+    lib.sync(docs)
+    return lib
+
+
 @pytest.mark.parametrize(
     ("question", "phrase", "marked"),
     [
@@ -190,13 +201,11 @@ def test_a_question_naming_what_no_document_mentions_is_refused_by_name(tmp_path
     missing (a misspelt name shows). A longer form of a word the notes hold ("Tyrolean" for "Tyrol"),
     a month the notes write in digits, an acronym and capitals of a title-case question are no such names; a
     removed document's words are no longer held."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "ski.md").write_text("# Ski week in Tyrol\n\nOn 2024-02-03 the guide, Anna Berger, led our group up the "
-                                 "Hintertux glacier. The lift pass cost 280 euros for six days.\n")  # fmt: skip
-    (docs / "volcano.md").write_text("# Volcano trip\n\nWe climbed Stromboli at dusk with a local guide.\n")
-    lib = Library.open(tmp_path / "index")
-    lib.sync(docs)
+    lib = indexed(tmp_path, {
+        "ski.md": "# Ski week in Tyrol\n\nOn 2024-02-03 the guide, Anna Berger, led our group up the "
+                  "Hintertux glacier. The lift pass cost 280 euros for six days.\n",
+        "volcano.md": "# Volcano trip\n\nWe climbed Stromboli at dusk with a local guide.\n",
+    })  # fmt: skip
     etna = lib.ask("Who led the group up Mount Etna?")
     assert not etna.found and etna.text.startswith("No document mentions Mount Etna."), etna.text
     assert etna.hits  # the closest passages are still shown
@@ -229,14 +238,12 @@ def test_a_follow_up_prefers_the_documents_the_turn_before_quoted(tmp_path: Path
     """Two reviews name a heroine. "Who plays the heroine?" alone could be either; after a question
     answered from the film review, "And who plays the heroine in it?" points back and names nothing
     new: it is searched with the turn before's terms and the film review lifted, and quotes it."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "film.md").write_text("# Film review\n\nNorthern Light opens in cinemas on Friday 4 October. "
-                                  "The heroine is played by Mara Ilves, in her first leading role.\n")  # fmt: skip
-    (docs / "play.md").write_text("# Theatre review\n\nSalt Harbour opens at the city theatre in May. "
-                                  "The heroine is played by Juno Rask, who also directs.\n")  # fmt: skip
-    lib = Library.open(tmp_path / "index")
-    lib.sync(docs)
+    lib = indexed(tmp_path, {
+        "film.md": "# Film review\n\nNorthern Light opens in cinemas on Friday 4 October. "
+                   "The heroine is played by Mara Ilves, in her first leading role.\n",
+        "play.md": "# Theatre review\n\nSalt Harbour opens at the city theatre in May. "
+                   "The heroine is played by Juno Rask, who also directs.\n",
+    })  # fmt: skip
     plain = SearchRequest("Who plays the heroine?", 2)
     before = {h.source: h.score for h in lib._search(plain.question, plain, None, None).hits}
     lifted = replace(plain, prefer=frozenset({"film.md"}))
@@ -254,16 +261,14 @@ def test_a_question_that_stands_alone_is_not_bent_toward_the_turn_before(tmp_pat
     """"What destroyed the blossom?" is short enough to look like an ellipsis, but after a question
     about a tram it names its own subject: it is searched alone. "What did she ask for?" cannot
     stand alone: it is searched with the captain of the turn before."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "ferry.md").write_text("# Harbour ferry review\n\nThe night ferry carried 41,000 passengers in 2023. "
-                                   "The captain, Ingrid Solberg, asked for a second crew.\n")  # fmt: skip
-    (docs / "orchard.txt").write_text("Orchard cooperative annual report\n\nThe cooperative planted 1,200 pear trees. "
-                                      "Its chair said frost destroyed a third of the blossom in April.\n")  # fmt: skip
-    (docs / "tram.txt").write_text("City tram line opens\n\nThe new tram line opened on Thursday. "
-                                   "Mayor Clara Voss said the line will carry 18,000 riders a day.\n")  # fmt: skip
-    lib = Library.open(tmp_path / "index")
-    lib.sync(docs)
+    lib = indexed(tmp_path, {
+        "ferry.md": "# Harbour ferry review\n\nThe night ferry carried 41,000 passengers in 2023. "
+                    "The captain, Ingrid Solberg, asked for a second crew.\n",
+        "orchard.txt": "Orchard cooperative annual report\n\nThe cooperative planted 1,200 pear trees. "
+                       "Its chair said frost destroyed a third of the blossom in April.\n",
+        "tram.txt": "City tram line opens\n\nThe new tram line opened on Thursday. "
+                    "Mayor Clara Voss said the line will carry 18,000 riders a day.\n",
+    })  # fmt: skip
     tram = lib.ask("How many riders a day will the tram carry?")
     assert leans_on_before("What destroyed the blossom?")  # flagged: two words of its own
     blossom = lib.ask("What destroyed the blossom?", history=[tram])
