@@ -199,8 +199,8 @@ def test_an_unanswered_question_is_refused_and_further_quotes_share_its_words(no
 def test_a_question_naming_what_no_document_mentions_is_refused_by_name(tmp_path: Path) -> None:
     """"Mount Etna" asked of notes that never name it: refused, and the refusal says which name is
     missing (a misspelt name shows). A longer form of a word the notes hold ("Tyrolean" for "Tyrol"),
-    a month the notes write in digits, an acronym and capitals of a title-case question are no such names; a
-    removed document's words are no longer held."""
+    a month the notes write in digits, an acronym, capitals of a title-case question and the nouns
+    of a German one are no such names; a removed document's words are no longer held."""
     lib = indexed(tmp_path, {
         "ski.md": "# Ski week in Tyrol\n\nOn 2024-02-03 the guide, Anna Berger, led our group up the "
                   "Hintertux glacier. The lift pass cost 280 euros for six days.\n",
@@ -215,6 +215,7 @@ def test_a_question_naming_what_no_document_mentions_is_refused_by_name(tmp_path
     assert lib.retrieve_for_answer("What Did The Lift Pass Cost For Six Days?").unknown == ()
     assert lib.retrieve_for_answer("When did we climb Stromboli?").unknown == ()
     assert lib.retrieve_for_answer("What did the CEO say about the Hintertux lift pass?").unknown == ()  # may be spelt out
+    assert lib.retrieve_for_answer("Wer führte die Gruppe auf den Gletscher?").unknown == ()  # German capitalises nouns
     lib.remove("volcano.md")
     stromboli = lib.ask("When did we climb Stromboli?")
     assert not stromboli.found and stromboli.text.startswith("No document mentions Stromboli."), stromboli.text
