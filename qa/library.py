@@ -19,7 +19,7 @@ from embeddings.encoder import model_name_for, token_counter
 from qa import config
 from qa.answer.confidence import unknown_names
 from qa.answer.extract import Retrieved, answer, confidence_of
-from qa.answer.follow import conversation, follow_up, only_follows
+from qa.answer.follow import Turn, conversation, follow_up, only_follows
 from qa.errors import (
     BadArgument,
     BadDate,
@@ -186,13 +186,13 @@ class Library:
         since: dt.date | str | None = None,
         until: dt.date | str | None = None,
         mode: str = config.MODES[0],
-        history: Sequence[Answer] = (),
+        history: Sequence[Answer | Turn] = (),
     ) -> Answer:
         """An extractive answer quoting the hits, with the hits it cites and the date range used.
 
-        `history` holds the answers of the conversation so far, oldest first: a follow-up that
-        leans on them ("what did he say about sanctions?") is searched with their key terms, the
-        documents the last one quoted lifted.
+        `history` holds the answers of the conversation so far, oldest first (or `Turn`s: what a
+        program keeps of them): a follow-up that leans on them ("what did he say about
+        sanctions?") is searched with their key terms, the documents the last one quoted lifted.
         """
         return self.answer_from(self.retrieve_for_answer(question, k, since, until, mode, history))
 
@@ -203,7 +203,7 @@ class Library:
         since: dt.date | str | None = None,
         until: dt.date | str | None = None,
         mode: str = config.MODES[0],
-        history: Sequence[Answer] = (),
+        history: Sequence[Answer | Turn] = (),
     ) -> Retrieved:
         """The first half of `ask`: the question searched; when it seems to lean on the answer before
         (qa/answer/follow.py), searched with that answer's key terms and its quoted documents lifted.

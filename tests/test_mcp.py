@@ -59,6 +59,10 @@ async def every_tool(client: Client, want: list[dict[str, Any]]) -> None:
     answer = await client.call_tool("ask", {"question": QUESTION, "k": 3})
     assert "[1]" in answer.content[0].text and "Sources:" in answer.content[0].text
     assert answer.structured_content["found"] and answer.structured_content["hits"][0]["source"] == BIDEN
+    sources = [q["source"] for q in answer.structured_content["quotes"]]
+    follow = {"question": "And what did he say about sanctions?", "follows": QUESTION, "follows_sources": sources}
+    then = (await client.call_tool("ask", follow)).structured_content
+    assert then["searched"].startswith("And what did he say about sanctions? ") and then["hits"][0]["source"] == BIDEN
 
     claim = await client.call_tool("check_claim", {"text": 'Biden warned of "serious costs and consequences"'})
     assert claim.content[0].text.startswith("quoted verbatim:")

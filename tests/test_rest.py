@@ -129,6 +129,21 @@ def test_ask_and_check(http: httpx.Client) -> None:
     assert result["occurrences"][0]["text"].lower() == "serious costs and consequences"
 
 
+def test_a_follow_up_sends_the_answer_before(http: httpx.Client, seed_library: Library) -> None:
+    """`previous` carries what a follow-up needs of the answer before (its question, searched, found
+    and quote sources): the API then searches and answers as Library.ask with that answer as history."""
+    first = http.post("ask", json={"question": "What did Biden warn Putin of if Russia invaded Ukraine?"}).json()
+    previous = {k: first[k] for k in ("question", "searched", "found")} | {"sources": [q["source"] for q in first["quotes"]]}
+    then = http.post("ask", json={"question": "And what did he say about sanctions?", "previous": previous}).json()
+    want = seed_library.ask("And what did he say about sanctions?", history=[seed_library.ask(first["question"])])
+    assert "Putin" in then["searched"] and then["searched"] == want.searched
+    assert then["answer"] == want.text and then["hits"][0]["source"] == BIDEN
+    alone = http.post("ask", json={"question": "And what did he say about sanctions?"}).json()
+    assert alone["searched"] == "And what did he say about sanctions?"
+    bad = http.post("ask", json={"question": "And then?", "previous": {"question": "x", "sources": "a.txt"}})
+    assert bad.status_code == 422 and "sources" in bad.text
+
+
 def test_ask_and_check_as_evidence_files(api: Api, http: httpx.Client) -> None:
     """?format= gives the evidence a fact-checker files (qa/export.py), as a download: every quote is
     the file's own words at the cited characters, with the file's sha256 and the generation."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from qa.answer.confidence import names
 from qa.index.lexicon import tokens
@@ -34,7 +35,26 @@ def leans_on_before(question: str) -> bool:
     return points_back(question) or len(terms(question)) <= OWN_TERMS
 
 
-def key_terms(answer: Answer) -> list[str]:
+@dataclass(frozen=True)
+class Turn:
+    """What a follow-up needs of the answer before it: its question, the question as searched,
+    whether it was answered, and the documents its quotes came from. A program calling the REST API
+    or the MCP server sends these fields of the answer it got (`question`, `searched`, `found`, and
+    each quote's `source`)."""
+
+    question: str
+    searched: str = ""
+    found: bool = False
+    sources: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, answer: Answer | Turn) -> Turn:
+        if isinstance(answer, Turn):
+            return answer
+        return cls(answer.question, answer.searched, answer.found, tuple(dict.fromkeys(q.source for q in answer.quotes)))
+
+
+def key_terms(answer: Answer | Turn) -> list[str]:
     """The previous turn's key terms: the words of the question as it was searched, names first."""
     asked = answer.searched or answer.question
     words = re.findall(r"[^\W_]+(?:['’][^\W_]+)?", asked)
@@ -50,14 +70,14 @@ def key_terms(answer: Answer) -> list[str]:
 _QUESTION_WORDS = frozenset("who whom whose what when where why how which did does do is was were are".split())
 
 
-def conversation(history: Sequence[Answer]) -> frozenset[str]:
+def conversation(history: Sequence[Answer | Turn]) -> frozenset[str]:
     """The documents the previous answer quoted: a follow-up is most often about the same one. None
     when it was not answered (its hits were only the closest)."""
-    last = history[-1] if history else None
-    return frozenset(q.source for q in last.quotes) if last is not None and last.found else frozenset()
+    last = Turn.of(history[-1]) if history else None
+    return frozenset(last.sources) if last is not None and last.found else frozenset()
 
 
-def only_follows(question: str, history: Sequence[Answer]) -> bool:
+def only_follows(question: str, history: Sequence[Answer | Turn]) -> bool:
     """The question points back and names nothing the turn before did not ("Which journal carried
     it?", "And where did he die?"): it can only be about what the conversation was about. One that
     names something new ("What did Merkel say about it?") or is merely short ("What destroyed the
@@ -68,7 +88,7 @@ def only_follows(question: str, history: Sequence[Answer]) -> bool:
     return not any(set(tokens(name)) - before for name in names(question))
 
 
-def follow_up(question: str, history: Sequence[Answer]) -> str:
+def follow_up(question: str, history: Sequence[Answer | Turn]) -> str:
     """The question as it should be searched: with the previous turn's key terms when it leans on it."""
     if not history or not leans_on_before(question):
         return question

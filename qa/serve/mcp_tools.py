@@ -22,9 +22,10 @@ from pydantic import Field
 
 from qa import config
 from qa.answer.check import Check, check
+from qa.answer.follow import Turn
 from qa.errors import DocumentNotFound, FolderMissing, QAError
 from qa.library import MAX_QUESTION_CHARS, Library
-from qa.serve.schemas import MAX_K, Mode
+from qa.serve.schemas import MAX_K, MAX_SOURCE_CHARS, Mode
 from qa.serve.service import Service
 from qa.text import line_breaks
 from qa.types import Answer, Citation, Document, Hit, describe_date, where
@@ -39,6 +40,13 @@ Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, des
 Claim = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, description='a claim, or text with a "quoted part"')]
 K = Annotated[int, Field(ge=1, le=MAX_K, description="how many passages")]
 Day = Annotated[dt.date | None, Field(description="YYYY-MM-DD: only documents dated on or after / before it")]
+Follows = Annotated[
+    str | None, Field(max_length=2 * MAX_QUESTION_CHARS, description="for a follow-up: the question asked before (as searched)")
+]
+Sources = Annotated[
+    list[Annotated[str, Field(max_length=MAX_SOURCE_CHARS)]] | None,
+    Field(max_length=MAX_K, description="for a follow-up: the source of each quote of the answer before"),
+]
 
 
 def cite(n: int, c: Citation) -> str:
@@ -116,9 +124,19 @@ def build_mcp(service: Service) -> MCPServer:
         return result(hits_text(hits), {"hits": [h.to_json() for h in hits]})
 
     @server.tool(annotations=READ_ONLY)
-    def ask(question: Question, k: K = config.DEFAULT_K, since: Day = None, until: Day = None) -> CallToolResult:
-        """An answer quoted from the documents: each sentence followed by [n], the number of its source below."""
-        answer = read(lib.ask, question, k=k, since=since, until=until)
+    def ask(
+        question: Question,
+        k: K = config.DEFAULT_K,
+        since: Day = None,
+        until: Day = None,
+        follows: Follows = None,
+        follows_sources: Sources = None,
+    ) -> CallToolResult:
+        """An answer quoted from the documents: each sentence followed by [n], the number of its source below.
+        For a follow-up ("and what did he say about sanctions?"), give the question asked before and the
+        sources its answer quoted: it is searched with that question's key terms and those documents preferred."""
+        history = [Turn(follows, follows, bool(follows_sources), tuple(follows_sources or ()))] if follows else []
+        answer = read(lib.ask, question, k=k, since=since, until=until, history=history)
         return result(answer_text(answer), answer.to_json())
 
     @server.tool(annotations=READ_ONLY)

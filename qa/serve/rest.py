@@ -21,6 +21,7 @@ from starlette.datastructures import Headers
 
 from qa import config
 from qa.answer.check import check
+from qa.answer.follow import Turn
 from qa.errors import DocumentError, DocumentNotFound
 from qa.export import export
 from qa.serve import rest_errors
@@ -93,8 +94,11 @@ def build_rest(service: Service, access: Access | None = None) -> FastAPI:
     @app.post("/ask", response_model=AskResponse, tags=["search"], responses=EXPORTED)
     def ask(req: AskRequest, format: Format = None) -> Any:
         """An extractive answer: the sentences of the best passages that answer, each followed by its marker [n].
+        A follow-up sends `previous` (the question, searched, found and quote sources of the answer before).
         With ?format=md, csv or json: the same answer as evidence to file (qa ask --format)."""
-        answer = lib.ask(req.question, k=req.k, since=req.since, until=req.until, mode=req.mode)
+        before = req.previous
+        history = [Turn(before.question, before.searched, before.found, tuple(before.sources))] if before else []
+        answer = lib.ask(req.question, k=req.k, since=req.since, until=req.until, mode=req.mode, history=history)
         return exported(answer, format) if format else answer.to_json()
 
     @app.post("/check", response_model=CheckResponse, tags=["search"], responses=EXPORTED)

@@ -24,6 +24,7 @@ from qa.types import DocumentInfo, Hit, Quote
 
 MAX_K = 50  # passages one request may ask for; the chat's slider stops at 20
 MAX_NEIGHBOURS = 3  # adjacent passages on each side of a hit
+MAX_SOURCE_CHARS = 4096  # a source is a path inside the folder
 
 Mode = Literal[config.MODES]  # type: ignore[valid-type]  # the tuple's values, checked by pydantic
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -55,7 +56,7 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
 
 
-class AskRequest(Request):
+class QuestionRequest(Request):
     question: Text
     k: K = config.DEFAULT_K
     since: Day = None
@@ -63,7 +64,27 @@ class AskRequest(Request):
     mode: Mode = config.MODES[0]
 
 
-class RetrieveRequest(AskRequest):
+class PreviousAnswer(Request):
+    """The answer before, for a follow-up: these fields of the /ask response it came in."""
+
+    question: Text
+    searched: Annotated[str, Field(max_length=2 * MAX_QUESTION_CHARS, description="the question as searched")] = ""
+    found: bool = False
+    sources: Annotated[
+        list[Annotated[str, Field(max_length=MAX_SOURCE_CHARS)]],
+        Field(max_length=MAX_K, description="the source of each of its quotes"),
+    ] = []
+
+
+class AskRequest(QuestionRequest):
+    previous: Annotated[
+        PreviousAnswer | None,
+        Field(description='the answer before: a follow-up that leans on it ("and what did he say about sanctions?") '
+                          "is searched with its key terms and its documents preferred"),
+    ] = None  # fmt: skip
+
+
+class RetrieveRequest(QuestionRequest):
     neighbours: Annotated[int, Field(ge=0, le=MAX_NEIGHBOURS, description="adjacent passages each"), BeforeValidator(whole)] = 0
 
 
