@@ -177,7 +177,8 @@ class Library:
         neighbours: int = 0,
     ) -> list[Hit]:
         """The k passages that best match `question`, each with its citation."""
-        return self._search(question, SearchRequest(question, k, None, None, mode, neighbours), since, until).hits
+        request = SearchRequest(question, k, None, None, mode, neighbours)
+        return self._search(question, request, since, until, answering=False).hits
 
     def ask(
         self,
@@ -237,9 +238,16 @@ class Library:
         return replace(result, question=retrieved.question, since=w.since, until=w.until, date_note=w.note)
 
     def _search(
-        self, question: str, request: SearchRequest, since: dt.date | str | None, until: dt.date | str | None
+        self,
+        question: str,
+        request: SearchRequest,
+        since: dt.date | str | None,
+        until: dt.date | str | None,
+        answering: bool = True,
     ) -> Retrieved:
-        """The request searched on one generation, its question cleaned and its dates worked out once."""
+        """The request searched on one generation, its question cleaned and its dates worked out once;
+        when `answering`, with the question's names that no document of that generation holds (a hits-only
+        search skips that lookup, which a dense search would otherwise load the BM25 postings for)."""
         cleaned = clean_question(request.question)
         as_k(request.k)
         if request.mode not in config.MODES:
@@ -252,7 +260,7 @@ class Library:
         request = replace(request, question=cleaned, k=as_k(request.k), since=day_from, until=day_to, window=window)
         try:
             hits = search(view.catalog, view.vectors, encoder, request)
-            unknown = unknown_names(cleaned, view.catalog.lexicon().holds)
+            unknown = unknown_names(cleaned, view.catalog.lexicon().holds) if answering else ()
         except sqlite3.DatabaseError as exc:  # an index written before checksums, damaged since
             hint = self.store.rebuild_hint(view.manifest)
             raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from qa.answer import phrases
 from qa.index.lexicon import tokens
 from qa.text import STOPWORDS
 
@@ -32,10 +33,7 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _QUESTION_WORDS = frozenset("who whom whose what when where why how which did does do is was were are according".split())
 # A collection may write its dates as digits only, so a month or weekday it never spells out says
 # nothing about whether it covers the question's topic.
-_CALENDAR = frozenset(
-    "january february march april may june july august september october november december"
-    " monday tuesday wednesday thursday friday saturday sunday".split()
-)
+_CALENDAR = frozenset(word.lower() for word in f"{phrases.MONTHS}|{phrases.DAYS}".split("|"))
 _ACRONYM = 5  # letters: an all-capital word this short may stand for words the documents spell out
 _POSSESSIVE = re.compile(r"['’]s?$")
 # Words an English question nearly always holds and a German, French or Dutch one does not

@@ -200,12 +200,6 @@ class Catalog:
         source = self._date_sources({doc_id})[doc_id]
         return [_chunk_row(r, self.generation, source) for r in rows]
 
-    def document_ids(self, paths: Iterable[str]) -> set[int]:
-        """Ids of the documents at these sources (paths as the index lists them); unknown ones are left out."""
-        wanted = list(paths)
-        sql = f"SELECT id FROM documents WHERE path IN ({', '.join('?' * len(wanted))})"
-        return {int(i) for (i,) in self.db.execute(sql, wanted)} if wanted else set()
-
     def ids_in_dates(self, since: dt.date | None, until: dt.date | None) -> list[int]:
         clause, args = _dated(since, until)
         sql = "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.date IS NOT NULL" + clause

@@ -203,7 +203,7 @@ class Lexicon:
         """Some document holds the stemmed word `term`, or a word of SHORTEST_STEM letters or more
         that it lengthens: "salvadoran" where the documents say "El Salvador", "guardsman" where
         they say "National Guard", "tyrolean" for "Tyrol"."""
-        return any(self._held(term[:n]) for n in range(len(term), SHORTEST_STEM - 1, -1)) or self._held(term)
+        return self._held(term) or any(self._held(term[:n]) for n in range(len(term) - 1, SHORTEST_STEM - 1, -1))
 
     def _held(self, term: str) -> bool:
         i = self.term_ids.get(term)  # the vocabulary keeps the words of removed documents: count postings

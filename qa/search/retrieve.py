@@ -133,7 +133,7 @@ def search(
     doc_of = lookup.documents_of({i for i, _ in dense} | {i for i, _ in lexical})
     docs = set(doc_of.values())
     preferred = None if window.strict else catalog.documents_dated(window.since, window.until) & docs
-    conversation = catalog.document_ids(q.prefer) & docs if q.prefer else None
+    conversation = {i for source in q.prefer if (i := catalog.document_id(source)) in docs} if q.prefer else None
     doc_lexical = lexicon.documents.scores_of(words, docs) if words else {}
     doc_dense = lookup.cosines(query, docs) if query is not None else {}
     coverage = lexical[0][1] / ceiling if lexical and (ceiling := lexicon.chunks.ceiling(words)) > 0 else 1.0
