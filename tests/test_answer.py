@@ -98,6 +98,45 @@ def test_statements_drop_front_matter_headings_rules_and_bylines() -> None:
     assert [prose[a:b] for a, b in statements(prose, 0, len(prose))] == [prose]
 
 
+def test_fields_and_short_list_items_of_the_body_are_statements_of_their_own() -> None:
+    """Notes and reports state facts as fields ("Author: …") and short list items ("10 g salt"); the
+    loaders leave the front matter out of the body, so a field there is a statement. Metadata fields,
+    a web page's labels and front matter that a loader left in stay structure."""
+    def kept(text: str) -> list[str]:
+        return [text[a:b] for a, b in statements(text, 0, len(text))]
+
+    report = "Status: final\nAuthor: Sven Lindqvist\nDate: 2024-02-07\nTags: outage, payments\n"
+    assert kept(report) == ["Status: final", "Author: Sven Lindqvist"]
+    assert kept("- 500 g flour\n- 10 g salt\n- Milk\n") == ["500 g flour", "10 g salt"]  # one word says nothing
+    assert kept("READ MORE: Trump signs the order\nShare this slide: Learn more\nThe bridge opens in May.") == [
+        "The bridge opens in May."
+    ]
+    assert kept("---\ntitle: Notes\nAuthor: Anna Berg\n---\nThe bridge opens in May.") == ["The bridge opens in May."]
+    wrapped = "The board agreed on one thing: the\nbridge opens in May."  # a long "key": a wrapped line
+    assert kept(wrapped) == [wrapped]
+
+
+def test_fields_are_quoted_and_a_plain_text_title_is_not(tmp_path: Path) -> None:
+    report = (
+        "# Soil moisture sensor trial: interim report\n\nAuthor: Dr Ines Carvalho, field station Quinta do Vale\n"
+        "Period covered: 1 March to 30 April 2024\n\n## Aim\n\nWe compared three low-cost soil moisture sensors "
+        "against the reference probe, to decide which sensor to deploy across the vineyard.\n\n## Dough\n\n"
+        "- 500 g bread flour\n- 10 g salt\n"
+    )
+    quarter = "Northwind Cycles: third quarter report\n\nRevenue for the quarter was 2.4 million euros, 11% more.\n"
+    incident = "14:09 Error rates crossed the paging threshold and Aiko Tanaka, the on-call engineer, was paged.\n"
+    lib = indexed(tmp_path, {"sensor-report.md": report, "q3.txt": quarter, "outage.txt": f"Outage notes\n\n{incident}"})
+    try:
+        for question, phrase in [("Who wrote the soil moisture sensor report?", "Dr Ines Carvalho"),
+                                 ("Which period does the sensor report cover?", "1 March to 30 April 2024"),
+                                 ("What were Northwind's sales over the quarter?", "2.4 million euros"),  # not its title
+                                 ("Who is Aiko Tanaka?", "the on-call engineer")]:  # fmt: skip
+            answer = lib.ask(question)
+            assert answer.found and phrase in answer.quotes[0].text, answer.text
+    finally:
+        lib.close()
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
@@ -117,6 +156,8 @@ def test_statements_drop_front_matter_headings_rules_and_bylines() -> None:
         ("Which company makes the sensor?", "name"),
         ("What is the name of his wife?", "name"),
         ("Which Virginia town is home to him?", "where"),  # a typed noun before a plain name
+        ("Who is Aiko Tanaka?", ""),  # what she is, not another name
+        ("Who Is Responsible For The Budget?", "who"),  # title case: no name asked about
     ],
 )
 def test_question_kind(question: str, kind: str) -> None:

@@ -27,7 +27,7 @@ import numpy as np
 from embeddings import VectorIndex
 from embeddings.encoder import Span
 from qa.answer import confidence, kinds, phrases
-from qa.answer.structure import statements
+from qa.answer.structure import is_document_title, statements
 from qa.index.lexicon import tokens
 from qa.index.slots import SLOTS, sentence_spans
 from qa.search.retrieve import DateWindow
@@ -106,7 +106,10 @@ def sentence_vectors(vectors: VectorIndex, passages: list[tuple[Hit, list[Span],
 def candidates(r: Retrieved, want: kinds.Wanted) -> list[Candidate]:
     """Every statement sentence of every hit, with its cosines, words and phrases of the kind wanted."""
     sentences = [split_sentences(hit.text) for hit in r.hits]
-    spans = [(i, s) for i, hit in enumerate(r.hits) for a, b in sentences[i] for s in statements(hit.text, a, b)]
+    spans = [
+        (i, (a, b)) for i, hit in enumerate(r.hits) for x, y in sentences[i] for a, b in statements(hit.text, x, y)
+        if not (a == first_statement(hit) and is_document_title(hit.text[a:b]))
+    ]  # fmt: skip
     if not spans:
         return []
     cosines, centred = _cosines(r, spans, sentences)
@@ -119,6 +122,14 @@ def candidates(r: Retrieved, want: kinds.Wanted) -> list[Candidate]:
         words = frozenset(tokens(text))
         out.append(Candidate(i, a, b, float(c), float(cc), words, tuple(held), typed, want.governed(text, held)))
     return out
+
+
+def first_statement(hit: Hit) -> int:
+    """Where the document's first line starts in `hit`, when the hit begins the document (the first
+    page of a PDF); -1 otherwise."""
+    if hit.line_start != 1 or (hit.page or 1) != 1:
+        return -1
+    return len(hit.text) - len(hit.text.lstrip())
 
 
 def _cosines(

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from qa.answer import phrases
+from qa.text import STOPWORDS
 
 PLACE_NOUNS = (
     "country|countries|city|cities|town|village|state|region|place|province|prefecture|county|constituency|district|"
@@ -76,6 +77,8 @@ _PREPOSITIONS = (
 _GOVERNING = re.compile(rf"\b({_PREPOSITIONS})\s+(what|which|whose|whom|how)\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w']+")
 _AGE_ASKED = re.compile(r"\bhow old\b|\bage\b", re.IGNORECASE)
+_WHO_IS = re.compile(r"^\s*who\s+(is|was|are|were)\s+(?P<name>[^?]+?)\s*\??\s*$", re.IGNORECASE)
+_NAME_WORDS = 4
 
 
 def question_kind(question: str) -> str:
@@ -83,9 +86,10 @@ def question_kind(question: str) -> str:
 
     Only the question's first wh-word counts ("Who said when ...?" is a who; "What does it do
     when ...?" asks no kind), with what binds to it ("by what point", "which Russian city").
+    "Who is Aiko Tanaka?" asks no kind: it wants what she is, not another name.
     """
     wh = _FIRST_WH.search(question)
-    if wh is None:
+    if wh is None or _asks_who_someone_is(question):
         return ""
     found = []
     for kind, pattern in _KIND:
@@ -143,6 +147,15 @@ def wanted(question: str) -> Wanted:
 def candidates(kind: str, sentence: str, question: str) -> list[tuple[int, int]]:
     """Spans in `sentence` of phrases of `kind` whose words `question` does not already hold."""
     return replace(wanted(question), kind=kind).phrases(sentence)
+
+
+def _asks_who_someone_is(question: str) -> bool:
+    """True for "Who is Aiko Tanaka?": a name of up to four capitalised words, none a small word
+    (not "Who Is Responsible For The Budget?"). It wants what the person is ("the on-call
+    engineer"), not another name."""
+    m = _WHO_IS.match(question)
+    words = m.group("name").split() if m else []
+    return 0 < len(words) <= _NAME_WORDS and all(w[0].isupper() and w.lower() not in STOPWORDS for w in words)
 
 
 def _new_words(phrase: str, asked: frozenset[str]) -> bool:

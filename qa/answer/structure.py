@@ -1,11 +1,13 @@
 """Lines that are a document's structure, not its statements: never quoted as an answer.
 
-Front matter (`---`, `title: ...`), Markdown headings (and lines all in bold with no stop), bare
-list bullets, table rules, bylines, date lines, news datelines ("MOSCOW, March 20. /TASS/."), the
-news header " date YYYY-MM-DD ", and a short unpunctuated title line run into the sentence below
-it (Word headings, web page titles).
-A sentence that holds such lines is cut down to the runs of lines between them; each list item is
-a statement of its own, its bullet left out.
+Front matter (`---` fences and the lines between them), Markdown headings (and lines all in bold
+with no stop), bare list bullets, table rules, bylines, date lines and metadata fields ("Date: …",
+"Tags: …"), news datelines ("MOSCOW, March 20. /TASS/."), the news header " date YYYY-MM-DD ", and
+a short unpunctuated title line run into the sentence below it (Word headings, web page titles).
+A sentence that holds such lines is cut down to the runs of lines between them. Each list item is a
+statement of its own, its bullet left out, and so is each field of the body ("Author: Sven
+Lindqvist", "Present: Anneke de Vries (chair), …", "Budget: 3 million euros"): notes and reports
+state their facts that way, and the loaders have already left the front matter out of the body.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ _STRUCTURE = re.compile(
     | (\*\*|__)[^*_]{0,120}?[^.!?*_\s](\*\*|__)           # a line all in bold with no stop: a heading by hand
     | [-*+•]\s*|\d+[.)]\s*                               # a bullet or a number alone
     | \|?[\s:|-]*-{3,}[\s:|-]*\|?                        # table rules
-    | [A-Za-z_][\w -]{0,30}:\s*[^\s].{0,80}?(?<![.!?])   # key: value (front matter, "Date: ...") with no sentence end
+    | (date|dated|published|updated|posted|modified|created|last\ (updated|modified)|tags?|keywords|categor(y|ies)
+       |filed\ under|permalink|url|link|source|share(\ this)?(\ \w+)?|read\ more|see\ also|related)\s*:.{0,100}  # metadata
+    | (?-i:[A-Z][A-Z\ ]*[A-Z]):\s.{0,100}?(?<![.!?])        # a web page's label: "READ MORE: …", "INTERACTIVE: …"
+    | (?-i:[a-z_])[\w-]{0,30}:(\s.{0,80}?)?(?<![.!?])    # front matter's key: value (lower case, no stop)
     | (by|written\ by|posted\ by|photo(graph)?\ by)\s+[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*){0,3}  # bylines
     | date\s+\d{4}-\d{2}-\d{2}                           # the news header
     | [A-Z][A-Z.'-]+(\s[A-Z][A-Z.'-]+)*,\s+[A-Z][a-z]+\.?\s+\d{1,2}\.?     # a dateline: "MOSCOW, March 20.
@@ -31,7 +36,13 @@ _STRUCTURE = re.compile(
 )
 _LINE = re.compile(r"[^\r\n]+")
 _ITEM = re.compile(r"^\s*([-*+•]|\d+[.)])\s+")  # a list item's bullet: the item is a statement of its own
+# A field of the body, "Author: Sven Lindqvist": a statement of its own. Its key is capitalised and
+# at most three words, so that a hard-wrapped line ("The board agreed on one thing: the") stays in
+# its paragraph.
+_FIELD = re.compile(r"^\s*[A-Z][\w()/-]*(\s[\w()/-]+){0,2}:\s+\S")
+_FENCE = re.compile(r"^\s*-{3,}\s*$")
 MIN_CHARS = 12  # a run shorter than this is a fragment (a caption, a label), not a statement
+MIN_ITEM_WORDS = 2  # a list item that short is a statement when it has this many words: "10 g salt"
 
 
 # A heading or title as Word and web pages give it: a short line with no closing punctuation, run
@@ -48,33 +59,52 @@ def is_title(line: str, following: str) -> bool:
     return bool(_TITLE.match(line) and _OPEN_END.search(line)) and (nxt.isupper() or nxt.isdigit())
 
 
+_TITLE_WORDS = 12
+_SENTENCE_END = re.compile(r"[.!?:;,]['\"”’)\]]*\s*$")
+
+
+def is_document_title(line: str) -> bool:
+    """True for what a document's first line is when it is its title: one line of at most twelve
+    words with no closing punctuation ("Northwind Cycles: third quarter report"). Plain text, PDFs
+    and scans have no heading markup to say so."""
+    return "\n" not in line.strip() and len(line.split()) <= _TITLE_WORDS and not _SENTENCE_END.search(line)
+
+
 def is_structure(line: str) -> bool:
-    """True when a line is structure: a heading, a fence, a key: value, a byline, a date line."""
+    """True when a line is structure: a heading, a fence, a lower-case key: value, a metadata field, a
+    byline, a date line."""
     return bool(_STRUCTURE.match(line))
 
 
 def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The parts of text[start:end] left when its structure lines are taken out: runs of
-    consecutive other lines, trimmed, each at least MIN_CHARS long."""
-    runs: list[tuple[int, int]] = []
-    run: tuple[int, int] | None = None
+    consecutive other lines, trimmed, each at least MIN_CHARS long (a list item or a field of at
+    least MIN_ITEM_WORDS words may be shorter). Lines between two `---` fences are front matter."""
+    runs: list[tuple[int, int, bool]] = []  # start, end, whether it is an item or field of its own
+    run: tuple[int, int, bool] | None = None
     lines = list(_LINE.finditer(text, start, end))
+    fenced = False
     for i, m in enumerate(lines):
-        item = _ITEM.match(m.group())
-        if item or is_structure(m.group()) or (i + 1 < len(lines) and is_title(m.group(), lines[i + 1].group())):
+        line = m.group()
+        if _FENCE.match(line):
+            fenced = not fenced and any(_FENCE.match(n.group()) for n in lines[i + 1 :])
+        item = None if fenced else _ITEM.match(line)
+        field = not item and not fenced and _FIELD.match(line) and not is_structure(line)
+        if fenced or item or field or is_structure(line) or (i + 1 < len(lines) and is_title(line, lines[i + 1].group())):
             if run:
                 runs.append(run)
-            run = (m.start() + item.end(), m.end()) if item else None
+            # an item or a field starts a run of its own, which the lines wrapped from it continue
+            run = (m.start() + (item.end() if item else 0), m.end(), True) if item or field else None
         else:
-            run = (run[0], m.end()) if run else (m.start(), m.end())
+            run = (run[0], m.end(), False) if run else (m.start(), m.end(), False)
     if run:
         runs.append(run)
     out = []
-    for a, b in runs:
+    for a, b, own in runs:
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
-        if b - a >= MIN_CHARS:
+        if b - a >= MIN_CHARS or (own and len(text[a:b].split()) >= MIN_ITEM_WORDS):
             out.append((a, b))
     return out
