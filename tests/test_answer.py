@@ -116,6 +116,31 @@ def test_fields_and_short_list_items_of_the_body_are_statements_of_their_own() -
     assert kept(wrapped) == [wrapped]
 
 
+def test_a_line_ending_in_a_colon_is_quoted_with_what_it_introduces(tmp_path: Path) -> None:
+    """A manual's "run the following command:" says that the answer follows, not what it is."""
+    def kept(text: str) -> list[str]:
+        return [text[a:b] for a, b in statements(text, 0, len(text))]
+
+    command = "From your shell, run the following update script:\n$ rustup update"  # not a title: a colon leads in
+    assert kept(command) == [command]
+    rules = "Keep these rules in mind:\n- Each value has an owner.\n- There can only be one owner at a time."
+    assert kept(rules) == [rules]
+    page = (
+        "<html><head><title>Installation</title></head><body><h1>Installation</h1><h2>Updating</h2>"
+        "<p>Once Rust is installed via rustup, updating to a newly released version is easy. From your shell, "
+        "run the following update script:</p><pre><code>$ rustup update</code></pre>"
+        "<p>To uninstall Rust and rustup, run the following uninstall script from your shell:</p>"
+        "<pre><code>$ rustup self uninstall</code></pre><p>Rust also ships a local copy of its documentation.</p>"
+        "</body></html>"
+    )
+    lib = indexed(tmp_path, {"install.html": page})
+    try:
+        answer = lib.ask("How do I update Rust once it is installed?")
+        assert answer.found and any("$ rustup update" in q.text for q in answer.quotes), answer.text
+    finally:
+        lib.close()
+
+
 def test_fields_are_quoted_and_a_plain_text_title_is_not(tmp_path: Path) -> None:
     report = (
         "# Soil moisture sensor trial: interim report\n\nAuthor: Dr Ines Carvalho, field station Quinta do Vale\n"

@@ -8,6 +8,8 @@ A sentence that holds such lines is cut down to the runs of lines between them. 
 statement of its own, its bullet left out, and so is each field of the body ("Author: Sven
 Lindqvist", "Present: Anneke de Vries (chair), …", "Budget: 3 million euros"): notes and reports
 state their facts that way, and the loaders have already left the front matter out of the body.
+A line ending in a colon keeps what it introduces ("run the following update script:" / "$ rustup
+update", a list of rules): alone it says that an answer follows, not what it is.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ _ITEM = re.compile(r"^\s*([-*+•]|\d+[.)])\s+")  # a list item's bullet: the it
 # its paragraph.
 _FIELD = re.compile(r"^\s*[A-Z][\w()/-]*(\s[\w()/-]+){0,2}:\s+\S")
 _FENCE = re.compile(r"^\s*-{3,}\s*$")
+_LEAD_IN = re.compile(r":\s*$")
+_BETWEEN = re.compile(r"(\s*([-*+•]|\d+[.)])?\s*)*\Z")
+LEAD_IN_CHARS = 600  # a line ending in a colon takes in what follows it up to this length
 MIN_CHARS = 12  # a run shorter than this is a fragment (a caption, a label), not a statement
 MIN_ITEM_WORDS = 2  # a list item that short is a statement when it has this many words: "10 g salt"
 
@@ -90,21 +95,40 @@ def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
             fenced = not fenced and any(_FENCE.match(n.group()) for n in lines[i + 1 :])
         item = None if fenced else _ITEM.match(line)
         field = not item and not fenced and _FIELD.match(line) and not is_structure(line)
-        if fenced or item or field or is_structure(line) or (i + 1 < len(lines) and is_title(line, lines[i + 1].group())):
+        titled = i + 1 < len(lines) and is_title(line, lines[i + 1].group()) and not (i and _LEAD_IN.search(lines[i - 1].group()))
+        if fenced or item or field or is_structure(line) or titled:
             if run:
                 runs.append(run)
             # an item or a field starts a run of its own, which the lines wrapped from it continue
             run = (m.start() + (item.end() if item else 0), m.end(), True) if item or field else None
         else:
-            run = (run[0], m.end(), False) if run else (m.start(), m.end(), False)
+            run = (run[0], m.end(), run[2]) if run else (m.start(), m.end(), False)
     if run:
         runs.append(run)
     out = []
-    for a, b, own in runs:
+    for a, b, own in _led_in(text, runs):
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
         if b - a >= MIN_CHARS or (own and len(text[a:b].split()) >= MIN_ITEM_WORDS):
             out.append((a, b))
+    return out
+
+
+def _led_in(text: str, runs: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
+    """Runs with each line that ends in a colon joined to the items or lines it introduces ("run
+    the following update script:" / "$ rustup update"), when nothing but bullets stands between
+    them, up to LEAD_IN_CHARS: alone, such a line says that an answer follows, not what it is."""
+    out: list[tuple[int, int, bool]] = []
+    leading = False  # the last run is a line ending in a colon with what it took in: it takes further items
+    for a, b, own in runs:
+        if out:
+            a0, b0, _ = out[-1]
+            opens = (leading and own) or (not leading and _LEAD_IN.search(text[a0:b0]))
+            if opens and _BETWEEN.match(text, b0, a) and b - a0 <= LEAD_IN_CHARS:
+                out[-1], leading = (a0, b, False), True
+                continue
+        out.append((a, b, own))
+        leading = False
     return out
