@@ -275,6 +275,9 @@ def test_a_question_naming_what_no_document_mentions_is_refused_by_name(tmp_path
     etna = lib.ask("Who led the group up Mount Etna?")
     assert not etna.found and etna.text.startswith("No document mentions Mount Etna."), etna.text
     assert etna.hits  # the closest passages are still shown
+    misspelt = lib.ask("Who led the group up the Hintertuks glacier?")
+    assert misspelt.text.startswith("No document mentions Hintertuks. Did you mean Hintertux?"), misspelt.text
+    assert "Did you mean" not in etna.text  # nothing in the closest passages is spelt like it
     assert lib.retrieve_for_answer("Who led the Tyrolean ski group up the Hintertux glacier in February?").unknown == ()
     led = lib.ask("Who led the Tyrolean ski group up the Hintertux glacier in February?")
     assert led.found and "Anna Berger" in led.quotes[0].text, led.text

@@ -18,8 +18,11 @@ at all is decided in qa/answer/confidence.py (docs/benchmarks/answer.md).
 from __future__ import annotations
 
 import bisect
+import difflib
 import math
+import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -229,16 +232,37 @@ def answer(r: Retrieved, w: Weights = DEFAULT, model: confidence.Found = confide
     found = bool(quotes_at) and model.answers(evidence(r, ranking, w))
     kind = ranking.want.kind
     quotes = tuple(_quote(r.hits[c.hit], c, s, kind if n == 0 else "") for n, (s, c) in enumerate(quotes_at)) if found else ()
-    text = " ".join(f"{q.text} [{q.marker}]" for q in quotes) if found else not_found(r.unknown)
+    text = " ".join(f"{q.text} [{q.marker}]" for q in quotes) if found else not_found(r.unknown, r.hits)
     return Answer(question=r.question, text=text, quotes=quotes, hits=tuple(r.hits), found=found, searched=r.searched)
 
 
-def not_found(unknown: tuple[str, ...]) -> str:
-    """What a refusal says; it names what no document mentions, so that a misspelt name shows."""
+def not_found(unknown: tuple[str, ...], hits: Sequence[Hit] = ()) -> str:
+    """What a refusal says; it names what no document mentions, so that a misspelt name shows, and
+    the name spelt nearly alike in the closest passages (`hits`), if one is."""
     if not unknown:
         return NOT_FOUND
     listed = unknown[0] if len(unknown) == 1 else ", ".join(unknown[:-1]) + " or " + unknown[-1]
-    return f"No document mentions {listed}. {NOT_FOUND_CLOSEST}"
+    alike = spelt_alike(unknown, hits)
+    return f"No document mentions {listed}.{f' Did you mean {alike}?' if alike else ''} {NOT_FOUND_CLOSEST}"
+
+
+_CAPITALISED = re.compile(r"\b[^\W\d_][\w'’-]*")
+SPELT_ALIKE = 0.8  # difflib's ratio: "Zelenskyy" / "Zelensky" 0.94, "Macron" / "Moscow" 0.5
+
+
+def spelt_alike(unknown: tuple[str, ...], hits: Sequence[Hit]) -> str:
+    """The first unknown name with its words that no passage holds replaced by a word of `hits`
+    spelt nearly alike ("Zelensky" for "Zelenskyy"); "" when there is none."""
+    words = {m.group().lower(): m.group() for h in hits for m in _CAPITALISED.finditer(h.text) if m.group()[0].isupper()}
+    for name in unknown:
+        parts = name.split()
+        swapped = [
+            w if w.lower() in words else next(iter(difflib.get_close_matches(w.lower(), words, n=1, cutoff=SPELT_ALIKE)), "")
+            for w in parts
+        ]  # fmt: skip
+        if all(swapped) and [s.lower() for s in swapped] != [w.lower() for w in parts]:
+            return " ".join(words.get(s, s) for s in swapped)
+    return ""
 
 
 def _quote(hit: Hit, c: Candidate, s: float, kind: str) -> Quote:
