@@ -85,6 +85,11 @@ def test_the_answering_sentence_is_quoted_first_and_its_phrase_marked(
     assert shown["answer_phrase"] == marked and shown["answer_start"] == first.answer_start
 
 
+def test_a_table_row_is_quoted_on_its_own(notes: Library) -> None:
+    answer = notes.ask("What is the cost of the design?")
+    assert answer.found and answer.quotes[0].text == "| design | 400000 |", answer.text
+
+
 def test_structure_lines_are_never_quoted(notes: Library) -> None:
     for question in ("What is the title of the notes?", "What date are the notes from?", "What does the table list?"):
         for quote in notes.ask(question).quotes:
@@ -112,6 +117,10 @@ def test_fields_and_short_list_items_of_the_body_are_statements_of_their_own() -
         "The bridge opens in May."
     ]
     assert kept("---\ntitle: Notes\nAuthor: Anna Berg\n---\nThe bridge opens in May.") == ["The bridge opens in May."]
+    table = "| item | April |\n|------|-------|\n| compute | 22,100 |\n| log storage | 11,700 |\nlog storage | 11,700"
+    assert kept(table) == ["| item | April |", "| compute | 22,100 |", "| log storage | 11,700 |", "log storage | 11,700"]
+    ocr = "Lost about a third of the Sungold to damping off, which | put\ndown to overwatering."  # "I" read as "|"
+    assert kept(ocr) == [ocr]
     wrapped = "The board agreed on one thing: the\nbridge opens in May."  # a long "key": a wrapped line
     assert kept(wrapped) == [wrapped]
 

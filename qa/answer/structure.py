@@ -8,8 +8,9 @@ A sentence that holds such lines is cut down to the runs of lines between them. 
 statement of its own, its bullet left out, and so is each field of the body ("Author: Sven
 Lindqvist", "Present: Anneke de Vries (chair), …", "Budget: 3 million euros"): notes and reports
 state their facts that way, and the loaders have already left the front matter out of the body.
-A line ending in a colon keeps what it introduces ("run the following update script:" / "$ rustup
-update", a list of rules): alone it says that an answer follows, not what it is.
+Each table row is a statement of its own too. A line ending in a colon keeps what it introduces
+("run the following update script:" / "$ rustup update", a list of rules): alone it says that an
+answer follows, not what it is.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ _ITEM = re.compile(r"^\s*([-*+•]|\d+[.)])\s+")  # a list item's bullet: the it
 # its paragraph.
 _FIELD = re.compile(r"^\s*[A-Z][\w()/-]*(\s[\w()/-]+){0,2}:\s+\S")
 _FENCE = re.compile(r"^\s*-{3,}\s*$")
+# A table row: Markdown's "| log storage | 11,700 |", or the "a | b" the Word and web loaders write,
+# its cells short (OCR reads a capital I as "|": "which | put down to overwatering")
+_ROW = re.compile(r"^\s*\|.*\|\s*$|^\s*[^|]{1,32}(\s\|\s[^|]{1,32})+\s*$")
 _LEAD_IN = re.compile(r":\s*$")
 _BETWEEN = re.compile(r"(\s*([-*+•]|\d+[.)])?\s*)*\Z")
 LEAD_IN_CHARS = 600  # a line ending in a colon takes in what follows it up to this length
@@ -85,7 +89,20 @@ def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The parts of text[start:end] left when its structure lines are taken out: runs of
     consecutive other lines, trimmed, each at least MIN_CHARS long (a list item or a field of at
     least MIN_ITEM_WORDS words may be shorter). Lines between two `---` fences are front matter."""
-    runs: list[tuple[int, int, bool]] = []  # start, end, whether it is an item or field of its own
+    out = []
+    for a, b, own in _led_in(text, _runs(text, start, end)):
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b - a >= MIN_CHARS or (own and len(text[a:b].split()) >= MIN_ITEM_WORDS):
+            out.append((a, b))
+    return out
+
+
+def _runs(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """(start, end, whether it is an item, field or row of its own) of the runs of statement lines."""
+    runs: list[tuple[int, int, bool]] = []
     run: tuple[int, int, bool] | None = None
     lines = list(_LINE.finditer(text, start, end))
     fenced = False
@@ -94,26 +111,24 @@ def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if _FENCE.match(line):
             fenced = not fenced and any(_FENCE.match(n.group()) for n in lines[i + 1 :])
         item = None if fenced else _ITEM.match(line)
-        field = not item and not fenced and _FIELD.match(line) and not is_structure(line)
-        titled = i + 1 < len(lines) and is_title(line, lines[i + 1].group()) and not (i and _LEAD_IN.search(lines[i - 1].group()))
-        if fenced or item or field or is_structure(line) or titled:
+        own = not fenced and not is_structure(line)
+        field, row = own and not item and _FIELD.match(line), own and _ROW.match(line)
+        if fenced or item or field or row or not own or _is_heading(lines, i):
             if run:
                 runs.append(run)
             # an item or a field starts a run of its own, which the lines wrapped from it continue
             run = (m.start() + (item.end() if item else 0), m.end(), True) if item or field else None
+            if row:  # a table row is a statement of its own, never wrapped
+                runs.append((m.start(), m.end(), True))
         else:
             run = (run[0], m.end(), run[2]) if run else (m.start(), m.end(), False)
-    if run:
-        runs.append(run)
-    out = []
-    for a, b, own in _led_in(text, runs):
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b - a >= MIN_CHARS or (own and len(text[a:b].split()) >= MIN_ITEM_WORDS):
-            out.append((a, b))
-    return out
+    return [*runs, run] if run else runs
+
+
+def _is_heading(lines: list[re.Match[str]], i: int) -> bool:
+    """Line i is a title run into the line below (is_title), and follows no line ending in a colon."""
+    after_colon = i > 0 and bool(_LEAD_IN.search(lines[i - 1].group()))
+    return i + 1 < len(lines) and not after_colon and is_title(lines[i].group(), lines[i + 1].group())
 
 
 def _led_in(text: str, runs: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
