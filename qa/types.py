@@ -145,11 +145,19 @@ def where(c: Any, dash: str = "-") -> str:
 
 
 def headed(title: str, section: str) -> str:
-    """The document's title and the headings above a passage, as a reader follows them: the section
-    path alone when it opens with the title (a Markdown # heading is both), "" when neither is known."""
-    if not section or section == title or section.startswith(title + SECTION_SEPARATOR):
+    """The document's title and the headings above a passage, as a reader follows them, each said
+    once: the section path alone when its first heading holds the title (a Markdown # heading is
+    both, or says it at length: "Platform team offsite, May 2024" under the title "Platform team
+    offsite"); the title for a first heading it holds ("Decision record 007 — replacing the gas
+    boiler" over "# Replacing the gas boiler"); "" when neither is known."""
+    if not title or not section:
         return section or title
-    return f"{title}{SECTION_SEPARATOR}{section}" if title else section
+    first, _, rest = section.partition(SECTION_SEPARATOR)
+    if title.casefold() in first.casefold():
+        return section
+    if first.casefold() in title.casefold():
+        return f"{title}{SECTION_SEPARATOR}{rest}" if rest else title
+    return f"{title}{SECTION_SEPARATOR}{section}"
 
 
 def describe_date(date: dt.date | None, source: str) -> str:

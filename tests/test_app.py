@@ -428,6 +428,11 @@ def test_card_shows_the_headings_above_its_passage() -> None:
     assert second_line(dataclasses.replace(hit, section="Library › Costs")) == "Library › Costs"  # the # heading is the title
     assert second_line(dataclasses.replace(hit, section="Costs › 2024")) == "Library › Costs › 2024"
     assert second_line(dataclasses.replace(hit, title="", section="Costs")) == "Costs"
+    dated = dataclasses.replace(hit, section="Library, May 2024 › Costs")  # the # heading says the title at length
+    assert second_line(dated) == "Library, May 2024 › Costs"
+    record = dataclasses.replace(hit, title="Decision 7 — new library", section="New library › Costs")
+    assert second_line(record) == "Decision 7 — new library › Costs"  # the title holds the # heading
+    assert second_line(dataclasses.replace(record, section="New library")) == "Decision 7 — new library"
 
 
 def test_chat_follow_up_is_searched_with_the_turn_before(client: Client) -> None:
