@@ -37,6 +37,7 @@ from qa.ingest.chunking import CountTokens
 from qa.ingest.sync import Encoding, PassageEncoder, Progress, apply, plan
 from qa.search.dates import parse_question_dates
 from qa.search.retrieve import SearchRequest, date_window, search
+from qa.search.spelling import respell
 from qa.types import Answer, Document, DocumentInfo, Hit, SyncReport
 
 VIEW_ATTEMPTS = 5
@@ -211,8 +212,8 @@ class Library:
         One that points back and names nothing new is only searched so (`only_follows`); any other
         may stand alone ("What did Merkel say about his plan?", "What destroyed the blossom?"): it
         is searched both ways, and the carried search is kept when the answer step is surer of its
-        best sentence by FOLLOW_MARGIN."""
-        cleaned = clean_question(question)
+        best sentence by FOLLOW_MARGIN. A misspelt word is put right first (qa/search/spelling.py)."""
+        cleaned = respell(clean_question(question), self.view().catalog.lexicon().frequency)  # "reqested"
         searched = follow_up(cleaned, history)
         if searched == cleaned:
             return self._search(question, SearchRequest(cleaned, k, None, None, mode), since, until)

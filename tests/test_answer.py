@@ -20,6 +20,7 @@ from qa.index.lexicon import tokens
 from qa.ingest.sections import section_at, section_starts
 from qa.search import fusion
 from qa.search.retrieve import SearchRequest
+from qa.search.spelling import respell
 
 from .conftest import BIDEN
 
@@ -298,6 +299,20 @@ def test_a_question_naming_what_no_document_mentions_is_refused_by_name(tmp_path
     stromboli = lib.ask("When did we climb Stromboli?")
     assert not stromboli.found and stromboli.text.startswith("No document mentions Stromboli."), stromboli.text
     lib.close()
+
+
+def test_a_misspelt_word_is_put_right_from_the_documents_words(seed_library: Library) -> None:
+    """A slip in a word no document holds, one edit from an English word they hold, is put right
+    and the question shown as searched; an English word they never use, a short word and a name
+    are left alone."""
+    answer = seed_library.ask("Who reqested the call?")
+    assert answer.searched == "Who requested the call?" and answer.found, answer.text
+    assert "requested by Putin" in answer.quotes[0].text
+    frequency = {"launch": 40, "lunch": 3, "protest": 9, "password": 0}.get
+    assert respell("After the campaign luanch, who spoke?", lambda t: frequency(t, 0)) == "After the campaign launch, who spoke?"
+    assert respell("Was there a protst?", lambda t: frequency(t, 0)) == "Was there a protest?"
+    for left in ("What is the wifi password?", "Did the Lunnch Club meet?", "Was it a lnch?", "What is a poker bot?"):
+        assert respell(left, lambda t: frequency(t, 0)) == left, left
 
 
 def test_follow_up_carries_the_previous_turn(seed_library: Library) -> None:

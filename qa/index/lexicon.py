@@ -206,8 +206,13 @@ class Lexicon:
         return self._held(term) or any(self._held(term[:n]) for n in range(len(term) - 1, SHORTEST_STEM - 1, -1))
 
     def _held(self, term: str) -> bool:
+        return self.frequency(term) > 0
+
+    def frequency(self, term: str) -> int:
+        """How many documents hold the stemmed word `term` itself."""
         i = self.term_ids.get(term)  # the vocabulary keeps the words of removed documents: count postings
-        return i is not None and i + 1 < len(self.documents.starts) and self.documents.starts[i + 1] > self.documents.starts[i]
+        starts = self.documents.starts
+        return int(starts[i + 1] - starts[i]) if i is not None and i + 1 < len(starts) else 0
 
 
 def _stored_pairs(db: sqlite3.Connection, table: str, path: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
