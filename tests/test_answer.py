@@ -151,6 +151,28 @@ def test_a_line_ending_in_a_colon_is_quoted_with_what_it_introduces(tmp_path: Pa
         lib.close()
 
 
+def test_a_faqs_question_lines_are_never_quoted(tmp_path: Path) -> None:
+    """A FAQ's question line matches the user's question best and answers nothing: its answer is quoted."""
+    faq = (
+        "# Help centre\n\n## Accounts\n\nHow do I reset my password?\nOpen Settings, choose Security and click Reset "
+        "password; a link arrives by e-mail within five minutes.\n\nCan I change my username?\nNo. Usernames are "
+        "fixed once the account is created.\n"
+    )
+    shipping = (
+        "<html><head><title>Shipping FAQ</title></head><body><h1>Shipping FAQ</h1><h3>When will my parcel arrive?</h3>"
+        "<p>Parcels arrive within two working days in the Netherlands and within five elsewhere.</p></body></html>"
+    )
+    lib = indexed(tmp_path, {"faq.md": faq, "shipping.html": shipping})
+    try:
+        asked = [("How do I reset my password?", "Open Settings"), ("When will my parcel arrive?", "two working days")]
+        for question, phrase in asked:
+            answer = lib.ask(question)
+            assert answer.found and phrase in answer.quotes[0].text, answer.text
+            assert not any(q.text.endswith("?") for q in answer.quotes), answer.text
+    finally:
+        lib.close()
+
+
 def test_fields_are_quoted_and_a_plain_text_title_is_not(tmp_path: Path) -> None:
     report = (
         "# Soil moisture sensor trial: interim report\n\nAuthor: Dr Ines Carvalho, field station Quinta do Vale\n"

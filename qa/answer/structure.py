@@ -8,7 +8,8 @@ A sentence that holds such lines is cut down to the runs of lines between them. 
 statement of its own, its bullet left out, and so is each field of the body ("Author: Sven
 Lindqvist", "Present: Anneke de Vries (chair), …", "Budget: 3 million euros"): notes and reports
 state their facts that way, and the loaders have already left the front matter out of the body.
-Each table row is a statement of its own too. A line ending in a colon keeps what it introduces
+Each table row is a statement of its own too, and a question is none (a FAQ's "How do I reset my
+password?" above its answer). A line ending in a colon keeps what it introduces
 ("run the following update script:" / "$ rustup update", a list of rules): alone it says that an
 answer follows, not what it is.
 """
@@ -50,6 +51,7 @@ _ROW = re.compile(r"^\s*\|.*\|\s*$|^\s*[^|]{1,32}(\s\|\s[^|]{1,32})+\s*$")
 _LEAD_IN = re.compile(r":\s*$")
 _BETWEEN = re.compile(r"(\s*([-*+•]|\d+[.)])?\s*)*\Z")
 LEAD_IN_CHARS = 600  # a line ending in a colon takes in what follows it up to this length
+_QUESTION = re.compile(r"\?['\"”’)\]]*\s*$")  # a question asks; it states nothing (a FAQ's question line)
 MIN_CHARS = 12  # a run shorter than this is a fragment (a caption, a label), not a statement
 MIN_ITEM_WORDS = 2  # a list item that short is a statement when it has this many words: "10 g salt"
 
@@ -95,7 +97,7 @@ def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
-        if b - a >= MIN_CHARS or (own and len(text[a:b].split()) >= MIN_ITEM_WORDS):
+        if (b - a >= MIN_CHARS or (own and len(text[a:b].split()) >= MIN_ITEM_WORDS)) and not _QUESTION.search(text, a, b):
             out.append((a, b))
     return out
 
