@@ -213,7 +213,7 @@ class Library:
         may stand alone ("What did Merkel say about his plan?", "What destroyed the blossom?"): it
         is searched both ways, and the carried search is kept when the answer step is surer of its
         best sentence by FOLLOW_MARGIN. A misspelt word is put right first (qa/search/spelling.py)."""
-        cleaned = respell(clean_question(question), self.view().catalog.lexicon().frequency)  # "reqested"
+        cleaned = self._respelled(clean_question(question))  # "reqested"
         searched = follow_up(cleaned, history)
         if searched == cleaned:
             return self._search(question, SearchRequest(cleaned, k, None, None, mode), since, until)
@@ -263,9 +263,20 @@ class Library:
             hits = search(view.catalog, view.vectors, encoder, request)
             unknown = unknown_names(cleaned, view.catalog.lexicon().holds) if answering else ()
         except sqlite3.DatabaseError as exc:  # an index written before checksums, damaged since
-            hint = self.store.rebuild_hint(view.manifest)
-            raise IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {hint}") from exc
+            raise self._damaged(view, exc) from exc
         return Retrieved(as_text(question), cleaned, hits, window, query, view.vectors, unknown)
+
+    def _respelled(self, question: str) -> str:
+        """`question` with its misspelt words put right from the documents' words (qa/search/spelling.py)."""
+        view = self.view()
+        try:
+            return respell(question, view.catalog.lexicon().frequency)
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(view, exc) from exc
+
+    def _damaged(self, view: View, exc: sqlite3.DatabaseError) -> IndexCorrupt:
+        """The one-line error for a catalog that SQLite finds damaged, with how to rebuild it."""
+        return IndexCorrupt(f"{view.catalog.path}: damaged catalog ({exc}) — {self.store.rebuild_hint(view.manifest)}")
 
     def _query_vector(self, cleaned: str) -> np.ndarray:
         """The question's vector, from the batch `prepare_queries` made when it holds it."""
