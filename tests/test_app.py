@@ -400,6 +400,10 @@ def test_card_marks_its_quoted_sentences_else_its_best_sentence() -> None:
     assert re.findall(r"<mark>(.*?)</mark>", sources_html([headed], weak=False)) == ["The budget is 3 million euros."]
     only = dataclasses.replace(headed, sentence_end=len("## Costs"))
     assert "<mark>" not in sources_html([only], weak=False)
+    # A FAQ's question as the best sentence: the statement after it, which answers it, is marked.
+    text = "How do I reset my password?\nOpen Settings and click Reset password.\n\nCan I change my name?\nNo."
+    faq = dataclasses.replace(hit, text=text, end=100 + len(text), sentence_start=0, sentence_end=text.index("?") + 1)
+    assert re.findall(r"<mark>(.*?)</mark>", sources_html([faq], weak=False)) == ["Open Settings and click Reset password."]
 
 
 def test_answer_phrase_is_bold_and_a_wrapped_quote_reads_as_one_line() -> None:

@@ -81,6 +81,11 @@ def is_document_title(line: str) -> bool:
     return "\n" not in line.strip() and len(line.split()) <= _TITLE_WORDS and not _SENTENCE_END.search(line)
 
 
+def is_question(sentence: str) -> bool:
+    """True for a sentence that asks (ends in a question mark): it states nothing."""
+    return bool(_QUESTION.search(sentence))
+
+
 def is_structure(line: str) -> bool:
     """True when a line is structure: a heading, a fence, a lower-case key: value, a metadata field, a
     byline, a date line."""
