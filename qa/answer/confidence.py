@@ -17,6 +17,7 @@ Etna" asked of news that never name them) is not answered: the collection cannot
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -126,6 +127,24 @@ def unknown_names(question: str, holds: Callable[[str], bool]) -> tuple[str, ...
         if any(_telling(m.group()) and not all(holds(t) for t in tokens(m.group())) for m in run)
     )  # fmt: skip
     return tuple(out)
+
+
+SPELT_ALIKE = 0.8  # difflib's ratio: "Zelenskyy" / "Zelensky" 0.94, "Macron" / "Moscow" 0.5
+
+
+def spelt_alike(unknown: tuple[str, ...], texts: Sequence[str]) -> str:
+    """The first unknown name with its words that no text holds replaced by a capitalised word of
+    `texts` (the closest passages) spelt nearly alike ("Zelensky" for "Zelenskyy"); "" when there is none."""
+    words = {m.group().lower(): m.group() for text in texts for m in _WORD.finditer(text) if m.group()[0].isupper()}
+    for name in unknown:
+        parts = name.split()
+        swapped = [
+            w if w.lower() in words else next(iter(difflib.get_close_matches(w.lower(), words, n=1, cutoff=SPELT_ALIKE)), "")
+            for w in parts
+        ]  # fmt: skip
+        if all(swapped) and [s.lower() for s in swapped] != [w.lower() for w in parts]:
+            return " ".join(words.get(s, s) for s in swapped)
+    return ""
 
 
 def evidence(

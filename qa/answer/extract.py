@@ -18,9 +18,7 @@ at all is decided in qa/answer/confidence.py (docs/benchmarks/answer.md).
 from __future__ import annotations
 
 import bisect
-import difflib
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -109,9 +107,10 @@ def sentence_vectors(vectors: VectorIndex, passages: list[tuple[Hit, list[Span],
 def candidates(r: Retrieved, want: kinds.Wanted) -> list[Candidate]:
     """Every statement sentence of every hit, with its cosines, words and phrases of the kind wanted."""
     sentences = [split_sentences(hit.text) for hit in r.hits]
+    firsts = [first_statement(hit) for hit in r.hits]
     spans = [
         (i, (a, b)) for i, hit in enumerate(r.hits) for x, y in sentences[i] for a, b in statements(hit.text, x, y)
-        if not (a == first_statement(hit) and is_document_title(hit.text[a:b]))
+        if not (a == firsts[i] and is_document_title(hit.text[a:b]))
     ]  # fmt: skip
     if not spans:
         return []
@@ -242,27 +241,8 @@ def not_found(unknown: tuple[str, ...], hits: Sequence[Hit] = ()) -> str:
     if not unknown:
         return NOT_FOUND
     listed = unknown[0] if len(unknown) == 1 else ", ".join(unknown[:-1]) + " or " + unknown[-1]
-    alike = spelt_alike(unknown, hits)
+    alike = confidence.spelt_alike(unknown, [h.text for h in hits])
     return f"No document mentions {listed}.{f' Did you mean {alike}?' if alike else ''} {NOT_FOUND_CLOSEST}"
-
-
-_CAPITALISED = re.compile(r"\b[^\W\d_][\w'’-]*")
-SPELT_ALIKE = 0.8  # difflib's ratio: "Zelenskyy" / "Zelensky" 0.94, "Macron" / "Moscow" 0.5
-
-
-def spelt_alike(unknown: tuple[str, ...], hits: Sequence[Hit]) -> str:
-    """The first unknown name with its words that no passage holds replaced by a word of `hits`
-    spelt nearly alike ("Zelensky" for "Zelenskyy"); "" when there is none."""
-    words = {m.group().lower(): m.group() for h in hits for m in _CAPITALISED.finditer(h.text) if m.group()[0].isupper()}
-    for name in unknown:
-        parts = name.split()
-        swapped = [
-            w if w.lower() in words else next(iter(difflib.get_close_matches(w.lower(), words, n=1, cutoff=SPELT_ALIKE)), "")
-            for w in parts
-        ]  # fmt: skip
-        if all(swapped) and [s.lower() for s in swapped] != [w.lower() for w in parts]:
-            return " ".join(words.get(s, s) for s in swapped)
-    return ""
 
 
 def _quote(hit: Hit, c: Candidate, s: float, kind: str) -> Quote:
