@@ -102,7 +102,7 @@ def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
-        if (b - a >= MIN_CHARS or (own and len(text[a:b].split()) >= MIN_ITEM_WORDS)) and not _QUESTION.search(text, a, b):
+        if (b - a >= MIN_CHARS or (own and len(text[a:b].split()) >= MIN_ITEM_WORDS)) and not is_question(text[a:b]):
             out.append((a, b))
     return out
 

@@ -59,8 +59,8 @@ def marks(hit: Hit, quoted: Sequence[tuple[int, int]] = ()) -> list[tuple[int, i
     best = statements(hit.text, hit.sentence_start, hit.sentence_end)
     if best or not is_question(hit.text[hit.sentence_start : hit.sentence_end]):
         return best
-    after = next((s for s in split_sentences(hit.text, hit.sentence_end) if statements(hit.text, *s)), None)
-    return statements(hit.text, *after) if after else []
+    after = (statements(hit.text, a, b) for a, b in split_sentences(hit.text, hit.sentence_end))
+    return next((s for s in after if s), [])
 
 
 def cite(turn: int, n: int) -> str:
