@@ -28,7 +28,7 @@ import numpy as np
 from embeddings import VectorIndex
 from embeddings.encoder import Span
 from qa.answer import confidence, kinds, phrases
-from qa.answer.structure import is_document_title, statements
+from qa.answer.structure import code, in_code, is_document_title, rows_whole, statements
 from qa.index.lexicon import tokens
 from qa.index.slots import SLOTS, sentence_spans
 from qa.search.retrieve import DateWindow
@@ -87,6 +87,7 @@ class Candidate:
     kinds: tuple[tuple[int, int], ...]  # spans (sentence-relative) of phrases of the wanted kind
     typed: float  # how surely those phrases are of the kind: 1, 0.5 (a lone first name for "who") or 0
     governed: bool  # one of them follows the question's preposition ("until what time": "until midnight")
+    code: bool = False  # it is code (structure.code): it counts as evidence but is never quoted
 
 
 def sentence_vectors(vectors: VectorIndex, passages: list[tuple[Hit, list[Span], list[Span]]]) -> np.ndarray:
@@ -108,10 +109,14 @@ def candidates(r: Retrieved, want: kinds.Wanted) -> list[Candidate]:
     """Every statement sentence of every hit, with its cosines, words and phrases of the kind wanted."""
     sentences = [split_sentences(hit.text) for hit in r.hits]
     firsts = [first_statement(hit) for hit in r.hits]
+    codes = [code(hit.text) for hit in r.hits]
     spans = [
-        (i, (a, b)) for i, hit in enumerate(r.hits) for x, y in sentences[i] for a, b in statements(hit.text, x, y)
+        (i, (a, b))
+        for i, hit in enumerate(r.hits)
+        for x, y in rows_whole(hit.text, sentences[i])
+        for a, b in statements(hit.text, x, y)
         if not (a == firsts[i] and is_document_title(hit.text[a:b]))
-    ]  # fmt: skip
+    ]
     if not spans:
         return []
     cosines, centred = _cosines(r, spans, sentences)
@@ -122,7 +127,9 @@ def candidates(r: Retrieved, want: kinds.Wanted) -> list[Candidate]:
     for (i, (a, b)), c, cc, text, held in zip(spans, cosines, centred, texts, found, strict=True):
         typed = want.strength(text, held, known) if want.kind else 1.0
         words = frozenset(tokens(text))
-        out.append(Candidate(i, a, b, float(c), float(cc), words, tuple(held), typed, want.governed(text, held)))
+        out.append(
+            Candidate(i, a, b, float(c), float(cc), words, tuple(held), typed, want.governed(text, held), in_code(codes[i], a))
+        )
     return out
 
 
@@ -205,7 +212,7 @@ def chosen(ranking: list[tuple[float, Candidate]], asked: frozenset[str], w: Wei
     for s, c in ranking:
         if len(out) == MAX_QUOTES or (out and s < out[0][0] - w.margin):
             break
-        if c.words in seen or not c.words or (out and not c.words & asked):
+        if c.code or c.words in seen or not c.words or (out and not c.words & asked):
             continue
         seen.add(c.words)
         out.append((s, c))

@@ -9,18 +9,23 @@ statement of its own, its bullet left out, and so is each field of the body ("Au
 Lindqvist", "Present: Anneke de Vries (chair), …", "Budget: 3 million euros"): notes and reports
 state their facts that way, and the loaders have already left the front matter out of the body.
 Each table row is a statement of its own too, and a question is none (a FAQ's "How do I reset my
-password?" above its answer). A line ending in a colon keeps what it introduces
-("run the following update script:" / "$ rustup update", a list of rules): alone it says that an
-answer follows, not what it is.
+password?" above its answer), nor is a table's header row (it labels the columns). A line ending
+in a colon keeps what it introduces ("run the following update script:" / "$ rustup update", a
+list of rules): alone it says that an answer follows, not what it is. Code fences are structure;
+the code between them, doctests and reStructuredText's literal blocks are found by code(): code
+illustrates, and a README's `import bm25s` matches "What is bm25s?" better than its answer does.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 
 _STRUCTURE = re.compile(
     r"""^\s*(
       -{3,}|\.{3,}|\+{3,}|={3,}|\*{3,}|_{3,}             # front matter fences, rules
+    | (`{3,}|~{3,})\s*[\w.+\#-]*\s*(\{[^}]*\})?          # a code fence with its language: "```sh"
+    | \.\.\s+[\w-]+::.*                                   # a reStructuredText directive: ".. code:: ini"
     | \#{1,6}(\s.*)?                                     # Markdown headings
     | (\*\*|__)[^*_]{0,120}?[^.!?*_\s](\*\*|__)           # a line all in bold with no stop: a heading by hand
     | [-*+•]\s*|\d+[.)]\s*                               # a bullet or a number alone
@@ -48,8 +53,9 @@ _FENCE = re.compile(r"^\s*-{3,}\s*$")
 # A table row: Markdown's "| log storage | 11,700 |", or the "a | b" the Word and web loaders write,
 # its cells short (OCR reads a capital I as "|": "which | put down to overwatering")
 _ROW = re.compile(r"^\s*\|.*\|\s*$|^\s*[^|]{1,32}(\s\|\s[^|]{1,32})+\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _LEAD_IN = re.compile(r":\s*$")
-_BETWEEN = re.compile(r"(\s*([-*+•]|\d+[.)])?\s*)*\Z")
+_BETWEEN = re.compile(r"(\s*([-*+•]|\d+[.)]|(`{3,}|~{3,})[^\n]*|\.\.\s+[\w-]+::[^\n]*)?\s*)*\Z")
 LEAD_IN_CHARS = 600  # a line ending in a colon takes in what follows it up to this length
 _QUESTION = re.compile(r"\?['\"”’)\]]*\s*$")  # a question asks; it states nothing (a FAQ's question line)
 MIN_CHARS = 12  # a run shorter than this is a fragment (a caption, a label), not a statement
@@ -92,6 +98,66 @@ def is_structure(line: str) -> bool:
     return bool(_STRUCTURE.match(line))
 
 
+_CODE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(?P<info>[^\s`]*)")
+_PROMPT = re.compile(r"^[ \t]*>>>( |$)")  # a doctest: the prompt's line and the output under it
+# reStructuredText: the lines indented below a paragraph ending in "::", or below a code directive,
+# are code (not those below ".. note::" or ".. warning::", which are prose)
+_LITERAL = re.compile(r"^(?![ \t]*\.\.\s).*::[ \t]*$|^[ \t]*\.\.\s+(code|code-block|sourcecode|literalinclude)::")
+_LINES = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
+
+
+def code(text: str) -> list[tuple[int, int]]:
+    """Spans of `text`'s lines of code: inside Markdown fences, in doctests (from a ">>>" line to
+    the next blank line) and in reStructuredText's literal blocks (the lines indented under a line
+    ending in "::" or under ".. code:: ini"). A passage may begin inside a fenced block: then it
+    holds an odd number of fences and the first has no language."""
+    lines = [(m.start(), m.start() + len(m.group(1)), m.group(1)) for m in _LINES.finditer(text)]
+    fences = [m for _, _, line in lines if (m := _CODE_FENCE.match(line))]
+    inside = len(fences) % 2 == 1 and not fences[0].group("info")
+    out: list[tuple[int, int]] = []
+    literal = -1  # the indent of the line whose literal block is open; -1 when none is
+    doctest = False
+    for a, b, line in lines:
+        indent = len(line) - len(line.lstrip())
+        if _CODE_FENCE.match(line):
+            inside = not inside
+            continue
+        if literal >= 0 and line.strip() and indent <= literal:
+            literal = -1
+        doctest = bool(line.strip()) and (doctest or bool(_PROMPT.match(line)))
+        if (inside or doctest or literal >= 0) and line.strip():
+            out.append((a, b))
+        elif not inside and _LITERAL.search(line):
+            literal = indent
+    return out
+
+
+def in_code(code: list[tuple[int, int]], start: int) -> bool:
+    """True when offset `start` lies on a line of `code` (spans in order, as code() gives them)."""
+    i = bisect.bisect_right(code, start, key=lambda span: span[0]) - 1
+    return i >= 0 and code[i][0] <= start < code[i][1]
+
+
+_PIPE_ROW = re.compile(r"^[ \t]*\|.*\|[ \t]*$", re.MULTILINE)
+
+
+def rows_whole(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`sentences` (spans of `text`, in order) with those that cut a Markdown table row joined: a
+    cell may hold a full stop before a capital ("| Exact. Never allows a burst … |"), and a row
+    read in halves loses its first cells."""
+    rows = [(m.start(), m.end()) for m in _PIPE_ROW.finditer(text)]
+    if not rows:
+        return sentences
+    out: list[tuple[int, int]] = []
+    for a, b in sentences:
+        i = bisect.bisect_right(rows, a, key=lambda row: row[0]) - 1
+        if out and i >= 0 and rows[i][0] < a < rows[i][1] and out[-1][1] > rows[i][0]:
+            out[-1] = (out[-1][0], b)  # this sentence starts inside the row the previous one ends in
+        else:
+            out.append((a, b))
+    return out
+
+
 def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The parts of text[start:end] left when its structure lines are taken out: runs of
     consecutive other lines, trimmed, each at least MIN_CHARS long (a list item or a field of at
@@ -119,7 +185,9 @@ def _runs(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
             fenced = not fenced and any(_FENCE.match(n.group()) for n in lines[i + 1 :])
         item = None if fenced else _ITEM.match(line)
         own = not fenced and not is_structure(line)
-        field, row = own and not item and _FIELD.match(line), own and _ROW.match(line)
+        header = i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].group())  # a table's header row labels
+        field, row = own and not item and _FIELD.match(line), own and not header and _ROW.match(line)
+        own = own and not (header and _ROW.match(line))
         if fenced or item or field or row or not own or _is_heading(lines, i):
             if run:
                 runs.append(run)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from qa.answer.structure import is_question, statements
+from qa.answer.structure import code, in_code, is_question, statements
 from qa.library import clean_question
 from qa.text import split_sentences
 from qa.types import Answer, Hit, Quote, headed, where
@@ -51,12 +51,13 @@ class Target:
 def marks(hit: Hit, quoted: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     """What a hit's card marks, as offsets in hit.text, in order: the sentences the answer quotes from
     it (document offsets in `quoted`), else its best-matching sentence without the structure run into
-    it (a heading, a date line); when that is a question (a FAQ's), the statement after it, which
+    it (a heading, a date line) or code; when that is a question (a FAQ's), the statement after it, which
     answers it; none when the sentence is all structure."""
     inside = sorted((a - hit.start, b - hit.start) for a, b in quoted if hit.start <= a < b <= hit.end)
     if inside:
         return inside
-    best = statements(hit.text, hit.sentence_start, hit.sentence_end)
+    lines = code(hit.text)
+    best = [(a, b) for a, b in statements(hit.text, hit.sentence_start, hit.sentence_end) if not in_code(lines, a)]
     if best or not is_question(hit.text[hit.sentence_start : hit.sentence_end]):
         return best
     after = (statements(hit.text, a, b) for a, b in split_sentences(hit.text, hit.sentence_end))
