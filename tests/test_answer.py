@@ -15,7 +15,7 @@ from qa import Library
 from qa.answer import phrases
 from qa.answer.follow import follow_up, leans_on_before
 from qa.answer.kinds import candidates, question_kind, wanted
-from qa.answer.structure import is_structure, statements
+from qa.answer.structure import code, is_structure, statements
 from qa.index.lexicon import tokens
 from qa.ingest.sections import section_at, section_starts
 from qa.search import fusion
@@ -119,7 +119,8 @@ def test_fields_and_short_list_items_of_the_body_are_statements_of_their_own() -
     ]
     assert kept("---\ntitle: Notes\nAuthor: Anna Berg\n---\nThe bridge opens in May.") == ["The bridge opens in May."]
     table = "| item | April |\n|------|-------|\n| compute | 22,100 |\n| log storage | 11,700 |\nlog storage | 11,700"
-    assert kept(table) == ["| item | April |", "| compute | 22,100 |", "| log storage | 11,700 |", "log storage | 11,700"]
+    # the header row above the rule labels the columns: it says nothing
+    assert kept(table) == ["| compute | 22,100 |", "| log storage | 11,700 |", "log storage | 11,700"]
     ocr = "Lost about a third of the Sungold to damping off, which | put\ndown to overwatering."  # "I" read as "|"
     assert kept(ocr) == [ocr]
     wrapped = "The board agreed on one thing: the\nbridge opens in May."  # a long "key": a wrapped line
@@ -147,6 +148,43 @@ def test_a_line_ending_in_a_colon_is_quoted_with_what_it_introduces(tmp_path: Pa
     try:
         answer = lib.ask("How do I update Rust once it is installed?")
         assert answer.found and any("$ rustup update" in q.text for q in answer.quotes), answer.text
+    finally:
+        lib.close()
+
+
+def test_code_is_found_in_markdown_fences_doctests_and_literal_blocks() -> None:
+    def found(text: str) -> list[str]:
+        return [text[a:b].strip() for a, b in code(text)]
+
+    fenced = "Install it:\n\n```sh\npip install rich\n\npython -m rich\n```\n\nThen print."
+    assert found(fenced) == ["pip install rich", "python -m rich"]
+    assert found("x = 1\n```\n\nProse after a block the passage begins inside.") == ["x = 1"]
+    doctest = "Get the users:\n\n    >>> psutil.users()\n    [suser(name='giampaolo')]\n\nThat is all."
+    assert found(doctest) == [">>> psutil.users()", "[suser(name='giampaolo')]"]
+    rst = "Set it globally::\n\n   pytest --timeout=300\n\nA note.\n\n.. warning::\n\n   Prose, not code.\n"
+    assert found(rst) == ["pytest --timeout=300"]
+
+
+def test_code_is_never_quoted_unless_a_line_ending_in_a_colon_leads_into_it(tmp_path: Path) -> None:
+    """A README's code illustrates: "What is bm25s?" is not answered with `import bm25s`."""
+    readme = (
+        "# bm25s\n\nBM25S is a fast implementation of BM25 in pure Python, powered by Numpy.\n\n## Usage\n\n"
+        "```python\nimport bm25s\nretriever = bm25s.BM25()\nretriever.index(bm25s.tokenize(corpus))\n```\n\n"
+        "## Stopwords\n\n| Language | Source |\n|---|---|\n| English | Built in. Scikit-learn's list |\n"
+        "| Other languages | Sourced from the NLTK stopword lists |\n\nFind the Go port at https://github.com/example/gobm25.\n"
+    )
+    lib = indexed(tmp_path, {"bm25s.md": readme})
+    try:
+        answer = lib.ask("What is bm25s?")
+        assert answer.found and "fast implementation" in answer.quotes[0].text, answer.text
+        assert not any("import bm25s" in q.text for q in answer.quotes), answer.text
+        rows = lib.ask("What is the source of the stopwords for other languages?")
+        assert rows.found and "NLTK" in rows.quotes[0].text, rows.text
+        assert "| Language | Source |" not in [q.text for q in rows.quotes], rows.text  # a header row is structure
+        english = lib.ask("Which stopword list is used for English?")  # a full stop inside a cell keeps the row whole
+        assert "| English | Built in. Scikit-learn's list |" in [q.text for q in english.quotes], english.text
+        port = lib.ask("Where can I find a port written in Go?")
+        assert port.found and "https://github.com/example/gobm25" in port.quotes[0].text, port.text
     finally:
         lib.close()
 
@@ -240,6 +278,8 @@ def test_candidates_leave_out_what_the_question_already_holds() -> None:
         ("who", "Senate Minority Leader Chuck Schumer (D-N.Y.) declared his intention.", "Who will fight Gorsuch?",
          ["Senate Minority Leader Chuck Schumer"]),
         ("who", "Tomasz owns the migration plan.", "Who plans the migration?", ["Tomasz"]),
+        ("where", "- Go: https://github.com/shirou/gopsutil", "Where is the Go port?", ["https://github.com/shirou/gopsutil"]),
+        ("where", "Settings are read from ~/.config/qa/qa.toml at start.", "Where are the settings?", ["~/.config/qa/qa.toml"]),
         ("why", "The seed swap was cancelled because of snow.", "Why was the swap cancelled?", ["because"]),
     ],
 )  # fmt: skip

@@ -54,6 +54,9 @@ _LOCATIVE = (
 _PLACE = re.compile(
     rf"\b({_LOCATIVE})\s+((the|a|an|his|her|its|their|[A-Z][\w.-]*['’]s)\s+)?([a-z][\w-]*\s+){{0,3}}?(of\s+)?({_NAME_WORDS})"
 )
+# Where a thing is kept: a web address or a file's path ("Where can I find the Go port?":
+# "https://github.com/shirou/gopsutil"; "Where is the settings file?": "~/.config/qa/qa.toml").
+_ADDRESS = re.compile(r"\b(?:https?://|www\.)[^\s<>()\[\]`'\"]+[\w/]|(?<![\w/.])(?:~|\.{1,2})?/(?:[\w.-]+/)+[\w.-]*\w")
 # A cause: connectives and causal verbs ("for" and "over" left out: in news nearly every sentence
 # has one). Matched on the lower-cased sentence: twice as fast as re.IGNORECASE.
 _REASON = re.compile(
@@ -77,7 +80,8 @@ def spans(kind: str, sentence: str, ages: bool = False) -> list[tuple[int, int]]
     if kind == "name":
         return [m.span() for m in _NAME.finditer(sentence) if m.group() not in _NOT_NAMES]
     if kind == "where":
-        return [m.span(6) for m in _PLACE.finditer(sentence) if m.group(6) not in _NOT_NAMES]
+        places = [m.span(6) for m in _PLACE.finditer(sentence) if m.group(6) not in _NOT_NAMES]
+        return sorted(places + [m.span() for m in _ADDRESS.finditer(sentence)])
     if kind == "why":
         low = sentence.lower()  # the same offsets, unless lower-casing changed a length ("İ")
         found = _REASON.finditer(low) if len(low) == len(sentence) else _REASON_ANY_CASE.finditer(sentence)
