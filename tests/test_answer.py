@@ -271,6 +271,8 @@ def test_candidates_leave_out_what_the_question_already_holds() -> None:
         ("quantity", "Lisa Murphy, 39, asked Cipriani for 5,000 pounds.", "How much money did she ask for?", ["5,000 pounds"]),
         ("quantity", "Lisa Murphy, 39, asked Cipriani for 5,000 pounds.", "How old is Lisa Murphy?", ["39", "5,000 pounds"]),
         ("quantity", "Robots will replace people in a third of UK jobs by 2030.", "What share of jobs?", ["a third"]),
+        ("quantity", "Removed in 1.0.0 (2026-01-05), deprecated since 2 March.", "How many?", []),  # dates, versions
+        ("when", "Removed in 1.0.0 (2026-01-05) after 03/04/2025.", "When was it removed?", ["2026-01-05", "03/04/2025"]),
         ("when", "The seed swap in late February was cancelled.", "When was it?", ["late February"]),
         ("when", "Licences will be issued by the end of this year.", "By when?", ["the end of this year"]),
         ("where", 'They were last seen near the village of Ngombe in Kasai.', "Near which village?", ["Ngombe", "Kasai"]),

@@ -23,7 +23,8 @@ NUMBER_WORDS = (
 FRACTIONS = "half|third|thirds|quarter|quarters|fifth|fifths|tenth|tenths|double|twice|triple"
 
 _DATE = re.compile(
-    rf"\b(?:(?:\d{{1,2}} )?(?:{MONTHS}|{MONTHS_SHORT})\.?(?: \d{{1,2}}(?:st|nd|rd|th)?)?(?:,? \d{{4}})?"
+    r"\b(?:(?:19|20)\d\d-[01]\d-[0-3]\d|[0-3]?\d[/.][01]?\d[/.](?:19|20)\d\d"  # 2024-03-02, 2/3/2024, 02.03.2024
+    rf"|(?:\d{{1,2}} )?(?:{MONTHS}|{MONTHS_SHORT})\.?(?: \d{{1,2}}(?:st|nd|rd|th)?)?(?:,? \d{{4}})?"
     rf"|(?:{DAYS})(?: (?:morning|afternoon|evening|night))?"
     r"|(?:19|20)\d\d(?:s|-\d\d)?|\d{1,2}(?::\d\d)? ?(?:a\.m\.|p\.m\.|am|pm)|\d\d:\d\d"
     r"|yesterday|today|tomorrow|tonight|midnight|noon"
@@ -38,6 +39,7 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(19|20)\d\d")
+_VERSION = re.compile(r"\.\d")  # after a number with its decimals: "1.0.0" is a version
 _AGE = re.compile(r", \d{1,3},")  # "Lisa Murphy, 39,": an age, not the amount a question asks for
 _NAME = re.compile(r"\b([A-Z][\w'’.-]*[a-z][\w'’-]*)((\s(of|de|van|von|al|bin|the|for|and|&))?\s[A-Z][\w'’.-]*)*")
 # Two capitalised words or more (a title counts): in news almost every sentence holds some name,
@@ -73,7 +75,11 @@ def spans(kind: str, sentence: str, ages: bool = False) -> list[tuple[int, int]]
     if kind == "when":
         return [_modified(sentence, m.span()) for m in _DATE.finditer(sentence)]
     if kind == "quantity":
-        return [_unit(sentence, m) for m in _NUMBER.finditer(sentence) if _is_quantity(sentence, m, ages)]
+        dates = [m.span() for m in _DATE.finditer(sentence)] if any(c in sentence for c in "-/.") else []
+        return [
+            _unit(sentence, m) for m in _NUMBER.finditer(sentence)
+            if _is_quantity(sentence, m, ages) and not any(a <= m.start() < b for a, b in dates)
+        ]  # fmt: skip
     if kind == "who":
         people = [span for m in _PERSON.finditer(sentence) if (span := _trim(sentence, m.span()))]
         return people or [m.span() for m in _SINGLE.finditer(sentence) if _is_single_name(m.group())]
@@ -96,7 +102,8 @@ def surnames(sentences: list[str], found: list[list[tuple[int, int]]]) -> frozen
 
 
 def _is_quantity(sentence: str, m: re.Match[str], ages: bool) -> bool:
-    if _DATE.fullmatch(m.group().strip()) or _YEAR.fullmatch(m.group(2) or ""):
+    """Not a date, a year, a version ("1.0.0", "v2.0") or, unless `ages`, an age in commas."""
+    if _DATE.fullmatch(m.group().strip()) or _YEAR.fullmatch(m.group(2) or "") or _VERSION.match(sentence, m.end(2)):
         return False
     return ages or not _AGE.match(sentence, max(0, m.start() - 2), m.start(2) + len(m.group(2)) + 1)
 
