@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,18 @@ def test_several_datasets_need_corpus_set(tmp_path: Path, capsys: pytest.Capture
     assert "add --corpus-set" in capsys.readouterr().err
     assert _qa_eval(["eval", str(tmp_path / "a" / "corpus.jsonl"), "--corpus-set"]) == 2
     assert "needs BEIR folders" in capsys.readouterr().err
+
+
+def test_a_wheels_readme_is_written_as_markdown_or_plain_text(tmp_path: Path) -> None:
+    """bench/questions/readmes.jsonl's documents: each pinned wheel's long description, verbatim."""
+    from qa.eval.readmes import PINS, _wheel, readme
+
+    body = "# bm25s\n\nBM25S is fast.\n\n\n```python\nimport bm25s\n```\n"
+    for name, kind, expected in [("bm25s", "text/markdown", "bm25s.md"), ("psutil", "text/x-rst", "psutil.txt")]:
+        wheel = tmp_path / f"{name}-1.0-py3-none-any.whl"
+        with zipfile.ZipFile(wheel, "w") as archive:
+            meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nDescription-Content-Type: {kind}\n\n{body}"
+            archive.writestr(f"{name}-1.0.dist-info/METADATA", meta)
+        assert readme(wheel) == (expected, body)  # blank lines and code kept byte for byte
+    assert _wheel(tmp_path, "bm25s==1.0") == tmp_path / "bm25s-1.0-py3-none-any.whl"
+    assert all("==" in pin for pin in PINS)  # pinned, so the evidence sentences stay verbatim
