@@ -21,6 +21,7 @@ from qa.ingest.sections import section_at, section_starts
 from qa.search import fusion
 from qa.search.retrieve import SearchRequest
 from qa.search.spelling import respell
+from qa.serve.render import answer_pieces
 
 from .conftest import BIDEN
 
@@ -168,7 +169,9 @@ def test_code_is_found_in_markdown_fences_doctests_and_literal_blocks() -> None:
 def test_code_is_never_quoted_unless_a_line_ending_in_a_colon_leads_into_it(tmp_path: Path) -> None:
     """A README's code illustrates: "What is bm25s?" is not answered with `import bm25s`."""
     readme = (
-        "# bm25s\n\nBM25S is a fast implementation of BM25 in pure Python, powered by Numpy.\n\n## Usage\n\n"
+        '<div align="center">\n<h1>bm25s</h1>\n<i>BM25S is a fast implementation of BM25 in pure Python, powered by '
+        "Numpy.</i>\n</div>\n\n## Usage\n\nRun the following to check the install in your terminal:\n\n```sh\n"
+        "python -m bm25s.check\n```\n\n"
         "```python\nimport bm25s\nretriever = bm25s.BM25()\nretriever.index(bm25s.tokenize(corpus))\n```\n\n"
         "## Stopwords\n\n| Language | Source |\n|---|---|\n| English | Built in. Scikit-learn's list |\n"
         "| Other languages | Sourced from the NLTK stopword lists |\n\nFind the Go port at https://github.com/example/gobm25.\n"
@@ -176,13 +179,18 @@ def test_code_is_never_quoted_unless_a_line_ending_in_a_colon_leads_into_it(tmp_
     lib = indexed(tmp_path, {"bm25s.md": readme})
     try:
         answer = lib.ask("What is bm25s?")
-        assert answer.found and "fast implementation" in answer.quotes[0].text, answer.text
+        assert answer.found and answer.quotes[0].text.startswith("BM25S is a fast implementation"), answer.text
+        assert answer.quotes[0].text.endswith("Numpy."), answer.text  # the <i> tags around it left out
         assert not any("import bm25s" in q.text for q in answer.quotes), answer.text
         rows = lib.ask("What is the source of the stopwords for other languages?")
         assert rows.found and "NLTK" in rows.quotes[0].text, rows.text
         assert "| Language | Source |" not in [q.text for q in rows.quotes], rows.text  # a header row is structure
         english = lib.ask("Which stopword list is used for English?")  # a full stop inside a cell keeps the row whole
         assert "| English | Built in. Scikit-learn's list |" in [q.text for q in english.quotes], english.text
+        check = lib.ask("How do I check the install from my terminal?")  # the colon leads into the code
+        assert check.found and check.quotes[0].text.endswith("```sh\npython -m bm25s.check"), check.text
+        html = answer_pieces(check, 0)[0]
+        assert html.startswith("Run the following to check the install in your terminal:<br><code>python -m bm25s.check</code>")
         port = lib.ask("Where can I find a port written in Go?")
         assert port.found and "https://github.com/example/gobm25" in port.quotes[0].text, port.text
     finally:

@@ -501,3 +501,25 @@ def test_markdown_headings_typed_in_bold(tmp_path: Path) -> None:
     assert all("**Pests" not in q.text for q in answer.quotes)
     assert answer.hits[0].section == "Garden notes › Pests in the compost"
     lib.close()
+
+
+def test_a_readmes_title_and_sections_are_its_words_not_its_badges(tmp_path: Path) -> None:
+    """A README opens with badges, a logo block or prose; its first of many "##" headings is not its
+    title, and a heading's link or badge shows as its words."""
+    def loaded(name: str, text: str) -> Document:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        return load_document(tmp_path / name, tmp_path)
+
+    badges = "[![PyPI](https://img.shields.io/pypi/v/rich.svg)](https://pypi.org/project/rich)\n\n"
+    intro = "Rich is a library for rich text in the terminal.\n\n"
+    prose = loaded("rich.md", f"{badges}{intro}## Compatibility\n\nLinux.\n\n## Installing\n\npip.\n")
+    assert prose.title == "rich"
+    assert [p for _, p in prose.sections] == ["", "Compatibility", "Installing"]
+    sections = "## Installation\n\npip install.\n\n## Usage\n\nCall it.\n"
+    logo = loaded("bm25s.md", f'<div align="center">\n<h1>BM25S</h1>\n</div>\n\n{sections}')
+    assert logo.title == "BM25S"
+    linked = loaded("sse.md", f"{badges}# Events for [Starlette](https://x.org) ![b](https://y.org/b.svg)\n\nText here.\n")
+    assert linked.title == "Events for Starlette"
+    assert [p for _, p in linked.sections] == ["", "Events for Starlette"]
+    plain = loaded("meeting.md", "Notes from the board meeting\n\nWe agreed on the budget.\n")
+    assert plain.title == "Notes from the board meeting"

@@ -28,7 +28,7 @@ import numpy as np
 from embeddings import VectorIndex
 from embeddings.encoder import Span
 from qa.answer import confidence, kinds, phrases
-from qa.answer.structure import code, in_code, is_document_title, rows_whole, statements
+from qa.answer.structure import code, in_code, is_document_title, led_into_code, rows_whole, statements
 from qa.index.lexicon import tokens
 from qa.index.slots import SLOTS, sentence_spans
 from qa.search.retrieve import DateWindow
@@ -253,6 +253,9 @@ def not_found(unknown: tuple[str, ...], hits: Sequence[Hit] = ()) -> str:
 
 
 def _quote(hit: Hit, c: Candidate, s: float, kind: str) -> Quote:
-    """A quote of candidate `c`; its phrase of `kind` marked (only the first quote is given a kind)."""
+    """A quote of candidate `c`, with the code it leads into when it ends in a colon (scored
+    without: the code's words would lift it over sentences that state more); its phrase of `kind`
+    marked (only the first quote is given a kind)."""
     a, b = marked(c, kind)
-    return Quote(hit.text[c.start : c.end], hit.rank, hit.source, hit.start + c.start, hit.start + c.end, round(s, 4), a, b)
+    end = led_into_code(hit.text, c.start, c.end, code(hit.text))
+    return Quote(hit.text[c.start : end], hit.rank, hit.source, hit.start + c.start, hit.start + end, round(s, 4), a, b)

@@ -25,6 +25,8 @@ _STRUCTURE = re.compile(
     r"""^\s*(
       -{3,}|\.{3,}|\+{3,}|={3,}|\*{3,}|_{3,}             # front matter fences, rules
     | (`{3,}|~{3,})\s*[\w.+\#-]*\s*(\{[^}]*\})?          # a code fence with its language: "```sh"
+    | (<[^<>]*>\s*)+                                    # HTML tags alone: <div align="center">, a badge's <a><img></a>
+    | <h[1-6][^>]*>.*</h[1-6]>                           # an HTML heading in Markdown
     | \.\.\s+[\w-]+::.*                                   # a reStructuredText directive: ".. code:: ini"
     | \#{1,6}(\s.*)?                                     # Markdown headings
     | (\*\*|__)[^*_]{0,120}?[^.!?*_\s](\*\*|__)           # a line all in bold with no stop: a heading by hand
@@ -103,6 +105,7 @@ _PROMPT = re.compile(r"^[ \t]*>>>( |$)")  # a doctest: the prompt's line and the
 # reStructuredText: the lines indented below a paragraph ending in "::", or below a code directive,
 # are code (not those below ".. note::" or ".. warning::", which are prose)
 _LITERAL = re.compile(r"^(?![ \t]*\.\.\s).*::[ \t]*$|^[ \t]*\.\.\s+(code|code-block|sourcecode|literalinclude)::")
+_CODE_MARKS = ("```", "~~~", ">>>", "::")  # a text without any holds no code code() finds
 _LINES = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
 
 
@@ -111,6 +114,8 @@ def code(text: str) -> list[tuple[int, int]]:
     the next blank line) and in reStructuredText's literal blocks (the lines indented under a line
     ending in "::" or under ".. code:: ini"). A passage may begin inside a fenced block: then it
     holds an odd number of fences and the first has no language."""
+    if not any(mark in text for mark in _CODE_MARKS):
+        return []
     lines = [(m.start(), m.start() + len(m.group(1)), m.group(1)) for m in _LINES.finditer(text)]
     fences = [m for _, _, line in lines if (m := _CODE_FENCE.match(line))]
     inside = len(fences) % 2 == 1 and not fences[0].group("info")
@@ -158,12 +163,36 @@ def rows_whole(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, i
     return out
 
 
+def led_into_code(text: str, start: int, end: int, code: list[tuple[int, int]]) -> int:
+    """Where the statement text[start:end] ends once it takes in the code it introduces: a line ending
+    in a colon followed, past blank lines and a fence, by lines of `code` (as code() finds them),
+    up to LEAD_IN_CHARS from `start` ("Run the following to test Rich output on your terminal:" /
+    "```sh" / "python -m rich"); `end` when it introduces none."""
+    if not _LEAD_IN.search(text, start, end):
+        return end
+    i = bisect.bisect_left(code, end, key=lambda span: span[0])
+    if i == len(code) or code[i][1] - start > LEAD_IN_CHARS or not _BETWEEN.match(text, end, code[i][0]):
+        return end
+    while i + 1 < len(code) and not text[code[i][1] : code[i + 1][0]].strip() and code[i + 1][1] - start <= LEAD_IN_CHARS:
+        i += 1
+    return code[i][1]
+
+
+_TAGS_BEFORE = re.compile(r"(\s*<[^<>]*>)+")
+_TAGS_AFTER = re.compile(r"(<[^<>]*>\s*)+\Z")
+
+
 def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The parts of text[start:end] left when its structure lines are taken out: runs of
-    consecutive other lines, trimmed, each at least MIN_CHARS long (a list item or a field of at
-    least MIN_ITEM_WORDS words may be shorter). Lines between two `---` fences are front matter."""
+    consecutive other lines, trimmed of white space and of HTML tags at their ends ("<i>BM25S is
+    … Numpy</i>"), each at least MIN_CHARS long (a list item or a field of at least MIN_ITEM_WORDS
+    words may be shorter). Lines between two `---` fences are front matter."""
     out = []
     for a, b, own in _led_in(text, _runs(text, start, end)):
+        if tags := _TAGS_BEFORE.match(text, a, b):
+            a = tags.end()
+        if tags := _TAGS_AFTER.search(text, a, b):
+            b = tags.start()
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():

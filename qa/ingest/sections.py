@@ -34,12 +34,21 @@ def markdown_headings(tokens: Sequence[Any], line_starts: Sequence[int]) -> list
     out = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.map and i + 1 < len(tokens):
-            out.append((line_starts[token.map[0]], int(token.tag[1]), tokens[i + 1].content))
+            out.append((line_starts[token.map[0]], int(token.tag[1]), _plain(tokens[i + 1])))
     if any(level > 1 for _, level, _ in out):
         return out
     paragraphs = [i for i, t in enumerate(tokens[:-1]) if t.type == "paragraph_open" and t.level == 0 and t.map]
     bold = [(line_starts[tokens[i].map[0]], 2, title) for i in paragraphs if (title := _bold_title(tokens[i + 1]))]
     return sorted(out + bold) if bold and 2 * len(bold) <= len(paragraphs) else out
+
+
+def _plain(inline: Any) -> str:
+    """An inline token's words as a reader sees them: a link's text without its address, code
+    without its backticks, images (a README's badges) left out."""
+    if not inline.children:
+        return str(inline.content)
+    kept = (c.content if c.type in ("text", "code_inline") else " " if c.type == "softbreak" else "" for c in inline.children)
+    return " ".join("".join(kept).split()) or str(inline.content)
 
 
 def _bold_title(inline: Any) -> str:

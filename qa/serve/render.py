@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 _MARKER_END = re.compile(r"(?<=\])\s+")  # an answer streams one cited sentence at a time
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,}).*$", re.MULTILINE)
 EMPTY_SOURCES = "<div class='qa-empty'>The sources of the last answer show here.</div>"
 EMPTY_DOCUMENT = "<div class='qa-empty'>Open a source to read its document here.</div>"
 
@@ -75,15 +76,26 @@ def cite(turn: int, n: int) -> str:
 
 def _quoted(quote: Quote) -> str:
     """A quote escaped, its answering phrase (if one is marked) in bold, and the line breaks a PDF
-    or a hard-wrapped file puts inside a sentence shown as spaces."""
+    or a hard-wrapped file puts inside a sentence shown as spaces. The code a line ending in a
+    colon introduces is shown as code, without its fence ("```sh")."""
+    if any(code(quote.text)):
+        return _with_code(quote.text)
     head, phrase, tail = (esc(_LINE_BREAK.sub(" ", p)) for p in quote.around)
     return f"{head}<b>{phrase}</b>{tail}" if phrase else head
+
+
+def _with_code(text: str) -> str:
+    """A quote that ends in code: its words, then each line of its code in <code>, fences left out."""
+    lines = code(text)
+    prose = esc(_LINE_BREAK.sub(" ", _FENCE_LINE.sub("", text[: lines[0][0]])).strip())
+    return prose + "".join(f"<br><code>{esc(text[a:b].strip())}</code>" for a, b in lines)
 
 
 def answer_pieces(answer: Answer, turn: int) -> list[str]:
     """The answer one quoted sentence at a time, escaped, its answering phrase in bold, each followed
     by its marker button; joined with spaces their text is answer.text (a line break inside a quote
-    shown as a space). An answer without quotes is cut after each "]"."""
+    shown as a space, code a line ending in a colon leads into shown as code, its fence left out).
+    An answer without quotes is cut after each "]"."""
     if answer.quotes:
         pieces = [f"{_quoted(q)} {cite(turn, q.marker)}" for q in answer.quotes]
     else:

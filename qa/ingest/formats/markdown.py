@@ -8,6 +8,9 @@ Token line maps count \\r\\n, \\r and \\n as one break each, as qa.text does, so
 from __future__ import annotations
 
 import functools
+import itertools
+import re
+from pathlib import PurePosixPath
 from typing import Any
 
 from qa.ingest.dating import parse_date, text_date
@@ -63,6 +66,36 @@ def _meta_date(meta: dict[str, Any]) -> Any:
     return next((parse_date(lower[k]) for k in DATE_KEYS if k in lower and parse_date(lower[k])), None)
 
 
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")  # a badge: ![PyPI version](https://img.shields.io/…)
+_URL = re.compile(r"\]\([^)]*\)|<[^<>]*>|https?://\S+")
+_HTML_HEADING = re.compile(r"<h[1-3][^>]*>(.*?)</h[1-3]>", re.IGNORECASE | re.DOTALL)
+_PROSE_WORDS = 4  # a paragraph with this many words once badges, links' addresses and tags are left out
+
+
+def _title(tokens: list[Any], starts: list[int], headings: list[tuple[int, int, str]], body: str, name: str) -> str:
+    """The title of a Markdown file without a front matter title: its first heading, when it is
+    the only heading of its level and no paragraph of prose stands above it (a README's badges and
+    logo may); else an HTML <h1> above the prose (a README's centred logo block); else its first
+    line when that is plain words; else the file's name. A README that opens with prose and then
+    "## Compatibility", or whose first of many "##" headings is "Description", is not titled so."""
+    paragraphs = (t for before, t in itertools.pairwise(tokens) if before.type == "paragraph_open" and t.map)
+    prose = next((starts[t.map[0]] for t in paragraphs if _is_prose(t.content)), starts[-1] + 1)
+    if headings and headings[0][0] <= prose and [level for _, level, _ in headings].count(headings[0][1]) == 1:
+        return headings[0][2]
+    for t in tokens:
+        if t.map and starts[t.map[0]] > prose:
+            break
+        if t.type == "html_block" and (m := _HTML_HEADING.search(t.content)) and (words := _URL.sub(" ", m.group(1)).strip()):
+            return words
+    first = make_title(body)
+    plain = first and not body.lstrip().startswith("#") and not _URL.search(first) and "[" not in first
+    return first if plain else PurePosixPath(name).stem
+
+
+def _is_prose(inline: str) -> bool:
+    return len(_URL.sub(" ", _IMAGE.sub(" ", inline)).split()) >= _PROSE_WORDS
+
+
 def load(text: str, name: str) -> Document:
     tokens = parse(text)
     starts = line_starts(text)
@@ -73,7 +106,7 @@ def load(text: str, name: str) -> Document:
     if date is None:
         date, source = text_date(text, body)
     title = meta.get("title") if isinstance(meta.get("title"), str) else ""
-    title = title or (headings[0][2] if headings else "") or make_title(text[body:])
+    title = title or _title(tokens, starts, headings, text[body:], name)
     blocks = {starts[t.map[k]] for t in tokens if t.map and t.nesting >= 0 for k in (0, 1)}
     return Document(
         name, text, date, make_title(title), date_source=source if date else "", tags=_tags(meta), body_start=body,
