@@ -523,3 +523,29 @@ def test_a_readmes_title_and_sections_are_its_words_not_its_badges(tmp_path: Pat
     assert [p for _, p in linked.sections] == ["", "Events for Starlette"]
     plain = loaded("meeting.md", "Notes from the board meeting\n\nWe agreed on the budget.\n")
     assert plain.title == "Notes from the board meeting"
+
+
+def test_a_manuals_title_is_its_own_not_its_first_chapters_nor_its_sites(tmp_path: Path) -> None:
+    """A PDF manual's first line above its contents ("Libtasn1"), not the outline's first entry;
+    a documentation page's <title> part ("Data Types - The Rust Programming Language"), not the
+    site's name its menu sets as <h1>."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for page, text in enumerate(["Libtasn1\nA library for ASN.1 structures", "1 Introduction\nThe library parses ASN.1."]):
+        pdf.add_page()
+        if page:
+            pdf.start_section("1 Introduction")
+        pdf.multi_cell(0, 8, text)
+    (tmp_path / "manual.pdf").write_bytes(bytes(pdf.output()))
+    assert load_document(tmp_path / "manual.pdf", tmp_path).title == "Libtasn1"
+    page = (
+        "<html><head><title>Data Types - The Rust Programming Language</title></head><body>"
+        '<div class="menu"><h1 class="menu-title">The Rust Programming Language</h1></div><main><h1>Data Types</h1>'
+        "<p>Every value in Rust is of a certain data type, which tells Rust what kind of data is being specified.</p>"
+        "<p>Rust has four primary scalar types: integers, floating-point numbers, Booleans, and characters.</p></main>"
+        "</body></html>"
+    )
+    (tmp_path / "types.html").write_text(page, encoding="utf-8")
+    assert load_document(tmp_path / "types.html", tmp_path).title == "Data Types"

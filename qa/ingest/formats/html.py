@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,6 +61,19 @@ def _page_date(tree: Any) -> tuple[dt.date | None, str]:
     return day, (HTML_META if again and parse_date(again) == day else TITLE)
 
 
+_TITLE_PARTS = re.compile(r"\s+[-|–—·:]\s+")  # "Storing Lists of Values with Vectors - The Rust Programming Language"
+
+
+def _page_title(tree: Any, found: str) -> str:
+    """The page's own title: trafilatura's, unless that is the site's name (a documentation site's
+    menu <h1>) and the <title> ends with it after the page's own part, which is then the title."""
+    heads = tree.xpath("//title/text()") if tree is not None else []
+    parts = [p.strip() for p in _TITLE_PARTS.split(" ".join(str(heads[0]).split()))] if heads else []
+    if found and len(parts) > 1 and parts[-1] == found.strip() and parts[0]:
+        return parts[0]  # "Page - Site" with trafilatura's title the site's: not "Headline | CNN" read as "CNN"
+    return found
+
+
 def load(source: str, name: str) -> Document:
     import trafilatura
     from trafilatura.utils import load_html
@@ -78,7 +92,7 @@ def load(source: str, name: str) -> Document:
         layout = lay_out([Block(line) for line in trafilatura.html2txt(source).splitlines()])
     if date is None:
         date, source_of = text_date(layout.text)
-    title = (found.title if found is not None else "") or ""
+    title = _page_title(tree, (found.title if found is not None else "") or "")
     return Document(
         name, layout.text, date, make_title(title or layout.text), date_source=source_of if date else "",
         sections=layout.sections, breaks=layout.breaks,

@@ -109,6 +109,22 @@ def _runs_in(text: str, runs: list[tuple[str, float]]) -> Sized:
     return out
 
 
+_TITLE_WORDS = 12
+
+
+def _first_title(full: str, headings: list[Heading]) -> str:
+    """The first heading when it opens the text; else the first line, when it reads as a title (a
+    manual's "Libtasn1" above its table of contents, not its first chapter "1 Introduction"); else
+    the first heading, else the text."""
+    top = len(full) - len(full.lstrip())
+    if headings and headings[0][0] <= top:
+        return headings[0][3]
+    first = full.lstrip().split("\n", 1)[0].strip()
+    if first and len(first.split()) <= _TITLE_WORDS and first[-1] not in ".,;:!?":
+        return first
+    return headings[0][3] if headings else full
+
+
 def _metadata_title(reader: Any) -> str:
     try:
         meta = reader.metadata
@@ -247,7 +263,7 @@ def load(data: bytes, name: str) -> Document:
     sections: Sections = heading_paths((a, level, t) for a, _, level, t in headings) if headings else ()
     line_ends = [full.find("\n", b) for _, b, _, _ in headings]  # a heading ends the sentence before and after it
     breaks = tuple(sorted({a for a, *_ in headings if a > 0} | {e + 1 for e in line_ends if e > 0}))
-    title = make_title(_metadata_title(reader) or (headings[0][3] if headings else "") or full)
+    title = make_title(_metadata_title(reader) or _first_title(full, headings))
     return Document(
         name, full, date, title, pages=tuple(starts), date_source=source if date else "", ocr_pages=scanned,
         sections=sections, breaks=breaks,
