@@ -328,6 +328,13 @@ def test_a_title_run_into_its_sentence_is_left_out_but_a_wrapped_line_is_not() -
     assert kept(long_line) == [long_line]  # more than eight words: a line of a paragraph
 
 
+def test_contents_lines_and_html_tags_are_structure() -> None:
+    assert is_structure("3.1 Invoking asn1Parser . . . . . . . . . . . . . . . . . . 12")
+    assert is_structure('<div align="center">') and is_structure('<a href="x"><img src="b.svg"></a>')
+    assert is_structure("<h1>BM25S</h1>")
+    assert not is_structure("Wait for it.... and then go.") and not is_structure("Use <b>bold</b> for names.")
+
+
 def test_datelines_are_structure() -> None:
     for line in ("MOSCOW, March 20. /TASS/.", "LONDON, March 3 (Reuters) -"):
         assert is_structure(line), line

@@ -94,10 +94,13 @@ def is_question(sentence: str) -> bool:
     return bool(_QUESTION.search(sentence))
 
 
+_CONTENTS = re.compile(r".{0,150}?(\s?\.){8,}\s*[\dIVXLCivxlc]*\s*$")  # "3.1 Invoking asn1Parser . . . . 12"
+
+
 def is_structure(line: str) -> bool:
     """True when a line is structure: a heading, a fence, a lower-case key: value, a metadata field, a
-    byline, a date line."""
-    return bool(_STRUCTURE.match(line))
+    byline, a date line, a contents line with its dot leader."""
+    return bool(_STRUCTURE.match(line)) or ((". . ." in line or "...." in line) and bool(_CONTENTS.match(line)))
 
 
 _CODE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(?P<info>[^\s`]*)")
