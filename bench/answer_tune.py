@@ -201,7 +201,8 @@ def main() -> int:
     report: dict[str, Any] = {"weights": dataclasses.asdict(w), "found": dataclasses.asdict(found)}
     for source in dict.fromkeys(q.source for q in questions):
         for half in ("dev", "test"):
-            report[f"{source} {half}"] = replay([q for q in questions if q.source == source and q.case.split == half], w, found)
+            if asked := [q for q in questions if q.source == source and q.case.split == half]:  # a probe may have one half
+                report[f"{source} {half}"] = replay(asked, w, found)
     print(json.dumps(report, indent=1))
     return 0
 
