@@ -197,6 +197,23 @@ def test_code_is_never_quoted_unless_a_line_ending_in_a_colon_leads_into_it(tmp_
         lib.close()
 
 
+def test_a_how_to_question_is_answered_with_the_means(tmp_path: Path) -> None:
+    """A manual answers "how do I" with a method, a command or a flag, not with the sentence that
+    restates the question's topic."""
+    manual = (
+        "# Strings\n\nA String is a growable, UTF-8 encoded collection of characters and bytes.\n\n## Iterating\n\n"
+        "The best way to operate on pieces of strings is to be explicit about whether you want characters or bytes. "
+        "For individual Unicode scalar values, use the chars method.\n"
+    )
+    lib = indexed(tmp_path, {"strings.md": manual})
+    try:
+        answer = lib.ask("How do I go through a string one character at a time?")
+        means = "For individual Unicode scalar values, use the chars method."
+        assert answer.found and answer.quotes[0].text == means, answer.text
+    finally:
+        lib.close()
+
+
 def test_a_faqs_question_lines_are_never_quoted(tmp_path: Path) -> None:
     """A FAQ's question line matches the user's question best and answers nothing: its answer is quoted."""
     faq = (
@@ -260,6 +277,8 @@ def test_fields_are_quoted_and_a_plain_text_title_is_not(tmp_path: Path) -> None
         ("What is the name of his wife?", "name"),
         ("Which Virginia town is home to him?", "where"),  # a typed noun before a plain name
         ("Who is Aiko Tanaka?", ""),  # what she is, not another name
+        ("How do I walk through a string one character at a time?", "how"),  # a means
+        ("How much does it cost?", "quantity"),
         ("Who Is Responsible For The Budget?", "who"),  # title case: no name asked about
     ],
 )
@@ -291,6 +310,7 @@ def test_candidates_leave_out_what_the_question_already_holds() -> None:
         ("where", "- Go: https://github.com/shirou/gopsutil", "Where is the Go port?", ["https://github.com/shirou/gopsutil"]),
         ("where", "Settings are read from ~/.config/qa/qa.toml at start.", "Where are the settings?", ["~/.config/qa/qa.toml"]),
         ("why", "The seed swap was cancelled because of snow.", "Why was the swap cancelled?", ["because"]),
+        ("how", "For individual Unicode scalar values, use the chars method.", "How do I walk a string?", ["use", "method"]),
     ],
 )  # fmt: skip
 def test_phrases_of_the_kind_asked(kind: str, sentence: str, question: str, found: list[str]) -> None:

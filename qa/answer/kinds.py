@@ -1,7 +1,8 @@
 """What kind of answer a question wants: the question's side of qa/answer/phrases.py.
 
 "Who" wants a person's name the question does not already hold, "when" a date or time, "how many"
-a number, "where" a place, "which company" or "what is the name of" some other name, "why" a cause.
+a number, "where" a place, "which company" or "what is the name of" some other name, "why" a cause,
+"how do I" a means (a method, a command, a flag: what documentation answers it with).
 A sentence with no such phrase is unlikely to answer, and one whose phrase follows the question's
 own preposition ("until midnight" for "Until what time ...?") likelier.
 """
@@ -59,6 +60,7 @@ _KIND = [
             re.IGNORECASE,
         ),
     ),
+    ("how", re.compile(r"\bhow\s+(do|does|can|could|should|would|to|will|may|might)\b", re.IGNORECASE)),  # a means
     (  # a name of something else: "Which company ...", "What is the name of ...", "What was the film called?"
         "name",
         re.compile(
@@ -82,7 +84,7 @@ _NAME_WORDS = 4
 
 
 def question_kind(question: str) -> str:
-    """who, when, where, quantity, why, name, or "" when the question asks for something else.
+    """who, when, where, quantity, why, how, name, or "" when the question asks for something else.
 
     Only the question's first wh-word counts ("Who said when ...?" is a who; "What does it do
     when ...?" asks no kind), with what binds to it ("by what point", "which Russian city").

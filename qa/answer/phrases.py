@@ -1,7 +1,8 @@
 """Phrases of a sentence that could answer a question of a given kind (qa/answer/kinds.py).
 
 A date or time for "when", a number for "how many", a person's name for "who", a place after a
-preposition for "where", any name for "which company", a causal connective for "why". Surface
+preposition (or a web address, a file path) for "where", any name for "which company", a causal
+connective for "why", a means ("use the chars method", "by running cargo doc") for "how do I". Surface
 patterns only: no tagger or NER model can be installed offline here, so each detector was kept
 only where it told the answering sentence from the others on the dev halves of bench/questions
 (docs/benchmarks/answer.md).
@@ -59,6 +60,13 @@ _PLACE = re.compile(
 # Where a thing is kept: a web address or a file's path ("Where can I find the Go port?":
 # "https://github.com/shirou/gopsutil"; "Where is the settings file?": "~/.config/qa/qa.toml").
 _ADDRESS = re.compile(r"\b(?:https?://|www\.)[^\s<>()\[\]`'\"]+[\w/]|(?<![\w/.])(?:~|\.{1,2})?/(?:[\w.-]+/)+[\w.-]*\w")
+# A means: what a "how do I" question's answer names ("use the chars method", "by running cargo doc",
+# "you can send the --test-threads flag", "pass it with -p").
+_MEANS = re.compile(
+    r"\b(?:use|uses|using|call|calls|calling|run|running|pass|passing|add|adding|set|setting|send|specify|"
+    r"provide|provides|install|type|enter|click|choose|select|press|via|by [a-z]+ing|you can|we can|can be|"
+    r"allows? you|lets? you|method|function|command|flag|option|macro|attribute|keyword)\b"
+)
 # A cause: connectives and causal verbs ("for" and "over" left out: in news nearly every sentence
 # has one). Matched on the lower-cased sentence: twice as fast as re.IGNORECASE.
 _REASON = re.compile(
@@ -88,6 +96,9 @@ def spans(kind: str, sentence: str, ages: bool = False) -> list[tuple[int, int]]
     if kind == "where":
         places = [m.span(6) for m in _PLACE.finditer(sentence) if m.group(6) not in _NOT_NAMES]
         return sorted(places + [m.span() for m in _ADDRESS.finditer(sentence)])
+    if kind == "how":
+        low = sentence.lower()
+        return [m.span() for m in _MEANS.finditer(low)] if len(low) == len(sentence) else []
     if kind == "why":
         low = sentence.lower()  # the same offsets, unless lower-casing changed a length ("İ")
         found = _REASON.finditer(low) if len(low) == len(sentence) else _REASON_ANY_CASE.finditer(sentence)
