@@ -25,7 +25,8 @@ _STRUCTURE = re.compile(
     r"""^\s*(
       -{3,}|\.{3,}|\+{3,}|={3,}|\*{3,}|_{3,}             # front matter fences, rules
     | (`{3,}|~{3,})\s*[\w.+\#-]*\s*(\{[^}]*\})?          # a code fence with its language: "```sh"
-    | (<[^<>]*>\s*)+                                    # HTML tags alone: <div align="center">, a badge's <a><img></a>
+    | (<!--.*?-->|</?(a|b|i|em|strong|span|div|p|br|hr|img|picture|source|center|sup|sub|small|font|table|thead|tbody|tr|td|th
+       |details|summary|h[1-6])\b[^<>]*>)+              # HTML tags alone: <div align="center">, a badge's <a><img></a>
     | <h[1-6][^>]*>.*</h[1-6]>                           # an HTML heading in Markdown
     | \.\.\s+[\w-]+::.*                                   # a reStructuredText directive: ".. code:: ini"
     | \#{1,6}(\s.*)?                                     # Markdown headings
@@ -181,8 +182,9 @@ def led_into_code(text: str, start: int, end: int, code: list[tuple[int, int]]) 
     return code[i][1]
 
 
-_TAGS_BEFORE = re.compile(r"(\s*<[^<>]*>)+")
-_TAGS_AFTER = re.compile(r"(<[^<>]*>\s*)+\Z")
+_TAG = r"</?(a|b|i|em|strong|span|div|p|br|img|center|sup|sub|small|font|h[1-6])\b[^<>]*>"  # not Vec<T>
+_TAGS_BEFORE = re.compile(rf"(\s*{_TAG})+")
+_TAGS_AFTER = re.compile(rf"({_TAG}\s*)+\Z")
 
 
 def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
