@@ -78,7 +78,7 @@ def _quoted(quote: Quote) -> str:
     """A quote escaped, its answering phrase (if one is marked) in bold, and the line breaks a PDF
     or a hard-wrapped file puts inside a sentence shown as spaces. The code a line ending in a
     colon introduces is shown as code, without its fence ("```sh")."""
-    if any(code(quote.text)):
+    if code(quote.text):
         return _with_code(quote.text)
     head, phrase, tail = (esc(_LINE_BREAK.sub(" ", p)) for p in quote.around)
     return f"{head}<b>{phrase}</b>{tail}" if phrase else head
