@@ -12,7 +12,8 @@ question with no visible character is empty (400); a fuzzed file is of no suppor
 or unreadable; a fuzzed source names no document (404). Schemathesis's own "positive data
 acceptance" check, which allows none of these, is replaced by that narrower one. Its "ignored auth"
 check is left out: it sends wrong credentials, which lock the client out (429) after a few
-(tests/test_rest.py tests the credentials, and the lockout, itself).
+(tests/test_rest.py tests the credentials, and the lockout, itself). An invalid request refused for
+its size (413, before its schema is read) counts as rejected, which schemathesis's list omits.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import ignored_auth, positive_data_acceptance
+from schemathesis.errors import FailureGroup
 
 from tests.test_rest import BEARER, Api, shared_api
 
@@ -33,11 +35,19 @@ OPERATIONS = [
     "DELETE /documents/{source}",
 ]  # fmt: skip
 EMPTY = ("The question is empty", "Nothing to check")
+EXCLUDED = [positive_data_acceptance, ignored_auth]  # replaced by ACCEPTED below; ignored auth locks the client out
 ACCEPTED = {  # label: statuses a schema-valid request may get besides 2xx
     "GET /documents/{source}": {404},
     "DELETE /documents/{source}": {404},
     "POST /documents": {400, 413, 415, 422},
 }
+
+
+def _too_large(failure: BaseException) -> bool:
+    """Schemathesis's "negative data accepted" (ST201) for a 413: a fuzzed body over the request
+    size limit (209 KB of lone surrogates in `previous.sources`) is refused before validation,
+    with a status its list of rejections lacks."""
+    return getattr(failure, "code", "") == "ST201" and getattr(failure, "status_code", 0) == 413
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +74,12 @@ def test_every_response_is_one_the_schema_declares(schema: schemathesis.BaseSche
         suppress_health_check=list(HealthCheck),
     )  # fmt: skip
     def call(case: schemathesis.Case) -> None:
-        response = case.call_and_validate(headers=BEARER, timeout=120, excluded_checks=[positive_data_acceptance, ignored_auth])
+        try:
+            response = case.call_and_validate(headers=BEARER, timeout=120, excluded_checks=EXCLUDED)
+        except FailureGroup as group:
+            if all(_too_large(failure) for failure in group.exceptions):
+                return  # refused for its size before its schema was read: a rejection all the same
+            raise
         if mode == GenerationMode.POSITIVE and not 200 <= response.status_code < 300:
             error = response.json()["error"]
             assert response.status_code in ACCEPTED.get(label, ()) or (response.status_code == 400 and error.startswith(EMPTY)), (
