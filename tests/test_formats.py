@@ -549,3 +549,22 @@ def test_a_manuals_title_is_its_own_not_its_first_chapters_nor_its_sites(tmp_pat
     )
     (tmp_path / "types.html").write_text(page, encoding="utf-8")
     assert load_document(tmp_path / "types.html", tmp_path).title == "Data Types"
+
+
+def test_plain_text_headings_underlined_the_restructuredtext_way(tmp_path: Path) -> None:
+    """A plain-text README or note heads its parts with underlines ("Usage" over "====="): each is
+    a section, the one top heading its title; a rule between paragraphs or after a sentence is not."""
+    text = (
+        ".. |pypi| image:: https://img.shields.io/pypi/v/pytest-timeout.svg\n\n==============\npytest-timeout\n"
+        "==============\n\nThis plugin aborts hanging tests after a timeout.\n\nUsage\n=====\n\nInstall it with pip.\n\n"
+        "Timeout methods\n===============\n\nsignal\n------\n\nUses SIGALRM to schedule an alarm.\n\nNo heading here.\n"
+        "------\n\n-----\n\nThe end of the file.\n"
+    )
+    (tmp_path / "README.txt").write_text(text, encoding="utf-8")
+    doc = load_document(tmp_path / "README.txt", tmp_path)
+    assert doc.title == "pytest-timeout"
+    assert [p for _, p in doc.sections] == [  # the title's overlined style is a level of its own
+        "", "pytest-timeout", "pytest-timeout › Usage", "pytest-timeout › Timeout methods",
+        "pytest-timeout › Timeout methods › signal",
+    ]  # fmt: skip
+    assert section_at(doc.sections, doc.text.index("Uses SIGALRM")) == "pytest-timeout › Timeout methods › signal"
