@@ -13,6 +13,7 @@ import pytest
 
 from qa import Library
 from qa.answer import phrases
+from qa.answer.extract import BEFORE_SHARE, Candidate, features
 from qa.answer.follow import follow_up, leans_on_before
 from qa.answer.kinds import candidates, question_kind, wanted
 from qa.answer.structure import code, is_structure, statements
@@ -315,6 +316,16 @@ def test_candidates_leave_out_what_the_question_already_holds() -> None:
 )  # fmt: skip
 def test_phrases_of_the_kind_asked(kind: str, sentence: str, question: str, found: list[str]) -> None:
     assert [sentence[a:b] for a, b in candidates(kind, sentence, question)] == found
+
+
+def test_a_focus_word_the_statement_before_holds_counts_in_part() -> None:
+    """"The courthouse was designed by Charles Lanyon." leans on the sentence before it, which names
+    Belfast's Crumlin Road Courthouse: those words count BEFORE_SHARE of their weight, once."""
+    focus = {"belfast": 2.0, "crumlin": 2.0, "courthous": 1.0, "design": 1.0}
+    alone = Candidate(0, 0, 1, 0.5, 0.1, frozenset({"courthous", "design", "charl", "lanyon"}), (), 1.0, False)
+    leaning = replace(alone, before=frozenset({"belfast", "crumlin", "courthous"}))
+    held = features(alone, focus)[2], features(leaning, focus)[2]
+    assert held[0] == pytest.approx(2 / 6) and held[1] == pytest.approx((2 + BEFORE_SHARE * 4) / 6)
 
 
 def test_a_lone_name_counts_fully_when_it_is_the_surname_of_a_full_name_nearby() -> None:
