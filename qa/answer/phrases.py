@@ -40,6 +40,7 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(19|20)\d\d")
+DATE_REACH = 12  # characters either side of a number that a date holding it may reach ("September 30, 2024")
 _VERSION = re.compile(r"\.\d")  # after a number with its decimals: "1.0.0" is a version
 _AGE = re.compile(r", \d{1,3},")  # "Lisa Murphy, 39,": an age, not the amount a question asks for
 _NAME = re.compile(r"\b([A-Z][\w'’.-]*[a-z][\w'’-]*)((\s(of|de|van|von|al|bin|the|for|and|&))?\s[A-Z][\w'’.-]*)*")
@@ -83,11 +84,7 @@ def spans(kind: str, sentence: str, ages: bool = False) -> list[tuple[int, int]]
     if kind == "when":
         return [_modified(sentence, m.span()) for m in _DATE.finditer(sentence)]
     if kind == "quantity":
-        dates = [m.span() for m in _DATE.finditer(sentence)] if any(c in sentence for c in "-/.") else []
-        return [
-            _unit(sentence, m) for m in _NUMBER.finditer(sentence)
-            if _is_quantity(sentence, m, ages) and not any(a <= m.start() < b for a, b in dates)
-        ]  # fmt: skip
+        return [_unit(sentence, m) for m in _NUMBER.finditer(sentence) if _is_quantity(sentence, m, ages)]
     if kind == "who":
         people = [span for m in _PERSON.finditer(sentence) if (span := _trim(sentence, m.span()))]
         return people or [m.span() for m in _SINGLE.finditer(sentence) if _is_single_name(m.group())]
@@ -113,9 +110,14 @@ def surnames(sentences: list[str], found: list[list[tuple[int, int]]]) -> frozen
 
 
 def _is_quantity(sentence: str, m: re.Match[str], ages: bool) -> bool:
-    """Not a date, a year, a version ("1.0.0", "v2.0") or, unless `ages`, an age in commas."""
+    """Not a date or part of one ("3 May", "2024-03-02"), a year, a version ("1.0.0", "v2.0") or,
+    unless `ages`, an age in commas."""
     if _DATE.fullmatch(m.group().strip()) or _YEAR.fullmatch(m.group(2) or "") or _VERSION.match(sentence, m.end(2)):
         return False
+    if m.group(2) and m.group(2)[0].isdigit():  # a date around it: looked for in a window, not the whole sentence
+        w = max(0, m.start() - DATE_REACH)
+        if any(a <= m.start() - w < b for a, b in (d.span() for d in _DATE.finditer(sentence[w : m.end() + DATE_REACH]))):
+            return False
     return ages or not _AGE.match(sentence, max(0, m.start() - 2), m.start(2) + len(m.group(2)) + 1)
 
 

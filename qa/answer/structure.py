@@ -194,10 +194,10 @@ def statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     words may be shorter). Lines between two `---` fences are front matter."""
     out = []
     for a, b, own in _led_in(text, _runs(text, start, end)):
-        if tags := _TAGS_BEFORE.match(text, a, b):
-            a = tags.end()
-        if tags := _TAGS_AFTER.search(text, a, b):
-            b = tags.start()
+        if text[a:b].lstrip().startswith("<"):
+            a = tags.end() if (tags := _TAGS_BEFORE.match(text, a, b)) else a
+        if text[a:b].rstrip().endswith(">"):
+            b = tags.start() if (tags := _TAGS_AFTER.search(text, a, b)) else b
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
