@@ -568,3 +568,18 @@ def test_plain_text_headings_underlined_the_restructuredtext_way(tmp_path: Path)
         "pytest-timeout › Timeout methods › signal",
     ]  # fmt: skip
     assert section_at(doc.sections, doc.text.index("Uses SIGALRM")) == "pytest-timeout › Timeout methods › signal"
+
+
+def test_a_plain_web_page_keeps_its_headings_as_sections(tmp_path: Path) -> None:
+    """A note exported as a bare page (<h2>Water</h2><p>…</p>, no <article>): trafilatura keeps its
+    paragraphs and here drops every heading; they are put back before the blocks they head."""
+    from markdown_it import MarkdownIt
+
+    note = (Path(__file__).parent.parent / "bench" / "questions" / "notes" / "garden-annual-report.md").read_text()
+    body = MarkdownIt("commonmark").render(note.split("---\n", 2)[2])
+    (tmp_path / "garden.html").write_text(f"<!doctype html><html><head><title>Garden</title></head><body>{body}</body></html>")
+    doc = load_document(tmp_path / "garden.html", tmp_path)
+    top = "Elm Street Community Garden: annual report 2023"
+    assert [p for _, p in doc.sections][:4] == ["", top, f"{top} › Overview", f"{top} › Water"]
+    assert section_at(doc.sections, doc.text.index("rainwater tanks")) == f"{top} › Water"
+    assert section_at(doc.sections, doc.text.index("raised beds")) == f"{top} › Access"

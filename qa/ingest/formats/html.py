@@ -44,6 +44,47 @@ def _blocks(body: Any) -> Iterator[Block]:
             yield Block(("- " if el.tag == "item" else "") + "".join(el.itertext()))
 
 
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_HEADINGS = "|".join(f"//{tag}" for tag in _HEADING_TAGS)
+KEY_CHARS = 60  # the start of the block after a heading that finds it in trafilatura's text
+
+
+def _start_of(element: Any) -> str:
+    """How the block after a heading starts in trafilatura's text: a table by its first row's
+    cells joined as _blocks joins them, anything else by its text; "" for none."""
+    if element is None or not isinstance(element.tag, str):
+        return ""
+    if element.tag == "table":
+        row = next(iter(element.iter("tr")), None)
+        cells = [one_line("".join(c.itertext())) for c in row] if row is not None else []
+        return " | ".join(c for c in cells if c)[:KEY_CHARS]
+    return one_line("".join(element.itertext()))[:KEY_CHARS]
+
+
+def _with_headings(blocks: list[Block], tree: Any) -> list[Block]:
+    """`blocks` with the page's headings put back before the blocks they head, when trafilatura
+    kept none: on a plain page (an exported note: <h2>Water</h2><p>…</p>, no <article>) it drops
+    every short heading, and the passages lose their sections. A heading is put back only where
+    the block that follows it in the page starts one of trafilatura's blocks."""
+    if any(b.heading for b in blocks) or tree is None:
+        return blocks
+    before: dict[str, list[Block]] = {}
+    for h in tree.xpath(_HEADINGS):
+        after = h.getnext()
+        while after is not None and isinstance(after.tag, str) and after.tag in _HEADING_TAGS:  # an <h1> over an <h2>
+            after = after.getnext()
+        title, key = one_line("".join(h.itertext())), _start_of(after)
+        if title and key:
+            before.setdefault(key, []).append(Block(title, int(h.tag[1])))
+    out: list[Block] = []
+    for block in blocks:
+        text = block.text[2:] if block.text.startswith("- ") else block.text  # a list item's bullet
+        for key in [k for k in before if one_line(text).startswith(k)]:
+            out.extend(before.pop(key))
+        out.append(block)
+    return out
+
+
 def _page_date(tree: Any) -> tuple[dt.date | None, str]:
     """The page's date and where it came from: its metadata (meta tags, <time>, JSON-LD), or its
     title or headline, which htmldate also reads: asked again without them, htmldate finds the
@@ -87,7 +128,8 @@ def load(source: str, name: str) -> Document:
         found = trafilatura.bare_extraction(
             tree, include_comments=False, include_tables=True, with_metadata=True, favor_recall=True
         )
-    layout = lay_out(list(_blocks(found.body))) if found is not None and found.body is not None else None
+    blocks = _with_headings(list(_blocks(found.body)), tree) if found is not None and found.body is not None else []
+    layout = lay_out(blocks) if blocks else None
     if layout is None or not layout.text.strip():
         layout = lay_out([Block(line) for line in trafilatura.html2txt(source).splitlines()])
     if date is None:
