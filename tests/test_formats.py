@@ -583,3 +583,22 @@ def test_a_plain_web_page_keeps_its_headings_as_sections(tmp_path: Path) -> None
     assert [p for _, p in doc.sections][:4] == ["", top, f"{top} › Overview", f"{top} › Water"]
     assert section_at(doc.sections, doc.text.index("rainwater tanks")) == f"{top} › Water"
     assert section_at(doc.sections, doc.text.index("raised beds")) == f"{top} › Access"
+
+
+def test_a_word_list_is_items_and_a_pdf_list_without_bullets_too(tmp_path: Path) -> None:
+    """Word draws a list's bullets and a PDF's text has none: "10 g salt" after "Dough" was read
+    as a title above the next line and never quoted. A Word item gets "- " for its bullet; three
+    short unpunctuated lines in a row are a list's items past the first (its heading)."""
+    from qa.answer.structure import statements
+
+    recipe = [("Heading 1", "Sourdough"), ("Heading 2", "Dough"), ("List Bullet", "500 g bread flour"),
+              ("List Bullet", "10 g salt"), ("", "Mix flour and water first and leave them for an hour.")]  # fmt: skip
+    (tmp_path / "bread.docx").write_bytes(docx_file(recipe))
+    doc = load_document(tmp_path / "bread.docx", tmp_path)
+    assert "\n- 500 g bread flour\n- 10 g salt\nMix flour" in doc.text
+    page = "Dough\n500 g bread flour\n350 g water\n10 g salt\nMix flour and water first and leave them for an hour."
+    assert [page[a:b] for a, b in statements(page, 0, len(page))] == [
+        "500 g bread flour", "350 g water", "10 g salt", "Mix flour and water first and leave them for an hour.",
+    ]  # fmt: skip
+    two = "Aim\nScope\nWe compared three sensors against the probe."  # fewer than three short lines: headings
+    assert [two[a:b] for a, b in statements(two, 0, len(two))] == ["We compared three sensors against the probe."]

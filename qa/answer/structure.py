@@ -220,8 +220,10 @@ def _runs(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
         item = None if fenced else _ITEM.match(line)
         own = not fenced and not is_structure(line)
         header = i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].group())  # a table's header row labels
-        field, row = own and not item and _FIELD.match(line), own and not header and _ROW.match(line)
+        field = own and not item and _FIELD.match(line)
+        row = bool(own and not header and _ROW.match(line))
         own = own and not (header and _ROW.match(line))
+        row = row or bool(own and not item and not field and _unmarked_item(lines, i))  # a line of its own
         if fenced or item or field or row or not own or _is_heading(lines, i):
             if run:
                 runs.append(run)
@@ -232,6 +234,30 @@ def _runs(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
         else:
             run = (run[0], m.end(), run[2]) if run else (m.start(), m.end(), False)
     return [*runs, run] if run else runs
+
+
+LIST_LINES = 3  # short unpunctuated lines in a row, this many or more, are a list's items
+
+
+def _short(line: str) -> bool:
+    return bool(_TITLE.match(line) and _OPEN_END.search(line))
+
+
+def _unmarked_item(lines: list[re.Match[str]], i: int) -> bool:
+    """Line i is an item of a list that lost its bullets (a PDF draws them; a Word or web list read
+    as plain lines): one of LIST_LINES or more short unpunctuated lines in a row, past the first
+    of them unless a line ending in a colon introduces them ("Dough" / "500 g bread flour" / "350
+    g water" / "10 g salt": the first is the heading, the rest are items)."""
+    if not _short(lines[i].group()):
+        return False
+    first = i
+    while first > 0 and _short(lines[first - 1].group()):
+        first -= 1
+    last = i
+    while last + 1 < len(lines) and _short(lines[last + 1].group()):
+        last += 1
+    introduced = first > 0 and bool(_LEAD_IN.search(lines[first - 1].group()))
+    return last - first + 1 >= LIST_LINES and (i > first or introduced)
 
 
 def _is_heading(lines: list[re.Match[str]], i: int) -> bool:

@@ -1,5 +1,6 @@
 """Word .docx with python-docx: paragraphs and tables in document order, one line each (a
-citation's lines count the paragraphs with text, a table row being one), headings as sections:
+citation's lines count the paragraphs with text, a table row being one; a list item's line starts
+with "- " for the bullet Word draws), headings as sections:
 the Title and Heading styles, a style at an outline level (a house heading style), or, in a file
 with no heading styles, short paragraphs typed all in bold above body text.
 The date: a date line near the top, else the document's properties (created), unless that is the
@@ -36,7 +37,8 @@ def _blocks(doc: Any) -> Iterator[tuple[Block, Any]]:
                 cells = list(dict.fromkeys(c.text.strip() for c in row.cells))  # a merged cell repeats itself
                 yield Block(" | ".join(c for c in cells if c)), None
         else:
-            yield Block(item.text, _level(item)), item
+            level = _level(item)
+            yield Block(("- " if not level and _listed(item) else "") + item.text, level), item
 
 
 def _all_bold(paragraph: Any) -> bool:
@@ -65,6 +67,22 @@ def _level(paragraph: Any) -> int:
             return level + 2
         style = style.base_style
     return 0
+
+
+def _listed(paragraph: Any) -> bool:
+    """True for a list item: numbering set on the paragraph or its style (List Bullet, List Number),
+    or a style named as a list's. Word draws the bullet; the text gets "- " for it, as a web page's
+    <li> does, so that each item is a statement of its own and not a title above the next."""
+    if paragraph._p.xpath("./w:pPr/w:numPr"):
+        return True
+    style = paragraph.style
+    for _ in range(MAX_STYLE_DEPTH):
+        if style is None:
+            return False
+        if style.element.xpath("./w:pPr/w:numPr") or (style.name or "").lower().startswith("list"):
+            return True
+        style = style.base_style
+    return False
 
 
 def _outline_level(element: Any) -> int | None:
