@@ -72,11 +72,16 @@ _TITLE = re.compile(r"^\s*\S+(\s+\S+){0,7}\s*$")
 _OPEN_END = re.compile(r"[^.,;:!?'\"”’)\]-]\s*$")
 
 
+def _short(line: str) -> bool:
+    """A line of at most eight words with no closing punctuation: a title's shape, or a bare list item's."""
+    return bool(_TITLE.match(line) and _OPEN_END.search(line))
+
+
 def is_title(line: str, following: str) -> bool:
     """True for a line of at most eight words with no closing punctuation, followed within the same
     sentence by a line that starts with a capital or a digit."""
     nxt = following.lstrip()[:1]
-    return bool(_TITLE.match(line) and _OPEN_END.search(line)) and (nxt.isupper() or nxt.isdigit())
+    return _short(line) and (nxt.isupper() or nxt.isdigit())
 
 
 _TITLE_WORDS = 12
@@ -219,11 +224,10 @@ def _runs(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
             fenced = not fenced and any(_FENCE.match(n.group()) for n in lines[i + 1 :])
         item = None if fenced else _ITEM.match(line)
         own = not fenced and not is_structure(line)
-        header = i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].group())  # a table's header row labels
         field = own and not item and _FIELD.match(line)
-        row = bool(own and not header and _ROW.match(line))
-        own = own and not (header and _ROW.match(line))
-        row = row or bool(own and not item and not field and _unmarked_item(lines, i))  # a line of its own
+        if own and _ROW.match(line) and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1].group()):
+            own = False  # a table's header row labels the columns
+        row = own and bool(_ROW.match(line) or (not item and not field and _unmarked_item(lines, i)))  # a line of its own
         if fenced or item or field or row or not own or _is_heading(lines, i):
             if run:
                 runs.append(run)
@@ -237,10 +241,6 @@ def _runs(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
 
 
 LIST_LINES = 3  # short unpunctuated lines in a row, this many or more, are a list's items
-
-
-def _short(line: str) -> bool:
-    return bool(_TITLE.match(line) and _OPEN_END.search(line))
 
 
 def _unmarked_item(lines: list[re.Match[str]], i: int) -> bool:
