@@ -13,6 +13,7 @@ from typing import Any
 from qa.types import SECTION_SEPARATOR
 
 MAX_BOLD_TITLE_WORDS = 12
+PROSE_WORDS = 4  # a line or paragraph of this many words (its markup left out) is prose, not a badge or a label
 Sections = tuple[tuple[int, str], ...]  # (offset, path): from that offset on, until the next
 
 
@@ -58,6 +59,13 @@ def _bold_title(inline: Any) -> str:
         return ""
     words = children[1].content.strip()
     return words if 0 < len(words.split()) <= MAX_BOLD_TITLE_WORDS and words[-1] not in ".!?" else ""
+
+
+def titles(headings: Sequence[tuple[int, int, str]]) -> bool:
+    """True when the first of these (offset, level, title) headings is the only one of its level: the
+    document's title ("# tidewatch", "pytest-timeout" between its rules), not the first of many parts
+    ("## Compatibility", "Description")."""
+    return bool(headings) and [level for _, level, _ in headings].count(headings[0][1]) == 1
 
 
 def section_starts(text: str) -> Sections:

@@ -15,7 +15,7 @@ from typing import Any
 
 from qa.ingest.dating import parse_date, text_date
 from qa.ingest.formats.text import make_title
-from qa.ingest.sections import heading_paths, markdown_headings
+from qa.ingest.sections import PROSE_WORDS, heading_paths, markdown_headings, titles
 from qa.text import line_breaks
 from qa.types import FRONT_MATTER, Document
 
@@ -69,7 +69,6 @@ def _meta_date(meta: dict[str, Any]) -> Any:
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")  # a badge: ![PyPI version](https://img.shields.io/…)
 _URL = re.compile(r"\]\([^)]*\)|<[^<>]*>|https?://\S+")
 _HTML_HEADING = re.compile(r"<h[1-3][^>]*>(.*?)</h[1-3]>", re.IGNORECASE | re.DOTALL)
-_PROSE_WORDS = 4  # a paragraph with this many words once badges, links' addresses and tags are left out
 
 
 def _title(tokens: list[Any], starts: list[int], headings: list[tuple[int, int, str]], body: str, name: str) -> str:
@@ -80,7 +79,7 @@ def _title(tokens: list[Any], starts: list[int], headings: list[tuple[int, int, 
     "## Compatibility", or whose first of many "##" headings is "Description", is not titled so."""
     paragraphs = (t for before, t in itertools.pairwise(tokens) if before.type == "paragraph_open" and t.map)
     prose = next((starts[t.map[0]] for t in paragraphs if _is_prose(t.content)), starts[-1] + 1)
-    if headings and headings[0][0] <= prose and [level for _, level, _ in headings].count(headings[0][1]) == 1:
+    if titles(headings) and headings[0][0] <= prose:
         return headings[0][2]
     for t in tokens:
         if t.map and starts[t.map[0]] > prose:
@@ -93,7 +92,7 @@ def _title(tokens: list[Any], starts: list[int], headings: list[tuple[int, int, 
 
 
 def _is_prose(inline: str) -> bool:
-    return len(_URL.sub(" ", _IMAGE.sub(" ", inline)).split()) >= _PROSE_WORDS
+    return len(_URL.sub(" ", _IMAGE.sub(" ", inline)).split()) >= PROSE_WORDS
 
 
 def load(text: str, name: str) -> Document:

@@ -7,7 +7,7 @@ import re
 from pathlib import PurePosixPath
 
 from qa.ingest.dating import text_date
-from qa.ingest.sections import heading_paths
+from qa.ingest.sections import PROSE_WORDS, heading_paths, titles
 from qa.types import HEADER, Document
 
 # News samples open with " date YYYY-MM-DD " on the first line, followed by the article.
@@ -81,9 +81,9 @@ def _title(body: str, headings: list[tuple[int, int, str]], start: int, name: st
     """The first underlined heading when it is the one heading of its level and no prose stands
     above it ("pytest-timeout" between its rules); else the first line; else, when that line is
     a README's badges or directives, the file's name."""
-    if headings and [level for _, level, _ in headings].count(headings[0][1]) == 1:
+    if titles(headings):
         above = body[: headings[0][0] - start].splitlines()
-        if not any(len(line.split()) >= 4 and not line.lstrip().startswith(_MARKUP) for line in above):
+        if not any(len(line.split()) >= PROSE_WORDS and not line.lstrip().startswith(_MARKUP) for line in above):
             return headings[0][2]
     first = make_title(body)
     return PurePosixPath(name).stem if not first or first.startswith(_MARKUP) else first
