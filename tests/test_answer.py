@@ -366,6 +366,17 @@ def test_contents_lines_and_html_tags_are_structure() -> None:
     assert not is_structure("Wait for it.... and then go.") and not is_structure("Use <b>bold</b> for names.")
 
 
+def test_an_underlined_heading_is_structure_but_an_underlined_sentence_is_not() -> None:
+    """Plain text and Markdown underline headings ("Usage" over "====="); the heading is no answer."""
+    def kept(text: str) -> list[str]:
+        return [text[a:b] for a, b in statements(text, 0, len(text))]
+
+    rst = "Specifying the Timeout Method\n-----------------------------\nSet it with the timeout_method option."
+    assert kept(rst) == ["Set it with the timeout_method option."]
+    rule = "Costs went up by a third this year, the board said.\n---\nThe rest of the note follows here."
+    assert kept(rule) == ["Costs went up by a third this year, the board said.", "The rest of the note follows here."]
+
+
 def test_datelines_are_structure() -> None:
     for line in ("MOSCOW, March 20. /TASS/.", "LONDON, March 3 (Reuters) -"):
         assert is_structure(line), line

@@ -260,10 +260,21 @@ def _unmarked_item(lines: list[re.Match[str]], i: int) -> bool:
     return last - first + 1 >= LIST_LINES and (i > first or introduced)
 
 
+_UNDERLINE = re.compile(r"\s*([=\-~^\"'`#*+_])\1{2,}\s*")  # reStructuredText's and Markdown's setext underline
+
+
 def _is_heading(lines: list[re.Match[str]], i: int) -> bool:
-    """Line i is a title run into the line below (is_title), and follows no line ending in a colon."""
+    """Line i is a title run into the line below (is_title), and follows no line ending in a colon;
+    or it is underlined ("Specifying the Timeout Method" over "-----------"), a title's shape of
+    up to twelve words with no closing punctuation: the underline is structure, and so is the
+    heading it marks."""
+    if i + 1 >= len(lines):
+        return False
+    line, below = lines[i].group(), lines[i + 1].group()
+    if _UNDERLINE.fullmatch(below) and not _UNDERLINE.fullmatch(line) and is_document_title(line) and _OPEN_END.search(line):
+        return True
     after_colon = i > 0 and bool(_LEAD_IN.search(lines[i - 1].group()))
-    return i + 1 < len(lines) and not after_colon and is_title(lines[i].group(), lines[i + 1].group())
+    return not after_colon and is_title(line, below)
 
 
 def _led_in(text: str, runs: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
